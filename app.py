@@ -1,0 +1,43 @@
+"""Start the web UI: `python app.py [--host H] [--port P] [--seeds DIR] [--index-dir DIR]`.
+
+Host and port also come from QA_HOST / QA_PORT (see qa.settings); flags win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the flags, then build/load the index and serve the UI until interrupted."""
+    parser = argparse.ArgumentParser(description="Question answering over your documents, with cited answers.")
+    parser.add_argument("--host", help="interface to listen on (default: QA_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: QA_PORT or 7860)")
+    parser.add_argument("--seeds", type=Path, help="folder of documents to index (default: QA_SEEDS_DIR or seeds)")
+    parser.add_argument("--index-dir", type=Path, help="folder of the index (default: QA_INDEX_DIR or index)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env(host=args.host, port=args.port, seeds_dir=args.seeds, index_dir=args.index_dir)
+    except ValueError as exc:  # a bad QA_* value or flag
+        parser.error(str(exc))
+    from qa.ui import serve
+
+    try:
+        serve(settings)
+    except QAError as exc:
+        logging.getLogger("app").error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Sentence splitting and chunking: pure functions, strings in, spans out.
+
+Every span records character offsets into the original text, and
+`text[span.start:span.end] == span.text` always holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+TokenCounter = Callable[[Sequence[str]], list[int]]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of a text: `source_text[start:end] == text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ChunkSpan:
+    """A run of whole consecutive sentences `[first_sentence, last_sentence)`."""
+
+    start: int
+    end: int
+    text: str
+    first_sentence: int
+    last_sentence: int
+
+
+# Words that end with a period without ending the sentence (lowercase, without the period).
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof sr jr st mt ft gen col lt sgt capt cmdr adm gov sen rep pres rev hon
+    fr messrs mme mlle vs v etc al approx dept est inc ltd co corp bros no nos vol vols fig figs
+    pp p ch sec art ed eds ave blvd rd jan feb mar apr jun jul aug sep sept oct nov dec
+    e.g i.e a.m p.m u.s u.k u.n e.u u.s.a cf ca op
+    """.split()
+)
+
+_TERMINATORS = ".!?…"
+_CLOSERS = "\"'”’)]»"
+_OPENERS = "\"'“‘([«¿¡"
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]»]*)(\s+)")
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+_LIST_OR_HEADING = re.compile(r"\s*(#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>\s|\|)")
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split `text` into sentences a reader would agree with.
+
+    Handles paragraph breaks, lines without a final period (captions, headings, bylines),
+    abbreviations and initials, decimals and hyphenated numbers, and quotes around the
+    final punctuation.
+    """
+    spans: list[Span] = []
+    for block_start, block_end in _blocks(text):
+        for line_start, line_end in _lines(text, block_start, block_end):
+            spans.extend(_split_line(text, line_start, line_end))
+    return spans
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraphs: runs of text between blank lines."""
+    out = []
+    pos = 0
+    for m in _PARAGRAPH.finditer(text):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a paragraph at the line breaks that end a unit (caption, heading, list item).
+
+    Hard-wrapped prose (lines of similar width continuing mid-sentence) stays together.
+    """
+    raw: list[tuple[int, int]] = []
+    pos = start
+    while True:
+        nl = text.find("\n", pos, end)
+        if nl == -1:
+            raw.append((pos, end))
+            break
+        raw.append((pos, nl))
+        pos = nl + 1
+    raw = [(s, e) for s, e in raw if text[s:e].strip()]
+    if len(raw) <= 1:
+        return raw
+    widths = [len(text[s:e].rstrip()) for s, e in raw]
+    wrapped = len(raw) >= 3 and sorted(widths)[len(widths) // 2] >= 40
+    wrap_width = max(widths)
+    out = [raw[0]]
+    for (s, e), width in zip(raw[1:], widths[:-1]):
+        prev = text[out[-1][0] : out[-1][1]].rstrip()
+        nxt = text[s:e].lstrip()
+        if _line_continues(prev, nxt, width, wrap_width if wrapped else 0):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
+def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bool:
+    if not prev or not nxt:
+        return False
+    if _LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev):
+        return False
+    if prev[-1] in _TERMINATORS or (prev[-1] in _CLOSERS and len(prev) > 1 and prev[-2] in _TERMINATORS):
+        return False  # the line ended a sentence; the regular splitter would cut here anyway
+    if prev[-1] in "-,;:(" or nxt[0].islower():
+        return True
+    # An unfinished line followed by a capitalised one: a continuation only in wrapped prose
+    # where the line reaches the wrap width.
+    return bool(wrap_width) and prev_width >= 0.8 * wrap_width
+
+
+def _split_line(text: str, start: int, end: int) -> list[Span]:
+    spans: list[Span] = []
+    seg_start = start
+    for m in _BOUNDARY.finditer(text, start, end):
+        cut = m.end(2)
+        if m.end(3) >= end:
+            break
+        if not _is_boundary(text, seg_start, m, end):
+            continue
+        spans.extend(_trimmed(text, seg_start, cut))
+        seg_start = m.end(3)
+    spans.extend(_trimmed(text, seg_start, end))
+    return spans
+
+
+def _is_boundary(text: str, seg_start: int, m: re.Match[str], end: int) -> bool:
+    punct = m.group(1)
+    after = m.end(3)
+    nxt = text[after:end].lstrip(_OPENERS)
+    if not nxt:
+        return False
+    first = nxt[0]
+    if first.islower():
+        return False  # "e.g. this", "the U.S. dollar", "... and so on. and then"
+    if punct[-1] != "." or len(punct) > 1:
+        return True  # ! ? … and "..." end sentences when a capital follows
+    word_match = re.search(r"([\w.'’-]+)$", text[seg_start : m.start(1)])
+    word = word_match.group(1) if word_match else ""
+    lowered = word.lower().rstrip(".")
+    if lowered in ABBREVIATIONS or lowered.split("-")[-1] in ABBREVIATIONS:
+        return False
+    if len(word) == 1 and word.isalpha() and word.isupper():
+        return False  # an initial: "J. Smith"
+    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):
+        return False  # "U.S" in "U.S. Army"
+    return True
+
+
+def _trimmed(text: str, start: int, end: int) -> list[Span]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return []
+    return [Span(start, end, text[start:end])]
+
+
+def chunk_sentences(
+    text: str,
+    sentences: Sequence[Span],
+    count_tokens: TokenCounter,
+    max_tokens: int,
+    overlap: int = 1,
+) -> list[ChunkSpan]:
+    """Pack consecutive whole sentences into chunks of at most `max_tokens` tokens.
+
+    Consecutive chunks share `overlap` sentences. A sentence longer than the budget
+    becomes a chunk of its own (the model truncates it when embedding).
+    """
+    if max_tokens < 1:
+        raise ValueError("max_tokens must be >= 1")
+    if not sentences:
+        return []
+    lengths = count_tokens([s.text for s in sentences])
+    chunks: list[ChunkSpan] = []
+    first = 0
+    n = len(sentences)
+    while first < n:
+        last = first
+        total = 0
+        while last < n and (last == first or total + lengths[last] + 1 <= max_tokens):
+            total += lengths[last] + (1 if last > first else 0)
+            last += 1
+        start, end = sentences[first].start, sentences[last - 1].end
+        chunks.append(ChunkSpan(start, end, text[start:end], first, last))
+        if last >= n:
+            break
+        first = max(last - overlap, first + 1)
+    return chunks

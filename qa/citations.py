@@ -1,0 +1,182 @@
+"""Render answers and their citations as safe HTML (for the chat) or Markdown (for export).
+
+Pure functions only: strings in, strings out, no I/O and no UI framework. Every piece of
+document or answer text goes through `html.escape`, so a document containing `<script>` or
+`<img onerror=...>` is shown as text, never executed.
+
+The HTML never contains a raw newline: chat messages are parsed as Markdown, and one HTML
+block there ends at the first blank line, which would let Markdown mangle the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+
+from qa.schema import Answer, Citation
+
+__all__ = [
+    "highlight_html",
+    "citation_html",
+    "answer_html",
+    "answer_markdown",
+    "document_html",
+    "DOCUMENT_QUOTE_ID",
+]
+
+#: Element id of the highlighted quote in `document_html`, to scroll it into view.
+DOCUMENT_QUOTE_ID = "qa-doc-quote"
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+_TITLE_QUOTE_CHARS = 240
+
+
+def _escape(text: str) -> str:
+    """HTML-escape `text` (quotes too) and turn line breaks into `<br>`."""
+    return _NEWLINES.sub("<br>", html.escape(text, quote=True))
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(high, value))
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Collapse whitespace and cut `text` to `limit` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _mark_span(text: str, start: int, end: int, mark_attrs: str = "") -> str:
+    """Escape `text`, wrapping `text[start:end]` in `<mark>` (no mark if the span is empty)."""
+    start = _clamp(start, 0, len(text))
+    end = _clamp(end, start, len(text))
+    if start == end:
+        return _escape(text)
+    return (
+        _escape(text[:start])
+        + f"<mark{mark_attrs}>"
+        + _escape(text[start:end])
+        + "</mark>"
+        + _escape(text[end:])
+    )
+
+
+def highlight_html(text: str, quote_start: int, quote_end: int) -> str:
+    """Escaped `text` with `text[quote_start:quote_end]` wrapped in `<mark>`.
+
+    Offsets are relative to `text` and clamped to it; an empty span yields no `<mark>`.
+    """
+    return _mark_span(text, quote_start, quote_end)
+
+
+def _format_score(score: float) -> str:
+    return f"{score:.2f}"
+
+
+def _anchor_prefix(answer: Answer) -> str:
+    """A stable id prefix so anchors of different answers in one page do not collide."""
+    digest = hashlib.sha1(f"{answer.question}\x00{answer.text}".encode("utf-8")).hexdigest()
+    return f"cite-{digest[:10]}"
+
+
+def citation_html(c: Citation, show_score: bool = False, anchor_id: str | None = None) -> str:
+    """One cited passage: number, source name, and the passage with its quote in `<mark>`.
+
+    `anchor_id` (optional) becomes the element id, the target of the answer's `[n]` links.
+    """
+    id_attr = f' id="{html.escape(anchor_id, quote=True)}"' if anchor_id else ""
+    score = (
+        f' <span class="qa-cite-score">relevance {_format_score(c.score)}</span>' if show_score else ""
+    )
+    passage = highlight_html(c.text, c.quote_start - c.start, c.quote_end - c.start)
+    return (
+        f'<details class="qa-cite"{id_attr} open>'
+        f'<summary><span class="qa-cite-num">[{c.number}]</span> '
+        f'<span class="qa-cite-source">{html.escape(c.source, quote=True)}</span>{score}</summary>'
+        f'<blockquote class="qa-cite-passage">{passage}</blockquote>'
+        "</details>"
+    )
+
+
+def _marker_link(number: int, citation: Citation, anchor_id: str) -> str:
+    """The clickable `[n]` in the answer text; hovering shows the source and quote."""
+    title = f"{citation.source}: “{_shorten(citation.quote, _TITLE_QUOTE_CHARS)}”"
+    return (
+        f'<a class="qa-ref" href="#{html.escape(anchor_id, quote=True)}" '
+        f'title="{html.escape(title, quote=True)}">[{number}]</a>'
+    )
+
+
+def answer_html(answer: Answer, show_scores: bool = False, id_prefix: str | None = None) -> str:
+    """The chat reply: escaped answer text with clickable `[n]` markers, then the cited passages.
+
+    Markers without a matching citation stay plain text. An unanswered answer (or one
+    without citations) is just its escaped text. `id_prefix` makes anchor ids unique per
+    message; by default it is derived from the question and answer text.
+    """
+    if not answer.answered or not answer.citations:
+        return f'<div class="qa-answer qa-unanswered"><p>{_escape(answer.text)}</p></div>'
+
+    prefix = id_prefix or _anchor_prefix(answer)
+    by_number = {c.number: c for c in answer.citations}
+
+    def link(match: re.Match[str]) -> str:
+        number = int(match.group(1))
+        citation = by_number.get(number)
+        if citation is None:
+            return match.group(0)
+        return _marker_link(number, citation, f"{prefix}-{number}")
+
+    # Escaping leaves "[n]" untouched, so markers can be linked after escaping.
+    body = _MARKER.sub(link, _escape(answer.text))
+    sources = "".join(
+        citation_html(c, show_score=show_scores, anchor_id=f"{prefix}-{c.number}")
+        for c in sorted(answer.citations, key=lambda c: c.number)
+    )
+    return (
+        '<div class="qa-answer">'
+        f'<p class="qa-answer-text">{body}</p>'
+        f'<div class="qa-sources"><div class="qa-sources-title">Sources</div>{sources}</div>'
+        "</div>"
+    )
+
+
+def _md_escape_inline(text: str) -> str:
+    """Neutralise characters that would start Markdown/HTML markup in a one-line string."""
+    text = " ".join(text.split())
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+
+
+def _md_text(text: str) -> str:
+    """Escape `&`, `<`, `>` so document text cannot inject HTML into a rendered export."""
+    return html.escape(text, quote=False)
+
+
+def _md_blockquote(text: str) -> str:
+    """`text` as a Markdown blockquote, one `>` line per source line."""
+    lines = text.strip().splitlines() or [""]
+    return "\n".join(f"> {line}".rstrip() for line in lines)
+
+
+def answer_markdown(answer: Answer) -> str:
+    """One question and answer as Markdown, with the numbered sources and quotes under it."""
+    parts = [f"### Q: {_md_escape_inline(answer.question)}", "", _md_text(answer.text.strip()), ""]
+    if answer.answered and answer.citations:
+        parts.append("**Sources**")
+        parts.append("")
+        for c in sorted(answer.citations, key=lambda c: c.number):
+            parts.append(
+                f"{c.number}. `{c.source.replace('`', '')}` (characters {c.quote_start}–{c.quote_end})"
+            )
+            parts.append("")
+            parts.append("   " + _md_blockquote(_md_text(c.quote)).replace("\n", "\n   "))
+            parts.append("")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def document_html(text: str, quote_start: int, quote_end: int) -> str:
+    """The whole document, escaped, with the quote in `<mark id="qa-doc-quote">` to scroll to."""
+    body = _mark_span(text, quote_start, quote_end, f' id="{DOCUMENT_QUOTE_ID}"')
+    return f'<div class="qa-doc">{body}</div>'

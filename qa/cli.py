@@ -1,0 +1,174 @@
+"""The `qa` command line: a thin shell over the Python API.
+
+Errors become one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import QAError
+
+log = logging.getLogger("qa")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .settings import Settings
+
+    return Settings.from_env(
+        model=getattr(args, "model", None),
+        index_dir=getattr(args, "index_dir", None),
+        top_k=getattr(args, "top_k", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+    )
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+
+    settings = _settings(args)
+    seeds = Path(args.seeds_dir) if args.seeds_dir else settings.seeds_dir
+    bot = Assistant.from_seeds(seeds, index_dir=settings.index_dir, settings=settings,
+                               show_progress_bar=not args.quiet)
+    report = bot.last_update
+    print(f"{settings.index_dir}: {report.summary()}" if report else f"{settings.index_dir}: loaded")
+    return EXIT_ERROR if report and report.failed and args.strict else EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .assistant import Assistant, validate_question
+
+    validate_question(args.question)  # fail fast, before the model loads
+    settings = _settings(args)
+    bot = Assistant.from_index(settings.index_dir, settings=settings)
+    answer = bot.ask(args.question, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(answer.text)
+    for c in answer.citations:
+        quote = " ".join(c.quote.split())
+        print(f"\n[{c.number}] {c.source} (chars {c.quote_start}-{c.quote_end}, score {c.score:.3f})\n    “{quote}”")
+    return EXIT_OK
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+
+    settings = _settings(args)
+    bot = Assistant.from_index(settings.index_dir, settings=settings)
+    passages = bot.search(args.query, top_k=args.top_k or 10)
+    if args.json:
+        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for i, p in enumerate(passages, start=1):
+        text = " ".join(p.text.split())
+        print(f"{i}. {p.source} [{p.start}:{p.end}] score {p.score:.3f}\n   {text[:300]}")
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .assistant import Assistant
+    from .evaluation import evaluate, load_questions
+
+    settings = _settings(args)
+    questions = load_questions(args.questions)
+    if args.seeds_dir:
+        bot = Assistant.from_seeds(args.seeds_dir, index_dir=settings.index_dir, settings=settings,
+                                   show_progress_bar=False)
+    else:
+        bot = Assistant.from_index(settings.index_dir, settings=settings)
+    report = evaluate(lambda q: bot.ask(q, top_k=args.top_k), questions)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(report.table())
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    settings = _settings(args)
+    serve(settings=settings, seeds_dir=Path(args.seeds_dir) if args.seeds_dir else settings.seeds_dir,
+          index_dir=settings.index_dir)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Ask questions about your documents; every answer is cited.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index-dir", help="index folder (QA_INDEX_DIR, default: index)")
+        p.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
+
+    p = sub.add_parser("index", help="build or update the index for a folder of documents")
+    p.add_argument("seeds_dir", nargs="?", help="folder of .txt/.md/.html/.pdf files (QA_SEEDS_DIR, default: seeds)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be read")
+    common(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question with citations")
+    p.add_argument("question")
+    p.add_argument("-k", "--top-k", type=int, help="passages to answer from (QA_TOP_K, default 5)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("search", help="show the ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("-k", "--top-k", type=int, help="passages to show (default 10)")
+    p.add_argument("--json", action="store_true", help="print the passages as JSON")
+    common(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("eval", help="measure answer quality on your own questions (JSON lines)")
+    p.add_argument("questions", help='JSON lines: {"question", "answers": [...], "evidence", "answerable"}')
+    p.add_argument("--seeds-dir", help="build or update the index from this folder first")
+    p.add_argument("-k", "--top-k", type=int)
+    p.add_argument("--json", action="store_true", help="print every result as JSON")
+    common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="start the browser chat")
+    p.add_argument("seeds_dir", nargs="?", help="folder of documents (default: seeds)")
+    p.add_argument("--host", help="interface to listen on (QA_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (QA_PORT, default 7860)")
+    common(p)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        return args.func(args)
+    except (QAError, ValueError, OSError) as exc:
+        print(f"qa: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

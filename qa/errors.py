@@ -1,0 +1,31 @@
+"""Domain exceptions: raised by the library, turned into clear messages at the edges (CLI, chat)."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class IndexNotFoundError(QAError):
+    """No usable index at the given folder (never built, or deleted)."""
+
+
+class IndexCorruptError(QAError):
+    """The index folder exists but its files are unreadable or inconsistent."""
+
+
+class ModelMismatchError(QAError):
+    """The index was built with another embedding model than the one requested."""
+
+
+class ModelLoadError(QAError):
+    """The embedding model could not be loaded (unknown name, missing files, no network)."""
+
+
+class DocumentError(QAError):
+    """A source document could not be read or has no text."""
+
+
+class NoDocumentsError(QAError):
+    """The seeds folder holds no supported documents."""

@@ -1,0 +1,303 @@
+"""The index on disk and in memory. All FAISS code lives in this module.
+
+Folder layout (self-describing):
+    manifest.json             model, dimension, chunking settings, per-source hashes, versions,
+                              and the names of the current generation's files
+    documents-<gen>.jsonl     one record per source: text, hash, size, sentence offsets
+    chunks-<gen>.jsonl        one record per chunk: id, source, offsets, sentence range
+    chunks-<gen>.faiss        normalised chunk embeddings (inner product = cosine)
+    sentences-<gen>.faiss     normalised sentence embeddings, in document/sentence order
+
+Writes are atomic: a new generation's files are written first, then manifest.json is
+replaced in one `os.replace`, then the old generation is deleted. An interrupted write
+leaves the previous manifest pointing at the previous, complete files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from .errors import IndexCorruptError, IndexNotFoundError
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class IndexedDocument:
+    """A source as stored in the index; `sentences` are (start, end) offsets into `text`."""
+
+    source: str
+    text: str
+    sha256: str
+    size: int
+    indexed_at: str
+    sentences: list[tuple[int, int]]
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> "IndexedDocument":
+        return cls(
+            source=rec["source"],
+            text=rec["text"],
+            sha256=rec["sha256"],
+            size=int(rec["size"]),
+            indexed_at=rec["indexed_at"],
+            sentences=[(int(s), int(e)) for s, e in rec["sentences"]],
+        )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk of whole sentences `[first_sentence, last_sentence)` of one document."""
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    first_sentence: int
+    last_sentence: int
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any]) -> "Chunk":
+        return cls(**rec)
+
+
+def chunk_id(source: str, text: str, occurrence: int = 0) -> str:
+    """Stable id from the source name and the chunk's content (and which repeat it is)."""
+    h = hashlib.sha1(f"{source}\x00{occurrence}\x00{text}".encode("utf-8")).hexdigest()
+    return h[:16]
+
+
+@dataclass
+class Manifest:
+    """What the index was built from and with."""
+
+    model: str
+    dimension: int
+    chunking: dict[str, Any]
+    sources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+    library_version: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Manifest":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+class VectorIndex:
+    """Exact inner-product search over unit vectors (FAISS IndexFlatIP)."""
+
+    def __init__(self, dimension: int, vectors: np.ndarray | None = None) -> None:
+        import faiss
+
+        self.dimension = dimension
+        self._index = faiss.IndexFlatIP(dimension)
+        if vectors is not None and len(vectors):
+            self.add(vectors)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, vectors: np.ndarray) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
+            raise ValueError(f"expected vectors of dimension {self.dimension}, got shape {vectors.shape}")
+        self._index.add(vectors)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, row ids) of the k nearest rows, best first; ids are -1 past the end."""
+        k = max(1, min(k, len(self)))
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = self._index.search(q, k)
+        return scores[0], ids[0]
+
+    def vectors_at(self, rows: list[int]) -> np.ndarray:
+        """The stored vectors of the given rows (exact: IndexFlatIP keeps them as is)."""
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def vectors(self) -> np.ndarray:
+        if len(self) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self._index.reconstruct_n(0, len(self))
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self._index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, dimension: int) -> "VectorIndex":
+        import faiss
+
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:
+            raise IndexCorruptError(f"cannot read FAISS file {path.name}: {exc}") from exc
+        if index.d != dimension:
+            raise IndexCorruptError(f"{path.name} has dimension {index.d}, manifest says {dimension}")
+        out = cls(dimension)
+        out._index = index
+        return out
+
+
+@dataclass
+class IndexData:
+    """Everything one generation of the index holds, in memory."""
+
+    manifest: Manifest
+    documents: dict[str, IndexedDocument]
+    chunks: list[Chunk]
+    chunk_vectors: VectorIndex
+    sentence_vectors: VectorIndex
+    # Row of each document's first sentence in `sentence_vectors`.
+    sentence_offsets: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._recount()
+
+    def _recount(self) -> None:
+        row = 0
+        self.sentence_offsets = {}
+        for source, doc in self.documents.items():
+            self.sentence_offsets[source] = row
+            row += len(doc.sentences)
+        if row != len(self.sentence_vectors):
+            raise IndexCorruptError(f"index holds {len(self.sentence_vectors)} sentence vectors for {row} sentences")
+        if len(self.chunks) != len(self.chunk_vectors):
+            raise IndexCorruptError(f"index holds {len(self.chunk_vectors)} chunk vectors for {len(self.chunks)} chunks")
+
+    def sentence_rows(self, source: str, first: int, last: int) -> range:
+        base = self.sentence_offsets[source]
+        return range(base + first, base + last)
+
+
+def exists(index_dir: Path) -> bool:
+    return (Path(index_dir) / MANIFEST).is_file()
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    path = Path(index_dir) / MANIFEST
+    if not path.is_file():
+        raise IndexNotFoundError(
+            f"no index found in {index_dir} (build one with `qa index SEEDS_DIR --index-dir {index_dir}`)"
+        )
+    try:
+        manifest = Manifest.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(f"cannot read {path}: {exc}") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexCorruptError(
+            f"index format {manifest.format_version} is not supported (expected {FORMAT_VERSION}); rebuild it"
+        )
+    return manifest
+
+
+def load(index_dir: Path) -> IndexData:
+    """Read the current generation; IndexNotFoundError / IndexCorruptError if unusable."""
+    index_dir = Path(index_dir)
+    manifest = read_manifest(index_dir)
+    try:
+        files = {k: index_dir / v for k, v in manifest.files.items()}
+        documents = {
+            rec["source"]: IndexedDocument.from_record(rec) for rec in _read_jsonl(files["documents"])
+        }
+        chunks = [Chunk.from_record(rec) for rec in _read_jsonl(files["chunks"])]
+        chunk_vectors = VectorIndex.load(files["chunk_vectors"], manifest.dimension)
+        sentence_vectors = VectorIndex.load(files["sentence_vectors"], manifest.dimension)
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"index in {index_dir} is incomplete or damaged ({exc}); rebuild it") from exc
+    return IndexData(manifest, documents, chunks, chunk_vectors, sentence_vectors)
+
+
+def save(index_dir: Path, data: IndexData) -> None:
+    """Write a new generation, switch the manifest to it atomically, then drop old files."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    old_files = set()
+    if exists(index_dir):
+        try:
+            old_files = set(read_manifest(index_dir).files.values())
+        except IndexCorruptError:
+            old_files = set()
+    gen = secrets.token_hex(4)
+    files = {
+        "documents": f"documents-{gen}.jsonl",
+        "chunks": f"chunks-{gen}.jsonl",
+        "chunk_vectors": f"chunks-{gen}.faiss",
+        "sentence_vectors": f"sentences-{gen}.faiss",
+    }
+    _write_jsonl(index_dir / files["documents"], (d.to_record() for d in data.documents.values()))
+    _write_jsonl(index_dir / files["chunks"], (c.to_record() for c in data.chunks))
+    data.chunk_vectors.save(index_dir / files["chunk_vectors"])
+    data.sentence_vectors.save(index_dir / files["sentence_vectors"])
+    data.manifest.files = files
+    _atomic_write_text(index_dir / MANIFEST, json.dumps(data.manifest.to_json(), indent=2, ensure_ascii=False))
+    for name in old_files - set(files.values()):
+        try:
+            (index_dir / name).unlink()
+        except FileNotFoundError:
+            pass
+    _remove_orphans(index_dir, set(files.values()))
+
+
+def _remove_orphans(index_dir: Path, keep: set[str]) -> None:
+    """Files of generations whose write was interrupted before the manifest switched."""
+    for path in index_dir.iterdir():
+        if path.name in keep or path.name == MANIFEST:
+            continue
+        if path.suffix in {".jsonl", ".faiss", ".tmp"} and path.name.split("-")[0] in {"documents", "chunks", "sentences"}:
+            path.unlink(missing_ok=True)
+
+
+def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False))
+            fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

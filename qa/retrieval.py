@@ -1,0 +1,141 @@
+"""Hybrid retrieval: dense (chunks and sentences, via FAISS) and BM25, fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .embedding import Encoder
+from .index import IndexData
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+# Weights of the three rankings fused: dense chunk, dense best-sentence, BM25.
+FUSION_WEIGHTS = (1.0, 1.0, 1.0)
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves s t don shall may might must also us
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased, stemmed content words (stopwords removed); pure and cached per word."""
+    out = []
+    for m in _WORD.finditer(text.lower()):
+        w = m.group(0).replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w and w not in STOPWORDS:
+            out.append(_stem(w))
+    return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk: its row in the index and its fused score (1.0 = first everywhere)."""
+
+    row: int
+    score: float
+    dense: float
+    bm25: float
+
+
+class Retriever:
+    """Ranks the chunks of one loaded index for a query."""
+
+    def __init__(self, data: IndexData, encoder: Encoder) -> None:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+        self.data = data
+        self.encoder = encoder
+        self.chunk_tokens = [tokenize(c.text) for c in data.chunks]
+        self.bm25 = bm25s.BM25()
+        if self.chunk_tokens:
+            self.bm25.index([t or ["\x00"] for t in self.chunk_tokens], show_progress=False)
+        n = max(1, len(self.chunk_tokens))
+        df: Counter[str] = Counter()
+        for toks in self.chunk_tokens:
+            df.update(set(toks))
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._idf_unknown = math.log(1 + (n + 0.5) / 0.5)
+        # For every sentence row, the chunk rows that contain it.
+        self.sentence_chunks: list[list[int]] = [[] for _ in range(len(data.sentence_vectors))]
+        for row, c in enumerate(data.chunks):
+            for s in data.sentence_rows(c.source, c.first_sentence, c.last_sentence):
+                self.sentence_chunks[s].append(row)
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, self._idf_unknown)
+
+    def search(self, query: str, top_k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
+        """The `top_k` best chunks for `query`, best first."""
+        n_chunks = len(self.data.chunks)
+        if n_chunks == 0:
+            return []
+        q = self.encoder.encode_query(query) if query_vector is None else query_vector
+        depth = min(n_chunks, max(50, 5 * top_k))
+
+        dense_scores, dense_rows = self.data.chunk_vectors.search(q, depth)
+        dense_rank = [int(r) for r in dense_rows if r >= 0]
+        dense_of = {int(r): float(s) for s, r in zip(dense_scores, dense_rows) if r >= 0}
+
+        sent_scores, sent_rows = self.data.sentence_vectors.search(q, depth)
+        sentence_rank: list[int] = []
+        seen: set[int] = set()
+        for r in sent_rows:
+            if r < 0:
+                continue
+            for c in self.sentence_chunks[int(r)]:
+                if c not in seen:
+                    seen.add(c)
+                    sentence_rank.append(c)
+
+        bm25_rank: list[int] = []
+        bm25_of: dict[int, float] = {}
+        q_tokens = tokenize(query)
+        if q_tokens:
+            scores = self.bm25.get_scores(q_tokens)
+            top = np.argpartition(-scores, min(depth, n_chunks) - 1)[:depth]
+            top = top[np.argsort(-scores[top], kind="stable")]
+            bm25_rank = [int(r) for r in top if scores[r] > 0]
+            bm25_of = {r: float(scores[r]) for r in bm25_rank}
+
+        fused: dict[int, float] = {}
+        for weight, ranking in zip(FUSION_WEIGHTS, (dense_rank, sentence_rank, bm25_rank)):
+            for rank, row in enumerate(ranking):
+                fused[row] = fused.get(row, 0.0) + weight / (RRF_K + rank + 1)
+        best_possible = sum(FUSION_WEIGHTS) / (RRF_K + 1)
+        ordered = sorted(fused.items(), key=lambda kv: -kv[1])[:top_k]
+        return [
+            Hit(row=row, score=score / best_possible, dense=dense_of.get(row, float("nan")), bm25=bm25_of.get(row, 0.0))
+            for row, score in ordered
+        ]

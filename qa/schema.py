@@ -1,0 +1,115 @@
+"""The public result types: plain typed dataclasses with a `to_dict()` for JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrieved chunk: `text == document_text[start:end]`."""
+
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+    chunk_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where one claim of an answer comes from: a passage and the quoted sentence(s) in it.
+
+    Offsets are character offsets into the source document's text:
+    `doc[start:end] == text` and `doc[quote_start:quote_end] == quote`.
+    """
+
+    number: int
+    source: str
+    text: str
+    start: int
+    end: int
+    quote: str
+    quote_start: int
+    quote_end: int
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A short extractive answer with inline `[n]` markers that point into `citations`."""
+
+    question: str
+    text: str
+    answered: bool
+    citations: list[Citation] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "text": self.text,
+            "answered": self.answered,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the index knows about one source document."""
+
+    source: str
+    size: int
+    chunks: int
+    sentences: int
+    sha256: str
+    indexed_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """What one build or update of the index changed."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks_embedded: int = 0
+    sentences_embedded: int = 0
+    rebuilt: bool = False
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed or self.rebuilt)
+
+    def summary(self) -> str:
+        """One human line, e.g. for the CLI: what changed and how much was embedded."""
+        parts = []
+        if self.rebuilt:
+            parts.append(f"rebuilt ({self.reason})" if self.reason else "rebuilt")
+        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            if items:
+                parts.append(f"{label} {len(items)}: {', '.join(items)}")
+        if self.failed:
+            parts.append(f"failed {len(self.failed)}: " + "; ".join(f"{s} ({why})" for s, why in self.failed.items()))
+        if not parts:
+            parts.append("up to date")
+        parts.append(f"{len(self.unchanged)} unchanged")
+        parts.append(f"embedded {self.chunks_embedded} chunks and {self.sentences_embedded} sentences in {self.seconds:.1f}s")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

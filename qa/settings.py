@@ -1,0 +1,90 @@
+"""One settings dataclass; environment variables (QA_*) are read here and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the product, with sensible defaults.
+
+    Precedence: explicit argument > environment variable `QA_<NAME>` > default.
+    """
+
+    model: str = DEFAULT_MODEL
+    seeds_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+    # Chunk size budget in model tokens; 0 means "the model's maximum sequence length".
+    chunk_tokens: int = 0
+    # Sentences shared between consecutive chunks.
+    chunk_overlap: int = 1
+    top_k: int = 5
+    # Most sentences an answer quotes.
+    max_answer_sentences: int = 2
+    # Answer only when the estimated probability that the best sentence answers reaches this.
+    min_confidence: float = 0.5
+    batch_size: int = 64
+    host: str = "127.0.0.1"
+    port: int = 7860
+    device: str = "cpu"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, then `QA_*` variables, then `overrides` (None values are ignored)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"QA_{f.name.upper()}")
+            if raw is not None and raw.strip() != "":
+                values[f.name] = _coerce(f.name, raw.strip(), cls)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _coerce(name, value, cls) if isinstance(value, str) else value
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def with_(self, **overrides: Any) -> "Settings":
+        """A copy with the non-None overrides applied."""
+        new = replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        new.validate()
+        return new
+
+    def validate(self) -> None:
+        """Reject values that cannot work, with a message naming the setting."""
+        if self.chunk_tokens < 0:
+            raise ValueError("chunk_tokens must be >= 0 (0 = the model's maximum)")
+        if self.chunk_overlap < 0:
+            raise ValueError("chunk_overlap must be >= 0")
+        if not 1 <= self.top_k <= 100:
+            raise ValueError("top_k must be between 1 and 100")
+        if not 1 <= self.max_answer_sentences <= 5:
+            raise ValueError("max_answer_sentences must be between 1 and 5")
+        if not 0 < self.port < 65536:
+            raise ValueError("port must be between 1 and 65535")
+        if not 0.0 <= self.min_confidence <= 1.0:
+            raise ValueError("min_confidence must be between 0 and 1")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+
+
+def _coerce(name: str, raw: str, cls: type) -> Any:
+    kind = {f.name: f.type for f in fields(cls)}.get(name)
+    if kind is None:
+        raise ValueError(f"unknown setting {name!r}")
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+    except ValueError:
+        raise ValueError(f"setting {name} (QA_{name.upper()}) expects a {kind}, got {raw!r}") from None
+    return raw
