@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except QAError as exc:
         logging.getLogger("app").error("%s", exc)
         return 1
+    except OSError as exc:  # e.g. the port is taken
+        logging.getLogger("app").error("could not start the server: %s", exc)
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

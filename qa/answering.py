@@ -10,51 +10,87 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import IndexData
-from .retrieval import Hit, Retriever, tokenize
+from .retrieval import STOPWORDS, Hit, Retriever, tokenize
 from .schema import Answer, Citation
 
 log = logging.getLogger(__name__)
 
-# Sentence score = dense similarity + LEXICAL_WEIGHT * idf-weighted query-term coverage
+# Sentence score (weights chosen on SQuAD by benchmarks/tune_ranking.py) = dense similarity
 #                  + TYPE_WEIGHT * answer-type match + PASSAGE_WEIGHT * its passage's fused score.
-LEXICAL_WEIGHT = 0.3
+LEXICAL_WEIGHT = 1.0
 TYPE_WEIGHT = 0.1
-PASSAGE_WEIGHT = 0.1
+PASSAGE_WEIGHT = 0.2
 # "Does the best sentence answer the question?" is a logistic model over the best sentence's
-# features (dense, lexical, type match, passage), fitted by benchmarks/calibrate.py on SQuAD
-# questions asked with and without their own article in the index. Answer when p >= 0.5.
-ANSWERABLE_WEIGHTS = (17.375, 10.142, 1.166, 4.108)
-ANSWERABLE_BIAS = -18.301
+# features (see `confidence_features`), fitted by benchmarks/calibrate.py on SQuAD questions
+# asked with their paragraph in the index, without it, and against unrelated articles.
+ANSWERABLE_WEIGHTS = (8.982, 5.862, 4.073, 3.409)
+ANSWERABLE_BIAS = -12.408
+# A further sentence joins the answer only if it scores within this margin of the best.
+SECOND_SENTENCE_MARGIN = 0.04
 
-_QUANTITY_QUESTION = re.compile(
-    r"\b(how (many|much|long|far|old|large|big|tall|high|often|early|late)|"
-    r"(what|which|in what) (year|years|date|day|month|percentage|percent|number|time|age|century|decade)|"
-    r"when|population|cost|price)\b",
-    re.I,
+# Answer types, found from the question's first wh-phrase (the classic answer-type check).
+_TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("time", re.compile(r"\b(when|(what|which|in what) (year|years|date|day|month|time|century|decade|era|season)|"
+                        r"how long ago)\b", re.I)),
+    ("number", re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|deep|wide|heavy|fast)|"
+                          r"(what|which) (percentage|percent|number|amount|age|size|population|price|cost)|"
+                          r"population|cost|price)\b", re.I)),
+    ("name", re.compile(r"\b(who|whom|whose|where|(which|what|in what) (city|country|countries|place|region|"
+                        r"town|province|state|continent|capital|person|company|organi[sz]ation))\b", re.I)),
 )
-_QUANTITY_SENTENCE = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|twenty|thirty|forty|"
-    r"fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|half|once|twice|first|"
-    r"second|third|century|decade|january|february|march|april|may|june|july|august|september|october|"
-    r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|"
-    r"winter|years?|months?|weeks?|days?|hours?|minutes?|ago|since|until|before|after|during|today|"
-    r"yesterday|tomorrow|now|recently)\b",
-    re.I,
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|half|twice|several|few"
+)
+_TIME_WORDS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday|spring|summer|autumn|winter|centur(y|ies)|decades?|ago|"
+    r"yesterday|today|tomorrow|years?|months?|weeks?|days?|morning|evening|night"
+)
+_HAS_NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I)
+_HAS_TIME = re.compile(rf"\d|\b({_TIME_WORDS})\b", re.I)
+_CAPITALISED = re.compile(r"\b[A-Z][\w’'-]*")
+_NOT_NAMES = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 
 
-def expects_quantity(question: str) -> bool:
-    """Whether the question asks for a number, amount, date or time."""
-    return bool(_QUANTITY_QUESTION.search(question))
+def expected_type(question: str) -> str:
+    """The kind of answer a question asks for: "time", "number", "name" or "" (anything),
+    decided by the first wh-phrase ("Who was president when ..." asks for a name)."""
+    found = [(m.start(), kind) for kind, pattern in _TYPE_PATTERNS for m in [pattern.search(question)] if m]
+    return min(found)[1] if found else ""
+
+
+def new_names(question: str, sentence: str) -> list[str]:
+    """Capitalised words of the sentence that are not stopwords and not already in the question."""
+    asked = set(tokenize(question))
+    out = []
+    for m in _CAPITALISED.finditer(sentence):
+        word = m.group(0)
+        if word.lower() in STOPWORDS or word.lower() in _NOT_NAMES:
+            continue
+        stems = tokenize(word)
+        if stems and not set(stems) & asked:
+            out.append(word)
+    return out
 
 
 def type_match(question: str, sentence: str) -> float:
-    """1.0 when the sentence can hold the kind of answer asked for (numbers/dates), else 0.0."""
-    if not expects_quantity(question):
-        return 1.0
-    return 1.0 if _QUANTITY_SENTENCE.search(sentence) else 0.0
-# A further sentence joins the answer only if it scores within this margin of the best.
-SECOND_SENTENCE_MARGIN = 0.04
+    """1.0 when the sentence can hold the kind of answer asked for, else 0.0.
+
+    A date or time for when-questions, a number for how-many questions, a name not already
+    in the question for who/where questions.
+    """
+    kind = expected_type(question)
+    if kind == "time":
+        return 1.0 if _HAS_TIME.search(sentence) else 0.0
+    if kind == "number":
+        return 1.0 if _HAS_NUMBER.search(sentence) else 0.0
+    if kind == "name":
+        return 1.0 if new_names(question, sentence) else 0.0
+    return 1.0
 
 
 @dataclass(frozen=True)
@@ -81,11 +117,37 @@ class ScoredSentence:
         """Ranking score among the candidate sentences of one question."""
         return self.dense + LEXICAL_WEIGHT * self.lexical + TYPE_WEIGHT * self.type_match + PASSAGE_WEIGHT * self.passage
 
-    @property
-    def answerable(self) -> float:
-        """Estimated probability that this sentence answers the question."""
-        z = ANSWERABLE_BIAS + sum(w * x for w, x in zip(ANSWERABLE_WEIGHTS, self.features))
-        return 1.0 / (1.0 + math.exp(-z))
+
+
+def confidence_features(scored: list[ScoredSentence], chosen: list[ScoredSentence]) -> tuple[float, ...]:
+    """Features of the best sentence (`scored[0]`): dense, lexical, whether the quote (the best
+    sentence or a neighbour quoted with it) holds the type of answer asked for, and how far
+    its dense similarity stands above the median candidate's. (The passage's fused score is
+    left out: it depends on rank, which calibration by hiding paragraphs cannot reproduce.)"""
+    best = scored[0]
+    dense = sorted(s.dense for s in scored)
+    median = dense[len(dense) // 2]
+    typed = max(
+        (c.type_match for c in chosen if c.source == best.source and abs(c.index - best.index) <= 1),
+        default=best.type_match,
+    )
+    return (best.dense, best.lexical, typed, best.dense - median)
+
+
+def confidence(features: tuple[float, ...]) -> float:
+    """Estimated probability that the best sentence answers the question."""
+    z = ANSWERABLE_BIAS + sum(w * x for w, x in zip(ANSWERABLE_WEIGHTS, features))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def decide(
+    query: str, scored: list[ScoredSentence], data: IndexData, max_sentences: int
+) -> tuple[list[ScoredSentence], float]:
+    """The sentences an answer would quote, and the confidence that they answer the query."""
+    if not scored:
+        return [], 0.0
+    chosen = complete_with_neighbour(query, select_sentences(scored, max_sentences), data)
+    return chosen, confidence(confidence_features(scored, chosen))
 
 
 def no_answer_text(question: str) -> str:
@@ -162,6 +224,31 @@ def select_sentences(scored: list[ScoredSentence], max_sentences: int) -> list[S
     return chosen
 
 
+def complete_with_neighbour(query: str, chosen: list[ScoredSentence], data: IndexData) -> list[ScoredSentence]:
+    """If the best sentence cannot hold the kind of answer asked for (no date for a "when"
+    question, say) but a sentence right next to it in the same passage can, quote that one too:
+    such facts often sit in the following sentence ("This statement came on 16 August")."""
+    best = chosen[0]
+    if best.type_match or not expected_type(query):
+        return chosen
+    chunk = data.chunks[best.chunk_row]
+    doc = data.documents[best.source]
+    for index in (best.index + 1, best.index - 1):
+        if not chunk.first_sentence <= index < chunk.last_sentence:
+            continue
+        if any(c.source == best.source and c.index == index for c in chosen):
+            return chosen
+        start, end = doc.sentences[index]
+        if type_match(query, doc.text[start:end]):
+            neighbour = ScoredSentence(
+                row=best.row + (index - best.index), source=best.source, index=index, start=start, end=end,
+                chunk_row=best.chunk_row, dense=best.dense, lexical=best.lexical, type_match=1.0,
+                passage=best.passage,
+            )
+            return [best, neighbour, *chosen[1:]][: max(2, len(chosen))]
+    return chosen
+
+
 def compose_answer(
     question: str,
     chosen: list[ScoredSentence],
@@ -216,8 +303,8 @@ def answer(
 ) -> Answer:
     """Answer `question` from the retrieved `hits`, or say plainly that the documents don't."""
     scored = score_sentences(query, query_vector, hits, data, retriever)
-    confidence = scored[0].answerable if scored else 0.0
-    if confidence < min_confidence:
-        log.info("no answer: confidence %.3f < %.3f", confidence, min_confidence)
+    chosen, p = decide(query, scored, data, max_sentences)
+    if p < min_confidence:
+        log.info("no answer: confidence %.3f < %.3f", p, min_confidence)
         return Answer(question=question, text=no_answer_text(question), answered=False, citations=[])
-    return compose_answer(question, select_sentences(scored, max_sentences), data)
+    return compose_answer(question, chosen, data)

@@ -11,7 +11,7 @@ from typing import Sequence
 
 from . import index as store
 from .answering import answer as compose
-from .documents import SUPPORTED_SUFFIXES, read_document
+from .documents import SUPPORTED_SUFFIXES, discover, read_document
 from .embedding import Encoder, ProgressFn, load_encoder
 from .errors import DocumentError, IndexNotFoundError
 from .indexer import apply_documents, check_model, update_index
@@ -90,6 +90,7 @@ class Assistant:
         """Build the index for `seeds_dir` (or update it, embedding only what changed), then load it."""
         settings = (settings or Settings.from_env()).with_(model=model, seeds_dir=Path(seeds_dir),
                                                            index_dir=Path(index_dir) if index_dir else None)
+        discover(settings.seeds_dir)  # a missing folder fails before the model loads
         encoder = load_encoder(settings.model, settings.device)
         data, report = update_index(settings.seeds_dir, settings.index_dir, encoder, settings,
                                     progress=progress, show_progress_bar=show_progress_bar)

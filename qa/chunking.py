@@ -113,6 +113,8 @@ def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bo
         return False
     if _LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev):
         return False
+    if prev[-1] == "." and _ends_with_abbreviation(prev[:-1]) and not _LIST_MARKER.fullmatch(prev[:-1]):
+        return True  # "... led by Mr.\nAhmad Massoud"
     if prev[-1] in _TERMINATORS or (prev[-1] in _CLOSERS and len(prev) > 1 and prev[-2] in _TERMINATORS):
         return False  # the line ended a sentence; the regular splitter would cut here anyway
     if prev[-1] in "-,;:(" or nxt[0].islower():
@@ -137,6 +139,11 @@ def _split_line(text: str, start: int, end: int) -> list[Span]:
     return spans
 
 
+_LIST_MARKER = re.compile(r"\s*(\d{1,3}|[A-Za-z]|[ivxlcIVXLC]{1,6})")
+# A parenthetical that closes its line, such as a photo credit: "(Image Source: Reuters)".
+_TRAILING_PARENTHETICAL = re.compile(r"\([^()\n]{1,120}\)(?:[^()\n.!?]{0,60}\))?\s*")
+
+
 def _is_boundary(text: str, seg_start: int, m: re.Match[str], end: int) -> bool:
     punct = m.group(1)
     after = m.end(3)
@@ -146,18 +153,25 @@ def _is_boundary(text: str, seg_start: int, m: re.Match[str], end: int) -> bool:
     first = nxt[0]
     if first.islower():
         return False  # "e.g. this", "the U.S. dollar", "... and so on. and then"
+    if _TRAILING_PARENTHETICAL.fullmatch(text, after, end):
+        return False  # a credit or aside that ends the line belongs to the sentence before it
     if punct[-1] != "." or len(punct) > 1:
         return True  # ! ? … and "..." end sentences when a capital follows
-    word_match = re.search(r"([\w.'’-]+)$", text[seg_start : m.start(1)])
+    if _LIST_MARKER.fullmatch(text[seg_start : m.start(1)]):
+        return False  # "1. Open the box."
+    return not _ends_with_abbreviation(text[seg_start : m.start(1)])
+
+
+def _ends_with_abbreviation(before: str) -> bool:
+    """Whether the text before a period ends with an abbreviation or an initial."""
+    word_match = re.search(r"([\w.'’-]+)$", before)
     word = word_match.group(1) if word_match else ""
     lowered = word.lower().rstrip(".")
     if lowered in ABBREVIATIONS or lowered.split("-")[-1] in ABBREVIATIONS:
-        return False
+        return True
     if len(word) == 1 and word.isalpha() and word.isupper():
-        return False  # an initial: "J. Smith"
-    if re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):
-        return False  # "U.S" in "U.S. Army"
-    return True
+        return True  # an initial: "J. Smith"
+    return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word))  # "U.S" in "U.S. Army"
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:
@@ -200,5 +214,10 @@ def chunk_sentences(
         chunks.append(ChunkSpan(start, end, text[start:end], first, last))
         if last >= n:
             break
-        first = max(last - overlap, first + 1)
+        nxt = max(last - overlap, first + 1)
+        # Start afresh when the overlap would leave no room for a new sentence: a chunk that
+        # only repeats sentences of the previous one is waste.
+        if sum(lengths[nxt : last + 1]) + (last - nxt) > max_tokens:
+            nxt = last
+        first = nxt
     return chunks

@@ -23,6 +23,8 @@ __all__ = [
     "answer_markdown",
     "document_html",
     "DOCUMENT_QUOTE_ID",
+    "PASSAGE_CHARS",
+    "POPOVER_CHARS",
 ]
 
 #: Element id of the highlighted quote in `document_html`, to scroll it into view.
@@ -30,7 +32,6 @@ DOCUMENT_QUOTE_ID = "qa-doc-quote"
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
-_TITLE_QUOTE_CHARS = 240
 
 
 def _escape(text: str) -> str:
@@ -40,12 +41,6 @@ def _escape(text: str) -> str:
 
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
-
-
-def _shorten(text: str, limit: int) -> str:
-    """Collapse whitespace and cut `text` to `limit` characters with an ellipsis."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def _mark_span(text: str, start: int, end: int, mark_attrs: str = "") -> str:
@@ -81,31 +76,110 @@ def _anchor_prefix(answer: Answer) -> str:
     return f"cite-{digest[:10]}"
 
 
-def citation_html(c: Citation, show_score: bool = False, anchor_id: str | None = None) -> str:
+#: Longest passage excerpt shown under an answer; the source viewer shows the whole document.
+PASSAGE_CHARS = 700
+
+
+def _excerpt(text: str, start: int, end: int, max_chars: int) -> tuple[int, int]:
+    """Bounds of a window of about `max_chars` around `text[start:end]`, cut at line,
+    sentence or word boundaries; never cuts into the quote."""
+    if max_chars <= 0 or len(text) <= max_chars:
+        return 0, len(text)
+    spare = max(0, max_chars - (end - start))
+    lo = max(0, start - spare // 2)
+    hi = min(len(text), end + (spare - (start - lo)))
+    lo = max(0, min(lo, hi - max_chars, start))
+    if lo > 0:  # start at the first line, sentence or word boundary after `lo`
+        head = text[lo:start]
+        newline = head.find("\n")
+        sentence = re.search(r"[.!?]\s+", head)
+        space = head.find(" ")
+        if newline >= 0:
+            lo += newline + 1
+        elif sentence:
+            lo += sentence.end()
+        elif space >= 0:
+            lo += space + 1
+    if hi < len(text):  # end at the last line, sentence or word boundary before `hi`
+        tail = text[end:hi]
+        newline = tail.rfind("\n")
+        sentences = list(re.finditer(r"[.!?](?=\s)", tail))
+        space = tail.rfind(" ")
+        if newline >= 0:
+            hi = end + newline
+        elif sentences:
+            hi = end + sentences[-1].end()
+        elif space >= 0:
+            hi = end + space
+    return lo, hi
+
+
+def _passage_html(c: Citation, max_chars: int) -> str:
+    """Escaped excerpt of about `max_chars` of the passage around its quote, quote in `<mark>`,
+    with "…" where it was cut."""
+    q_start = _clamp(c.quote_start - c.start, 0, len(c.text))
+    q_end = _clamp(c.quote_end - c.start, q_start, len(c.text))
+    lo, hi = _excerpt(c.text, q_start, q_end, max_chars)
+    piece = c.text[lo:hi]
+    lead = len(piece) - len(piece.lstrip())  # leading blank lines would render as empty space
+    passage = highlight_html(piece.strip(), q_start - lo - lead, q_end - lo - lead)
+    return ("… " if c.text[:lo].strip() else "") + passage + (" …" if c.text[hi:].strip() else "")
+
+
+def citation_html(
+    c: Citation,
+    show_score: bool = False,
+    anchor_id: str | None = None,
+    max_chars: int = PASSAGE_CHARS,
+) -> str:
     """One cited passage: number, source name, and the passage with its quote in `<mark>`.
 
-    `anchor_id` (optional) becomes the element id, the target of the answer's `[n]` links.
+    A passage longer than `max_chars` (0 = no limit) is shown as an excerpt around the
+    quote, with "…" where it was cut. `anchor_id` (optional) becomes the element id,
+    the target of the answer's `[n]` links, and adds an "Open in the whole document" link
+    (to the same anchor; the chat's script opens it in the source viewer).
     """
     id_attr = f' id="{html.escape(anchor_id, quote=True)}"' if anchor_id else ""
+    open_link = (
+        f'<a class="qa-open" href="#{html.escape(anchor_id, quote=True)}">Open in the whole document</a>'
+        if anchor_id
+        else ""
+    )
     score = (
         f' <span class="qa-cite-score">relevance {_format_score(c.score)}</span>' if show_score else ""
     )
-    passage = highlight_html(c.text, c.quote_start - c.start, c.quote_end - c.start)
+    passage = _passage_html(c, max_chars)
     return (
         f'<details class="qa-cite"{id_attr} open>'
         f'<summary><span class="qa-cite-num">[{c.number}]</span> '
         f'<span class="qa-cite-source">{html.escape(c.source, quote=True)}</span>{score}</summary>'
         f'<blockquote class="qa-cite-passage">{passage}</blockquote>'
+        f"{open_link}"
         "</details>"
     )
 
 
+#: Longest passage excerpt in the hover card of a marker.
+POPOVER_CHARS = 320
+
+
 def _marker_link(number: int, citation: Citation, anchor_id: str) -> str:
-    """The clickable `[n]` in the answer text; hovering shows the source and quote."""
-    title = f"{citation.source}: “{_shorten(citation.quote, _TITLE_QUOTE_CHARS)}”"
+    """The clickable `[n]` in the answer text, with a hover/focus card: the source name and
+    an excerpt of the passage with the quote in `<mark>`.
+
+    The link's target is the cited passage under the answer (`#anchor_id`); the chat's
+    script also opens it in the source viewer. The card is shown by CSS on hover/focus.
+    """
+    anchor = html.escape(anchor_id, quote=True)
+    label = html.escape(f"Source {number}: {citation.source}", quote=True)
+    passage = _passage_html(citation, POPOVER_CHARS)
     return (
-        f'<a class="qa-ref" href="#{html.escape(anchor_id, quote=True)}" '
-        f'title="{html.escape(title, quote=True)}">[{number}]</a>'
+        '<span class="qa-ref-wrap">'
+        f'<a class="qa-ref" href="#{anchor}" aria-label="{label}" aria-describedby="{anchor}-pop">[{number}]</a>'
+        f'<span class="qa-pop" id="{anchor}-pop" role="tooltip">'
+        f'<span class="qa-pop-source">[{number}] {html.escape(citation.source, quote=True)}</span>'
+        f'<span class="qa-pop-passage">{passage}</span>'
+        "</span></span>"
     )
 
 
@@ -150,8 +224,8 @@ def _md_escape_inline(text: str) -> str:
 
 
 def _md_text(text: str) -> str:
-    """Escape `&`, `<`, `>` so document text cannot inject HTML into a rendered export."""
-    return html.escape(text, quote=False)
+    """Escape `<` so document text cannot inject HTML into a rendered export (`&`, `>` stay readable)."""
+    return text.replace("<", "&lt;")
 
 
 def _md_blockquote(text: str) -> str:

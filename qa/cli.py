@@ -50,7 +50,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     validate_question(args.question)  # fail fast, before the model loads
     settings = _settings(args)
-    bot = Assistant.from_index(settings.index_dir, settings=settings)
+    bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     answer = bot.ask(args.question, top_k=args.top_k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -66,7 +66,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     from .assistant import Assistant
 
     settings = _settings(args)
-    bot = Assistant.from_index(settings.index_dir, settings=settings)
+    bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     passages = bot.search(args.query, top_k=args.top_k or 10)
     if args.json:
         print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
@@ -87,7 +87,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bot = Assistant.from_seeds(args.seeds_dir, index_dir=settings.index_dir, settings=settings,
                                    show_progress_bar=False)
     else:
-        bot = Assistant.from_index(settings.index_dir, settings=settings)
+        bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     report = evaluate(lambda q: bot.ask(q, top_k=args.top_k), questions)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -168,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one line for the user, the traceback with -v
+        if args.verbose:
+            log.error("unexpected error", exc_info=True)
+        print(f"qa: error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -71,6 +71,8 @@ def read_document(path: Path, source: str | None = None) -> Document:
         raise DocumentError(f"{source}: cannot read file ({exc.strerror or exc})") from exc
     if len(data) > MAX_FILE_BYTES:
         raise DocumentError(f"{source}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    if suffix not in PDF_SUFFIXES and b"\x00" in data[:8192]:
+        raise DocumentError(f"{source}: looks like a binary file, not {suffix} text")
     text = extract_text(data, suffix, source)
     if not text.strip():
         raise DocumentError(f"{source}: no text found in the file")

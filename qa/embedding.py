@@ -100,9 +100,22 @@ class Encoder:
         return np.vstack(out)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One normalised query vector (1-D)."""
+        """One normalised query vector (1-D).
+
+        Runs on one thread: for a single short text that is as fast as several, and it does
+        not collapse when other processes keep the cores busy (spinning OpenMP threads made a
+        2-thread query embedding 10-30x slower on a loaded 2-core machine).
+        """
+        import torch
+
         with self._lock:
-            vec = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                vec = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                        show_progress_bar=False)
+            finally:
+                torch.set_num_threads(threads)
         return np.asarray(vec[0], dtype=np.float32)
 
 

@@ -34,7 +34,7 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
     return {
         "max_tokens": min(max_tokens, encoder.max_tokens),
         "overlap_sentences": settings.chunk_overlap,
-        "splitter": "rules-v1",
+        "splitter": "rules-v2",
     }
 
 

@@ -42,9 +42,9 @@ __all__ = ["CSS", "EXAMPLE_QUESTIONS", "build_ui", "serve"]
 EXAMPLE_QUESTIONS: list[str] = [
     "How long is the border between Iran and Afghanistan?",
     "Who is the spokesperson of Iran's Ministry of Foreign Affairs?",
-    "When was General Soleimani assassinated?",
-    "What happened in the Mazar-i-Sharif massacre of 1998?",
+    "Who was General Qasem Soleimani?",
     "What kind of government does Iran propose for Afghanistan?",
+    "What did Ahmad Massoud say about the fall of Panjshir?",
 ]
 
 EMPTY_QUESTION = "Please type a question."
@@ -66,9 +66,26 @@ CSS = """
 #qa-chat .qa-cite-num { font-weight: 600; }
 #qa-chat .qa-cite-source { font-family: var(--font-mono); font-size: .9em; overflow-wrap: anywhere; }
 #qa-chat .qa-cite-score { opacity: .7; font-size: .85em; margin-left: .4em; }
-#qa-chat blockquote.qa-cite-passage { margin: .25em 0 0 .3em; padding: 0 0 0 .6em; border-left: 3px solid var(--border-color-accent); overflow-wrap: anywhere; }
+#qa-chat blockquote.qa-cite-passage { margin: .2em 0 .5em .3em !important; padding: 0 0 0 .6em !important; border-left: 3px solid var(--border-color-accent); overflow-wrap: anywhere; }
 #qa-chat mark, #qa-doc-view mark { background: #fde68a; color: #111; padding: 0 .1em; border-radius: 2px; }
 #qa-chat .qa-error { color: var(--error-text-color); }
+#qa-chat .qa-answer-text { position: relative; }
+#qa-chat .qa-pop { display: none; position: absolute; z-index: 30; left: 0; right: 0; top: calc(100% + .2em);
+                   max-height: 16rem; overflow: auto; padding: .5em .7em; border-radius: 6px;
+                   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+                   box-shadow: 0 4px 16px rgba(0, 0, 0, .18); font-size: .88rem; font-weight: normal;
+                   line-height: 1.45; overflow-wrap: anywhere; }
+#qa-chat .qa-ref-wrap:hover .qa-pop, #qa-chat .qa-ref-wrap:focus-within .qa-pop { display: block; }
+#qa-chat .qa-pop-source { display: block; font-family: var(--font-mono); font-weight: 600; margin-bottom: .25em; }
+#qa-chat a.qa-ref:focus-visible, #qa-chat a.qa-open:focus-visible { outline: 2px solid var(--color-accent); outline-offset: 1px; }
+#qa-chat a.qa-open { display: inline-block; margin: 0 0 .3em .9em; font-size: .85em; }
+#qa-chat details.qa-cite.qa-flash { animation: qa-flash 1.6s ease-out; }
+@keyframes qa-flash { from { background: rgba(253, 230, 138, .9); } to { background: transparent; } }
+#qa-upload-status .qa-failed, #qa-upload-status strong.qa-failed { color: var(--error-text-color); }
+@media (max-width: 640px) {
+  #qa-chat .qa-pop { max-height: 12rem; }
+  .qa-doc { max-height: 60vh; }
+}
 """
 
 # Scoped to the document viewer (gr.HTML css_template), so it works even without CSS above.
@@ -86,13 +103,54 @@ const scrollToQuote = () => {
   const box = element.querySelector('.qa-doc');
   const mark = box && box.querySelector('mark');
   if (box && mark) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
+  if (box && window.__qaShowViewer) {  // opened from "Open in the whole document": bring it on screen
+    window.__qaShowViewer = false;
+    element.scrollIntoView({ block: 'nearest' });
+  }
 };
 requestAnimationFrame(scrollToQuote);
 watch('value', () => requestAnimationFrame(scrollToQuote));
 """
 
-_FOCUS_QUESTION_JS = "() => { document.querySelector('#qa-question textarea')?.focus(); }"
+# Runs after the box is re-enabled; the short delay lets the page apply that update first.
+_FOCUS_QUESTION_JS = "() => { setTimeout(() => document.querySelector('#qa-question textarea')?.focus(), 60); }"
 _CONFIRM_REMOVE_JS = "(source) => (source && confirm('Remove ' + source + ' from the index?')) ? source : null"
+
+# Clicking a marker [n] (or "Open in the whole document") under an answer: unfold and flash the
+# cited passage under the answer, and send "turn:number" through the hidden #qa-cite-key box so
+# the server opens that citation in the source viewer. Capture phase, so the click does not also
+# count as selecting the whole message (which would show that answer's first citation instead).
+_CITE_BRIDGE_JS = """
+() => {
+  if (window.__qaCiteBridge) return;
+  window.__qaCiteBridge = true;
+  const send = (key) => {
+    const box = document.querySelector('#qa-cite-key textarea, #qa-cite-key input');
+    if (!box) return;
+    box.value = key + ':' + Date.now();
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  };
+  document.addEventListener('click', (event) => {
+    const link = event.target instanceof Element ? event.target.closest('#qa-chat a.qa-ref, #qa-chat a.qa-open') : null;
+    if (!link) return;
+    const href = link.getAttribute('href') || '';
+    const m = /^#qa-t(\\d+)-(\\d+)$/.exec(href);
+    if (!m) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const passage = document.getElementById(href.slice(1));
+    if (passage && link.classList.contains('qa-ref')) {
+      passage.open = true;
+      passage.scrollIntoView({ block: 'nearest' });
+      passage.classList.remove('qa-flash');
+      void passage.offsetWidth;
+      passage.classList.add('qa-flash');
+    }
+    window.__qaShowViewer = link.classList.contains('qa-open');
+    send(m[1] + ':' + m[2]);
+  }, true);
+}
+"""
 
 _VIEWER_EMPTY = '<p class="qa-viewer-empty">Ask a question, then pick one of its sources here.</p>'
 _EXPORT_DIR = Path(tempfile.gettempdir()) / "qa-exports"
@@ -276,7 +334,14 @@ def _human_time(iso: str) -> str:
 
 
 def _documents_rows(docs: Sequence[DocumentInfo]) -> list[list[Any]]:
-    return [[d.source, _human_size(d.size), d.chunks, d.sentences, _human_time(d.indexed_at)] for d in docs]
+    return [[d.source, _human_size(d.size), d.chunks, _human_time(d.indexed_at)] for d in docs]
+
+
+def _file_error(name: str, message: str) -> str:
+    """One Markdown line naming the file once (library messages often start with it already)."""
+    if message.startswith(name):
+        message = message[len(name) :].lstrip(" :—-")
+    return f"**{html.escape(name)}**: {html.escape(message or 'could not be indexed')}"
 
 
 def _citation_choices(turns: Sequence[Turn], turn_index: int) -> list[tuple[str, str]]:
@@ -291,13 +356,6 @@ def _citation_choices(turns: Sequence[Turn], turn_index: int) -> list[tuple[str,
         quote = quote if len(quote) <= 70 else quote[:69] + "…"
         choices.append((f"[{c.number}] {c.source} — {quote}", f"{turn_index}:{c.number}"))
     return choices
-
-
-def _last_answered(turns: Sequence[Turn]) -> int:
-    for i in range(len(turns) - 1, -1, -1):
-        if turns[i].answer is not None and turns[i].answer.citations:  # type: ignore[union-attr]
-            return i
-    return -1
 
 
 # --------------------------------------------------------------------------- UI
@@ -320,9 +378,14 @@ def build_ui(
     # ---- handlers (closures over backend) --------------------------------------
 
     def start_question(question: str | None, turns: list[Turn], show_scores: bool) -> tuple[Any, ...]:
-        """Show the question at once and clear the box; the answer comes in the next step."""
+        """Show the question at once; clear and lock the box until the answer is in, so one
+        session never has two answers racing to update its conversation."""
         q = question if isinstance(question, str) else ""
-        return q, "", render_chat(turns or [], show_scores, pending=q.strip() or None)
+        pending = render_chat(turns or [], show_scores, pending=q.strip() or None)
+        return q, gr.update(value="", interactive=False), pending
+
+    def finish_question() -> Any:
+        return gr.update(interactive=True)
 
     def respond(question: str, turns: list[Turn], top_k: float, show_scores: bool) -> tuple[Any, ...]:
         """Answer `question` with the earlier questions as context; errors become chat messages."""
@@ -388,6 +451,22 @@ def build_ui(
             note = ""
         return note + document_html(text, citation.quote_start, citation.quote_end)
 
+    def open_citation(key: str | None, turns: list[Turn]) -> tuple[Any, Any, Any]:
+        """A marker or "Open in the whole document" link was clicked: `key` is "turn:number[:nonce]".
+
+        Shows that citation (and its answer's other citations in the dropdown) in the viewer."""
+        parts = (key or "").split(":")
+        turns = turns or []
+        try:
+            turn_index, number = int(parts[0]), int(parts[1])
+        except (ValueError, IndexError):
+            return gr.update(), gr.update(), gr.update()
+        choices = _citation_choices(turns, turn_index)
+        value = f"{turn_index}:{number}"
+        if value not in [v for _, v in choices]:
+            return gr.update(), gr.update(), gr.update()
+        return gr.update(choices=choices, value=value), show_citation(value, turns), gr.Accordion(open=True)
+
     def select_message(turns: list[Turn], evt: gr.SelectData) -> tuple[Any, Any]:
         """Clicking a message shows that answer's sources in the viewer."""
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
@@ -425,6 +504,11 @@ def build_ui(
         off = gr.update(interactive=False)
         return gr.update(interactive=False, placeholder=UPDATING_PLACEHOLDER), off, off
 
+    def lock_for_upload(files: list[str] | None) -> tuple[Any, ...]:
+        names = ", ".join(html.escape(Path(f).name) for f in (files or []))
+        status = f"Indexing {names}… questions wait until the index is updated." if names else gr.update()
+        return (*lock_question(), status)
+
     def unlock_question() -> tuple[Any, ...]:
         on = gr.update(interactive=True)
         return gr.update(interactive=True, placeholder=QUESTION_PLACEHOLDER), on, on
@@ -445,21 +529,21 @@ def build_ui(
             try:
                 result = backend.add_files([path], progress=report)
             except QAError as exc:
-                failed.append(f"**{html.escape(name)}**: {html.escape(str(exc))}")
+                failed.append(_file_error(name, str(exc)))
                 continue
             except Exception:
                 log.exception("could not add %s", path)
                 failed.append(f"**{html.escape(name)}**: unexpected error while indexing this file")
                 continue
-            failed.extend(f"**{html.escape(s)}**: {html.escape(why)}" for s, why in result.failed.items())
+            failed.extend(_file_error(source, why) for source, why in result.failed.items())
             done.extend(result.added + result.changed)
             if not (result.added or result.changed or result.failed):
                 done.append(f"{name} (unchanged)")
         lines = []
         if done:
-            lines.append("✅ Indexed: " + ", ".join(html.escape(d) for d in done))
+            lines.append("**Indexed:** " + ", ".join(html.escape(d) for d in done))
         if failed:
-            lines.append("❌ Not indexed:\n" + "\n".join(f"- {f}" for f in failed))
+            lines.append("**Not indexed:**\n" + "\n".join(f"- {f}" for f in failed))
         status = "\n\n".join(lines) or "Nothing to index."
         rows, dropdown = list_documents(done[-1] if done else None)
         return status, rows, dropdown, None
@@ -471,12 +555,12 @@ def build_ui(
         log.info("removing %s from the index", source)
         try:
             backend.remove_document(source)
-            status = f"🗑️ Removed {html.escape(source)}."
+            status = f"Removed **{html.escape(source)}** from the index."
         except QAError as exc:
-            status = f"❌ {html.escape(str(exc))}"
+            status = f"**Could not remove:** {html.escape(str(exc))}"
         except Exception:
             log.exception("could not remove %s", source)
-            status = f"❌ Could not remove {html.escape(source)}."
+            status = f"**Could not remove** {html.escape(source)}."
         rows, dropdown = list_documents()
         return status, rows, dropdown
 
@@ -538,6 +622,9 @@ def build_ui(
                     submit_btn="Ask",
                     autofocus=True,
                 )
+                # Filled by the marker-click script (see _CITE_BRIDGE_JS); never shown. Outside the
+                # accordions, whose closed contents are not in the page.
+                cite_key = gr.Textbox(visible="hidden", elem_id="qa-cite-key", show_label=False)
                 examples = gr.Examples(
                     examples=[[q] for q in EXAMPLE_QUESTIONS],
                     inputs=[question],
@@ -545,19 +632,20 @@ def build_ui(
                     api_visibility="private",
                 )
                 with gr.Row():
-                    new_btn = gr.Button("New conversation", size="sm", min_width=120)
+                    new_btn = gr.Button("New conversation", size="sm", min_width=120, elem_id="qa-new")
                     export_btn = gr.DownloadButton(
-                        "Export conversation (.md)", size="sm", interactive=False, min_width=120
+                        "Export conversation (.md)", size="sm", interactive=False, min_width=120, elem_id="qa-export"
                     )
             with gr.Column(scale=2, min_width=300):
-                with gr.Accordion("Settings", open=True):
+                with gr.Accordion("Settings", open=True, elem_id="qa-settings"):
                     top_k = gr.Slider(
-                        1, MAX_TOP_K, value=default_k, step=1, label="Passages to search (top-k)"
+                        1, MAX_TOP_K, value=default_k, step=1, label="Passages to search (top-k)", elem_id="qa-top-k"
                     )
-                    show_scores = gr.Checkbox(value=False, label="Show relevance scores")
-                with gr.Accordion("Source viewer", open=False):
+                    show_scores = gr.Checkbox(value=False, label="Show relevance scores", elem_id="qa-show-scores")
+                with gr.Accordion("Source viewer", open=False, elem_id="qa-viewer") as viewer_panel:
                     citation_pick = gr.Dropdown(
-                        choices=[], value=None, label="Cited passage", interactive=True, allow_custom_value=False
+                        choices=[], value=None, label="Cited passage", interactive=True, allow_custom_value=False,
+                        elem_id="qa-cite-pick",
                     )
                     doc_view = gr.HTML(
                         _VIEWER_EMPTY,
@@ -565,10 +653,10 @@ def build_ui(
                         css_template=_DOC_VIEW_CSS,
                         js_on_load=_DOC_VIEW_JS,
                     )
-                with gr.Accordion("Documents", open=False):
+                with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
                     docs_table = gr.Dataframe(
-                        headers=["Document", "Size", "Chunks", "Sentences", "Indexed at"],
-                        datatype=["str", "str", "number", "number", "str"],
+                        headers=["Document", "Size", "Chunks", "Indexed at"],
+                        datatype=["str", "str", "number", "str"],
                         interactive=False,
                         wrap=True,
                         show_label=False,
@@ -579,51 +667,64 @@ def build_ui(
                         file_count="multiple",
                         file_types=UPLOAD_TYPES,
                         type="filepath",
+                        elem_id="qa-upload",
                     )
-                    upload_status = gr.Markdown()
-                    doc_pick = gr.Dropdown(choices=[], label="Document", interactive=True)
+                    upload_status = gr.Markdown(elem_id="qa-upload-status")
+                    doc_pick = gr.Dropdown(choices=[], label="Document", interactive=True, elem_id="qa-doc-pick")
                     with gr.Row():
-                        view_btn = gr.Button("View", size="sm", min_width=80)
-                        remove_btn = gr.Button("Remove from index", size="sm", variant="stop", min_width=120)
+                        view_btn = gr.Button("View", size="sm", min_width=80, elem_id="qa-view-doc")
+                        remove_btn = gr.Button(
+                            "Remove from index", size="sm", variant="stop", min_width=120, elem_id="qa-remove"
+                        )
 
         # ---- events ------------------------------------------------------------------
 
         ask_inputs = [pending_state, turns_state, top_k, show_scores]
         ask_outputs = [chatbot, turns_state, export_btn, citation_pick, doc_view]
 
-        def chain_answer(trigger: Any) -> None:
+        def answer_after(trigger: Any) -> None:
+            """Chain: show the question (fast, unqueued) -> answer -> re-enable and refocus the box."""
             (
-                trigger.then(start_question, [question, turns_state, show_scores], [pending_state, question, chatbot], queue=False, **private)
-                .then(respond, ask_inputs, ask_outputs, show_progress="minimal", **private)
+                trigger(start_question, [question, turns_state, show_scores], [pending_state, question, chatbot], queue=False, **private)
+                .then(respond, ask_inputs, ask_outputs, show_progress="minimal", show_progress_on=[chatbot], **private)
+                .then(finish_question, None, [question], queue=False, **private)
                 .then(None, js=_FOCUS_QUESTION_JS, **private)
             )
 
-        (
-            question.submit(start_question, [question, turns_state, show_scores], [pending_state, question, chatbot], queue=False, **private)
-            .then(respond, ask_inputs, ask_outputs, show_progress="minimal", **private)
-            .then(None, js=_FOCUS_QUESTION_JS, **private)
-        )
-        chain_answer(examples.load_input_event)
+        answer_after(question.submit)
+        answer_after(examples.load_input_event.then)
 
         show_scores.change(rerender, [turns_state, show_scores], [chatbot], queue=False, **private)
         new_btn.click(new_conversation, None, [chatbot, turns_state, export_btn, citation_pick, doc_view], queue=False, **private)
         chatbot.clear(new_conversation, None, [chatbot, turns_state, export_btn, citation_pick, doc_view], queue=False, **private)
         chatbot.select(select_message, [turns_state], [citation_pick, doc_view], **private)
         citation_pick.input(show_citation, [citation_pick, turns_state], [doc_view], **private)
-        view_btn.click(view_document, [doc_pick], [doc_view], **private)
+        cite_key.change(open_citation, [cite_key, turns_state], [citation_pick, doc_view, viewer_panel],
+                       queue=False, **private)
+        view_btn.click(view_document, [doc_pick], [doc_view], **private).then(
+            lambda: gr.Accordion(open=True), None, [viewer_panel], queue=False, **private
+        )
 
         busy_outputs = [question, upload, remove_btn]
         (
-            upload.upload(lock_question, None, busy_outputs, queue=False, **private)
-            .then(index_files, [upload], [upload_status, docs_table, doc_pick, upload], **private)
+            upload.upload(lock_for_upload, [upload], [*busy_outputs, upload_status], queue=False, **private)
+            .then(index_files, [upload], [upload_status, docs_table, doc_pick, upload], show_progress_on=[docs_table], **private)
             .then(unlock_question, None, busy_outputs, queue=False, **private)
         )
         (
             remove_btn.click(lock_question, None, busy_outputs, queue=False, **private)
-            .then(remove_document, [doc_pick], [upload_status, docs_table, doc_pick], js=_CONFIRM_REMOVE_JS, **private)
+            .then(
+                remove_document,
+                [doc_pick],
+                [upload_status, docs_table, doc_pick],
+                js=_CONFIRM_REMOVE_JS,
+                show_progress_on=[docs_table],
+                **private,
+            )
             .then(unlock_question, None, busy_outputs, queue=False, **private)
         )
         demo.load(list_documents, None, [docs_table, doc_pick], **private)
+        demo.load(None, js=_CITE_BRIDGE_JS, **private)
 
         gr.api(ask, api_name="ask")
         gr.api(documents, api_name="documents")

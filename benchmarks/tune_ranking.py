@@ -1,0 +1,80 @@
+"""Choose the sentence-ranking weights of qa/answering.py on SQuAD (general data).
+
+For a fixed sample of SQuAD questions, every candidate sentence's features (dense,
+lexical, type match, passage) are computed once with the product's own code; then a grid
+of weights is searched for the best top-1 accuracy (the chosen sentence holds an accepted
+answer). The bundled article's dev set is scored with the same grid for reference only.
+
+    python benchmarks/tune_ranking.py [--n 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from calibrate import build, squad_articles  # noqa: E402
+from qa import Assistant, Settings  # noqa: E402
+from qa.answering import score_sentences  # noqa: E402
+from qa.evaluation import contains_answer, load_questions, normalize  # noqa: E402
+
+
+def candidates(bot: Assistant, question: str) -> tuple[np.ndarray, list[str]]:
+    data, retriever = bot._state
+    vec = bot.encoder.encode_query(question)
+    hits = retriever.search(question, bot.settings.top_k, query_vector=vec)
+    scored = score_sentences(question, vec, hits, data, retriever)
+    feats = np.array([s.features for s in scored])
+    texts = [data.documents[s.source].text[s.start : s.end] for s in scored]
+    return feats, texts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--n", type=int, default=1000)
+    ap.add_argument("--cache", type=Path, default=REPO / "benchmarks" / ".cache" / "calibrate")
+    args = ap.parse_args()
+    articles = squad_articles(args.data)
+    bot = build(args.cache, "all", articles)
+    qas = [qa for _, _, q in articles for qa in q]
+    sample = random.Random(1).sample(qas, min(args.n, len(qas)))
+    squad = []
+    for question, answers, *_ in sample:
+        feats, texts = candidates(bot, question)
+        squad.append((feats, np.array([contains_answer(t, answers) for t in texts])))
+    article = Assistant.from_seeds(REPO / "seeds", index_dir=args.cache / "index-article", settings=Settings())
+    dev = []
+    for q in load_questions(REPO / "tests" / "data" / "article_dev.jsonl"):
+        if not q.answerable:
+            continue
+        feats, texts = candidates(article, q.question)
+        ev = normalize(q.evidence)
+        dev.append((feats, np.array([normalize(t) in ev or ev in normalize(t) for t in texts])))
+
+    def top1(rows: list, w: np.ndarray) -> float:
+        return float(np.mean([labels[int(np.argmax(feats @ w))] for feats, labels in rows if len(feats)]))
+
+    results = []
+    for lex, typ, pas in itertools.product([0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0], [0.0, 0.05, 0.1, 0.2], [0.0, 0.1, 0.2, 0.3]):
+        w = np.array([1.0, lex, typ, pas])
+        results.append((top1(squad, w), top1(dev, w), lex, typ, pas))
+    results.sort(reverse=True)
+    print("| lexical | type | passage | SQuAD top-1 | dev top-1 (reference) |\n| --- | --- | --- | --- | --- |")
+    for sq, dv, lex, typ, pas in results[:12]:
+        print(f"| {lex} | {typ} | {pas} | {100 * sq:.1f}% | {100 * dv:.1f}% |")
+    oracle = np.mean([labels.any() for feats, labels in squad])
+    print(f"\nSQuAD: a candidate holds the answer for {100 * oracle:.1f}% of questions (ceiling)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Shared fixtures for the test suite.
+
+- Paths: the repository root, the bundled seeds folder and article, the dev question set.
+- `FakeEncoder`: a deterministic, model-free stand-in for `qa.embedding.Encoder` for the
+  index-mechanics tests. Its vectors are derived from a hash of (encoder name, text), so
+  a test can recompute what any stored row must hold, and it counts every text it embeds
+  so incremental-update tests can assert exactly how much was re-embedded.
+- `article_bot`: the real MiniLM model over the bundled article, built ONCE per test
+  module into a temporary folder (never into the repository's own `index/`).
+- `check_citations`: the invariants every answer's citations must satisfy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEEDS_DIR = REPO_ROOT / "seeds"
+ARTICLE_NAME = "iran-taliban-relations.txt"
+ARTICLE_PATH = SEEDS_DIR / ARTICLE_NAME
+DEV_SET_PATH = REPO_ROOT / "tests" / "data" / "article_dev.jsonl"
+
+# Never let a developer's QA_* variables (or a model hub) leak into the tests.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """os.environ without any QA_* variable, plus `extra` (for subprocesses)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def qa_command() -> list[str]:
+    """The installed `qa` console script, or `python -m qa` if it is missing."""
+    script = Path(sys.executable).parent / "qa"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "qa"]
+
+
+# --------------------------------------------------------------------------- paths
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def article_path() -> Path:
+    assert ARTICLE_PATH.is_file(), f"the bundled article is missing: {ARTICLE_PATH}"
+    return ARTICLE_PATH
+
+
+@pytest.fixture(scope="session")
+def article_text(article_path: Path) -> str:
+    from qa.documents import decode_text
+
+    return decode_text(article_path.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def dev_set_path() -> Path:
+    assert DEV_SET_PATH.is_file(), f"the dev question set is missing: {DEV_SET_PATH}"
+    return DEV_SET_PATH
+
+
+@pytest.fixture(scope="module")
+def article_seeds(tmp_path_factory: pytest.TempPathFactory, article_path: Path) -> Path:
+    """A private seeds folder holding only the bundled article (immune to files others drop in seeds/)."""
+    folder = tmp_path_factory.mktemp("article-seeds")
+    shutil.copyfile(article_path, folder / ARTICLE_NAME)
+    return folder
+
+
+# --------------------------------------------------------------------------- fake encoder
+
+
+class FakeEncoder:
+    """Deterministic stand-in for `qa.embedding.Encoder` (no model, no torch).
+
+    - `count_tokens`: whitespace word counts.
+    - `encode`: float32 unit vectors seeded by sha256(name + text): equal texts give equal
+      vectors, different encoder names give unrelated vectors (so "never mixes" is checkable).
+    - `encoded` counts every text passed to `encode`; `queries` counts `encode_query` calls.
+    """
+
+    def __init__(self, name: str = "fake-hash-encoder", dimension: int = 32, max_tokens: int = 40) -> None:
+        self.name = name
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self.encoded = 0
+        self.queries = 0
+        self.calls: list[int] = []
+
+    def reset(self) -> None:
+        self.encoded = 0
+        self.queries = 0
+        self.calls = []
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(t.split()) for t in texts]
+
+    def vector(self, text: str) -> np.ndarray:
+        """The vector this encoder gives `text` (without counting it)."""
+        digest = hashlib.sha256(f"{self.name}\x00{self.dimension}\x00{text}".encode("utf-8")).digest()
+        rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+        v = rng.standard_normal(self.dimension).astype(np.float32)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: Callable[[int, int, str], None] | None = None,
+        show_progress_bar: bool = False,
+        desc: str = "",
+    ) -> np.ndarray:
+        texts = list(texts)
+        self.encoded += len(texts)
+        self.calls.append(len(texts))
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = np.vstack([self.vector(t) for t in texts]).astype(np.float32)
+        if progress is not None:
+            progress(len(texts), len(texts), desc)
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        self.queries += 1
+        return self.vector(text)
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def make_fake_encoder() -> Callable[..., FakeEncoder]:
+    return FakeEncoder
+
+
+# --------------------------------------------------------------------------- real model
+
+
+@pytest.fixture(scope="module")
+def article_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("article-index")
+
+
+@pytest.fixture(scope="module")
+def article_bot(article_seeds: Path, article_index_dir: Path):
+    """The real assistant (MiniLM + FAISS) over the bundled article, built once per module."""
+    from qa import Assistant, Settings
+
+    settings = Settings.from_env(env={})
+    return Assistant.from_seeds(article_seeds, article_index_dir, settings=settings, show_progress_bar=False)
+
+
+# --------------------------------------------------------------------------- invariants
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def assert_citations_consistent(document_text: Callable[[str], str], answer) -> None:  # type: ignore[no-untyped-def]
+    """Every citation points exactly into its document, and [n] markers match the citations."""
+    numbers = [c.number for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1)), f"citation numbers are not 1..n: {numbers}"
+    markers = {int(m) for m in _MARKER.findall(answer.text)}
+    assert markers == set(numbers), f"markers {sorted(markers)} in {answer.text!r} != citations {numbers}"
+    if answer.answered:
+        assert answer.citations, "an answered answer must cite something"
+    else:
+        assert not answer.citations, "an unanswered answer must not cite anything"
+    for c in answer.citations:
+        doc = document_text(c.source)
+        assert 0 <= c.start < c.end <= len(doc), (c.start, c.end, len(doc))
+        assert doc[c.start : c.end] == c.text, f"[{c.number}] passage offsets do not match the document"
+        assert c.start <= c.quote_start < c.quote_end <= c.end, (c.start, c.quote_start, c.quote_end, c.end)
+        assert doc[c.quote_start : c.quote_end] == c.quote, f"[{c.number}] quote offsets do not match the document"
+        assert c.quote in c.text, f"[{c.number}] quote is not inside its passage"
+        assert c.quote.strip() == c.quote and c.quote, f"[{c.number}] quote is empty or padded: {c.quote!r}"
+
+
+@pytest.fixture(scope="session")
+def check_citations() -> Callable[..., None]:
+    return assert_citations_consistent

@@ -1,0 +1,154 @@
+"""End to end: `python app.py` serves the web UI; its /ask and /documents API answer over HTTP."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTICLE_NAME, REPO_ROOT, clean_env, free_port
+
+BORDER = "How long is the border between Iran and Afghanistan?"
+STARTUP_TIMEOUT = 120
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-6000:]
+
+
+def start_server(args: list[str], log: Path, env: dict[str, str], port: int) -> Server:
+    app = REPO_ROOT / "app.py"
+    assert app.is_file(), f"{app} does not exist yet"
+    fh = open(log, "w", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(app), *args], cwd=REPO_ROOT, stdout=fh, stderr=subprocess.STDOUT,
+                            env=env)
+    fh.close()
+    server = Server(f"http://127.0.0.1:{port}/", proc, log)
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app.py exited with code {proc.returncode} before serving\n{server.output()}")
+        try:
+            with urllib.request.urlopen(server.url, timeout=3) as resp:
+                if resp.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(1)
+    stop_server(server)
+    raise AssertionError(f"app.py did not answer on {server.url} within {STARTUP_TIMEOUT}s\n{server.output()}")
+
+
+def stop_server(server: Server) -> None:
+    if server.proc.poll() is None:
+        server.proc.terminate()
+        try:
+            server.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def app_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("app") / "index"
+
+
+@pytest.fixture(scope="module")
+def server(app_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """`python app.py --port P --index-dir TMP` with the repository's seeds (cwd = repo root)."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app-log") / "server.log"
+    srv = start_server(["--port", str(port), "--index-dir", str(app_index_dir)], log, clean_env(), port)
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def client(server: Server):  # type: ignore[no-untyped-def]
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+def as_dict(result) -> dict:  # type: ignore[no-untyped-def]
+    return json.loads(result) if isinstance(result, str) else result
+
+
+def test_ask_endpoint_answers_with_citations(client, server: Server, article_text: str) -> None:
+    result = as_dict(client.predict(BORDER, api_name="/ask"))
+    assert isinstance(result, dict), f"unexpected result type {type(result)}: {result!r}"
+    assert {"question", "text", "answered", "citations"} <= set(result)
+    assert result["question"] == BORDER
+    assert result["answered"] is True, f"not answered: {result['text']}"
+    assert "570" in result["text"]
+    assert result["citations"], "an answer without citations"
+    assert any(c["source"] == ARTICLE_NAME for c in result["citations"])
+    for c in result["citations"]:
+        assert c["source"] and c["quote"], c
+        assert f"[{c['number']}]" in result["text"]
+        if c["source"] == ARTICLE_NAME:
+            assert article_text[c["quote_start"] : c["quote_end"]] == c["quote"]
+
+
+def test_documents_endpoint_lists_the_article(client, article_path: Path) -> None:
+    import hashlib
+
+    docs = client.predict(api_name="/documents")
+    docs = json.loads(docs) if isinstance(docs, str) else docs
+    by_source = {d["source"]: d for d in docs}
+    assert ARTICLE_NAME in by_source, f"the bundled article is not served: {sorted(by_source)}"
+    article = by_source[ARTICLE_NAME]
+    assert article["sha256"] == hashlib.sha256(article_path.read_bytes()).hexdigest()
+    assert article["chunks"] >= 1 and article["sentences"] >= 25
+
+
+@pytest.mark.parametrize("question", ["", "   "], ids=["empty", "spaces"])
+def test_empty_question_gets_a_friendly_error(client, server: Server, question: str) -> None:
+    try:
+        result = client.predict(question, api_name="/ask")
+    except Exception as exc:  # gradio_client raises AppError carrying the gr.Error message
+        message = str(exc)
+        assert "question" in message.lower(), f"unfriendly error: {message!r}"
+        assert "Traceback" not in message
+    else:
+        result = as_dict(result)
+        assert result["answered"] is False and "question" in result["text"].lower(), result
+    # The server survived and still answers.
+    assert server.proc.poll() is None, f"the server died\n{server.output()}"
+    again = as_dict(client.predict(BORDER, api_name="/ask"))
+    assert again["question"] == BORDER
+
+
+def test_bad_top_k_gets_a_friendly_error(client, server: Server) -> None:
+    with pytest.raises(Exception) as excinfo:
+        client.predict(BORDER, 0, api_name="/ask")
+    assert "top_k" in str(excinfo.value)
+    assert server.proc.poll() is None, f"the server died\n{server.output()}"
+
+
+def test_qa_port_env_is_honoured(server: Server, app_index_dir: Path, tmp_path: Path) -> None:
+    """A second server on QA_PORT (no --port), over the index the first one built."""
+    from gradio_client import Client
+
+    port = free_port()
+    srv = start_server(["--index-dir", str(app_index_dir)], tmp_path / "server2.log", clean_env(QA_PORT=str(port)), port)
+    try:
+        docs = Client(srv.url, verbose=False).predict(api_name="/documents")
+        docs = json.loads(docs) if isinstance(docs, str) else docs
+        assert ARTICLE_NAME in [d["source"] for d in docs]
+    finally:
+        stop_server(srv)

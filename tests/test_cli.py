@@ -1,0 +1,220 @@
+"""The real `qa` console script, run in subprocesses against an index built once per module."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTICLE_NAME, clean_env, qa_command
+
+BORDER = "How long is the border between Iran and Afghanistan?"
+TIMEOUT = 300
+
+
+def run_qa(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*qa_command(), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env if env is not None else clean_env(),
+        timeout=TIMEOUT,
+    )
+
+
+def describe(proc: subprocess.CompletedProcess) -> str:
+    return f"exit {proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}\n--- stderr ---\n{proc.stderr[-3000:]}"
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, code: int = 1) -> str:
+    """Exit `code`, one 'qa: error:' line on stderr, nothing on stdout, no traceback."""
+    assert proc.returncode == code, describe(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, describe(proc)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("qa: error:"), describe(proc)
+    assert proc.stdout.strip() == "", describe(proc)
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory: pytest.TempPathFactory, article_seeds: Path) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """(seeds, index dir, the first `qa index` run) — the index is built once, by the CLI itself."""
+    index_dir = tmp_path_factory.mktemp("cli") / "index"
+    first = run_qa("index", str(article_seeds), "--index-dir", str(index_dir), "--quiet")
+    return article_seeds, index_dir, first
+
+
+@pytest.fixture(scope="module")
+def index_dir(cli_index) -> Path:  # type: ignore[no-untyped-def]
+    first = cli_index[2]
+    assert first.returncode == 0, describe(first)
+    return cli_index[1]
+
+
+def test_index_first_run_reports_added(cli_index) -> None:  # type: ignore[no-untyped-def]
+    _, index_dir, first = cli_index
+    assert first.returncode == 0, describe(first)
+    assert "added" in first.stdout and ARTICLE_NAME in first.stdout, describe(first)
+    assert "Traceback" not in first.stderr
+    assert (index_dir / "manifest.json").is_file()
+
+
+def test_index_second_run_is_up_to_date(cli_index, index_dir) -> None:  # type: ignore[no-untyped-def]
+    seeds = cli_index[0]
+    manifest = (index_dir / "manifest.json").read_bytes()
+    proc = run_qa("index", str(seeds), "--index-dir", str(index_dir), "--quiet")
+    assert proc.returncode == 0, describe(proc)
+    assert "up to date" in proc.stdout, describe(proc)
+    assert "embedded 0 chunks and 0 sentences" in proc.stdout, describe(proc)
+    assert (index_dir / "manifest.json").read_bytes() == manifest
+
+
+def test_ask_prints_a_cited_answer(index_dir) -> None:
+    proc = run_qa("ask", BORDER, "--index-dir", str(index_dir))
+    assert proc.returncode == 0, describe(proc)
+    assert "[1]" in proc.stdout, describe(proc)
+    assert "570" in proc.stdout, describe(proc)
+    assert ARTICLE_NAME in proc.stdout, describe(proc)
+
+
+def test_ask_json_with_top_k(index_dir, article_text: str) -> None:
+    proc = run_qa("ask", BORDER, "--index-dir", str(index_dir), "--json", "-k", "3")
+    assert proc.returncode == 0, describe(proc)
+    data = json.loads(proc.stdout)
+    assert {"question", "text", "answered", "citations"} <= set(data)
+    assert data["question"] == BORDER
+    assert isinstance(data["answered"], bool) and isinstance(data["citations"], list)
+    for c in data["citations"]:
+        assert article_text[c["quote_start"] : c["quote_end"]] == c["quote"]
+        assert article_text[c["start"] : c["end"]] == c["text"]
+    assert bool(data["citations"]) == data["answered"]
+
+
+def test_search_top_k_json_via_qa_index_dir_env(index_dir, tmp_path: Path, article_text: str) -> None:
+    # Run from an empty folder without --index-dir, so the default ./index does not exist:
+    # only QA_INDEX_DIR can lead `qa` to the index.
+    proc = run_qa("search", "570-mile border", "--json", "-k", "3", cwd=tmp_path,
+                  env=clean_env(QA_INDEX_DIR=str(index_dir)))
+    assert proc.returncode == 0, describe(proc)
+    passages = json.loads(proc.stdout)
+    assert len(passages) == 3
+    assert [p["score"] for p in passages] == sorted((p["score"] for p in passages), reverse=True)
+    for p in passages:
+        assert p["source"] == ARTICLE_NAME
+        assert article_text[p["start"] : p["end"]] == p["text"]
+    assert "570-mile" in passages[0]["text"]
+
+
+@pytest.mark.parametrize("question", ["", "   "], ids=["empty", "spaces"])
+def test_empty_question_is_a_one_line_error(index_dir, question: str) -> None:
+    line = assert_clean_error(run_qa("ask", question, "--index-dir", str(index_dir)))
+    assert "empty" in line
+
+
+@pytest.mark.parametrize("k", ["0", "101"])
+def test_bad_top_k_is_a_one_line_error(index_dir, k: str) -> None:
+    line = assert_clean_error(run_qa("ask", BORDER, "--index-dir", str(index_dir), "-k", k))
+    assert "top_k" in line
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+def test_missing_index_is_a_clear_error(tmp_path: Path, command: str) -> None:
+    missing = tmp_path / "no-index-here"
+    line = assert_clean_error(run_qa(command, BORDER, "--index-dir", str(missing)))
+    assert "no index" in line and str(missing) in line
+    assert "qa index" in line, "the message should say how to build an index"
+
+
+def test_corrupt_index_is_a_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken-index"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("{not json", encoding="utf-8")
+    line = assert_clean_error(run_qa("ask", BORDER, "--index-dir", str(broken)))
+    assert "manifest.json" in line
+
+
+def test_naming_another_model_than_the_index_is_an_error(index_dir) -> None:
+    """`--model` on `qa ask` must not be silently ignored: the index was built with all-MiniLM-L6-v2."""
+    proc = run_qa("ask", BORDER, "--index-dir", str(index_dir), "--model", "paraphrase-MiniLM-L3-v2")
+    line = assert_clean_error(proc)
+    assert "paraphrase-MiniLM-L3-v2" in line and "all-MiniLM-L6-v2" in line
+
+
+def test_index_of_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty-seeds"
+    empty.mkdir()
+    line = assert_clean_error(run_qa("index", str(empty), "--index-dir", str(tmp_path / "index"), "--quiet"))
+    assert str(empty) in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [pytest.param(["frobnicate"], id="unknown-subcommand"), pytest.param([], id="no-subcommand"),
+     pytest.param(["ask"], id="ask-without-question"), pytest.param(["ask", "q", "-k", "abc"], id="top-k-not-a-number")],
+)
+def test_usage_errors_exit_2(args: list[str]) -> None:
+    proc = run_qa(*args)
+    assert proc.returncode == 2, describe(proc)
+    assert "usage:" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_eval_prints_a_table(index_dir, dev_set_path: Path) -> None:
+    proc = run_qa("eval", str(dev_set_path), "--index-dir", str(index_dir))
+    assert proc.returncode == 0, describe(proc)
+    out = proc.stdout
+    assert "| metric | value |" in out, describe(proc)
+    for row in ("evidence hit@1", "answer accuracy", "unanswerable questions declined"):
+        assert row in out, f"missing row {row!r}\n{out}"
+    assert "34 (26 / 8)" in out
+
+
+def test_eval_with_a_bad_question_file_is_a_clear_error(tmp_path: Path, index_dir) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?", "answers": ["x"]}\nnot json\n', encoding="utf-8")
+    line = assert_clean_error(run_qa("eval", str(bad), "--index-dir", str(index_dir)))
+    assert "line 2" in line
+
+
+def test_qa_index_dir_env_is_honoured(tmp_path: Path) -> None:
+    env_dir = tmp_path / "index-from-env"
+    line = assert_clean_error(run_qa("ask", BORDER, cwd=tmp_path, env=clean_env(QA_INDEX_DIR=str(env_dir))))
+    assert str(env_dir) in line
+
+
+def test_qa_index_dir_env_loses_to_the_flag(tmp_path: Path) -> None:
+    flag_dir = tmp_path / "from-flag"
+    proc = run_qa("ask", BORDER, "--index-dir", str(flag_dir), cwd=tmp_path,
+                  env=clean_env(QA_INDEX_DIR=str(tmp_path / "from-env")))
+    line = assert_clean_error(proc)
+    assert str(flag_dir) in line and "from-env" not in line
+
+
+def test_python_dash_m_qa_works(tmp_path: Path) -> None:
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "qa", "ask", "", "--index-dir", str(tmp_path)],
+                          capture_output=True, text=True, env=clean_env(), timeout=TIMEOUT)
+    assert proc.returncode == 1 and proc.stderr.startswith("qa: error:"), describe(proc)
+
+
+def test_unexpected_errors_are_one_line_too(monkeypatch, capsys, tmp_path: Path) -> None:
+    """The CLI promises "never a traceback": an unexpected internal error must still be one clean line."""
+    import qa.assistant
+    from qa import cli
+
+    def boom(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("simulated internal failure")
+
+    monkeypatch.setattr(qa.assistant.Assistant, "from_index", classmethod(boom))
+    try:
+        code = cli.main(["ask", BORDER, "--index-dir", str(tmp_path)])
+    except RuntimeError as exc:
+        pytest.fail(f"qa.cli.main let {exc!r} escape, so the `qa` script prints a traceback")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("qa: error:") and "simulated internal failure" in err

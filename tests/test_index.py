@@ -1,0 +1,650 @@
+"""Index mechanics with a deterministic fake encoder (real FAISS, no model).
+
+Build, incremental updates (only what changed is embedded), the manifest, full rebuilds on
+model/chunking changes, crash safety of saves, stable chunk ids, error types, and which
+files are read (formats, nested folders, hidden files, unreadable files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import pathlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa
+import qa.index as store
+from qa import Assistant, Settings
+from qa.chunking import split_sentences
+from qa.errors import (
+    DocumentError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    ModelLoadError,
+    ModelMismatchError,
+    NoDocumentsError,
+)
+from qa.indexer import check_model, update_index
+
+ALPHA = (
+    "Alpha station opened in 1901 on the northern bank of the river. It served farmers and traders "
+    "for most of the century. Mr. Jones was its first station master. He kept a diary of every train.\n\n"
+    "In 1950 the line was electrified. Passenger numbers doubled within ten years. The old steam sheds "
+    "were turned into a museum. Schoolchildren still visit it every spring.\n\n"
+    "The station closed in 1999. A new bridge now carries the road over the tracks."
+)
+BETA = (
+    "# Beta notes\n\n"
+    "Beta is a small village in the hills. About 300 people live there all year round.\n\n"
+    "## Economy\n\n"
+    "- sheep farming\n- cheese making\n- summer tourism\n\n"
+    "The cheese is sold in the market town every Saturday. Visitors come for the hiking trails."
+)
+GAMMA = (
+    "Gamma rays are the most energetic form of light. They are produced by radioactive decay. "
+    "Astronomers detect them with satellites, because the atmosphere absorbs them. "
+    "Bursts of gamma rays can outshine whole galaxies for a few seconds."
+)
+DELTA = (
+    "Delta is the fourth letter of the Greek alphabet. A river delta is named after its shape. "
+    "The Nile delta is one of the largest in the world. Farmers have used its soil for thousands of years."
+)
+DOCS = {"alpha.txt": ALPHA, "beta.md": BETA, "notes/gamma.txt": GAMMA}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def build(seeds: Path, index_dir: Path, encoder, settings: Settings):  # type: ignore[no-untyped-def]
+    return update_index(seeds, index_dir, encoder, settings, show_progress_bar=False)
+
+
+def counts(data, source: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(chunks, sentences) the index holds for `source`."""
+    return sum(1 for c in data.chunks if c.source == source), len(data.documents[source].sentences)
+
+
+def totals(data) -> int:  # type: ignore[no-untyped-def]
+    return len(data.chunks) + sum(len(d.sentences) for d in data.documents.values())
+
+
+def snapshot(index_dir: Path) -> dict:
+    data = store.load(index_dir)
+    return {
+        "sources": {s: d.sha256 for s, d in data.documents.items()},
+        "texts": {s: d.text for s, d in data.documents.items()},
+        "chunk_ids": [c.id for c in data.chunks],
+        "chunk_texts": [c.text for c in data.chunks],
+        "chunk_vectors": data.chunk_vectors.vectors(),
+        "sentence_vectors": data.sentence_vectors.vectors(),
+    }
+
+
+def assert_same_snapshot(a: dict, b: dict) -> None:
+    assert a["sources"] == b["sources"]
+    assert a["texts"] == b["texts"]
+    assert a["chunk_ids"] == b["chunk_ids"]
+    assert a["chunk_texts"] == b["chunk_texts"]
+    np.testing.assert_array_equal(a["chunk_vectors"], b["chunk_vectors"])
+    np.testing.assert_array_equal(a["sentence_vectors"], b["sentence_vectors"])
+
+
+def assert_consistent(data, encoder) -> None:  # type: ignore[no-untyped-def]
+    """Every stored row holds exactly the encoder's vector of the text it stands for."""
+    chunk_vecs = data.chunk_vectors.vectors()
+    assert len(chunk_vecs) == len(data.chunks)
+    for row, c in enumerate(data.chunks):
+        doc = data.documents[c.source]
+        assert doc.text[c.start : c.end] == c.text
+        assert (c.start, c.end) == (doc.sentences[c.first_sentence][0], doc.sentences[c.last_sentence - 1][1])
+        np.testing.assert_array_equal(chunk_vecs[row], encoder.vector(c.text), err_msg=f"chunk row {row} ({c.source})")
+    sent_vecs = data.sentence_vectors.vectors()
+    assert len(sent_vecs) == sum(len(d.sentences) for d in data.documents.values())
+    for source, doc in data.documents.items():
+        assert doc.sentences == [(s.start, s.end) for s in split_sentences(doc.text)]
+        rows = data.sentence_rows(source, 0, len(doc.sentences))
+        for (a, b), row in zip(doc.sentences, rows):
+            np.testing.assert_array_equal(sent_vecs[row], encoder.vector(doc.text[a:b]), err_msg=f"sentence row {row} ({source})")
+    assert set(data.manifest.sources) == set(data.documents)
+    chunk_sources = {c.source for c in data.chunks}
+    assert chunk_sources == set(data.documents)
+
+
+def index_files(index_dir: Path) -> set[str]:
+    return {p.name for p in index_dir.iterdir()}
+
+
+def make_pdf(lines: list[str]) -> bytes:
+    """A minimal one-page PDF with real text (Helvetica), with a correct xref table."""
+    def esc(s: str) -> str:
+        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    content = ("BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({esc(line)}) Tj T*" for line in lines) + " ET").encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.from_env(env={}, batch_size=8)
+
+
+@pytest.fixture
+def seeds(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    for name, text in DOCS.items():
+        write(folder / name, text)
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def built(seeds: Path, index_dir: Path, fake_encoder, settings: Settings):  # type: ignore[no-untyped-def]
+    """The three-document index, built; the encoder's counters are reset afterwards."""
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    fake_encoder.reset()
+    return data, report
+
+
+# --------------------------------------------------------------------------- building
+
+
+def test_build_embeds_every_chunk_and_sentence(seeds, index_dir, fake_encoder, settings) -> None:
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.added == sorted(DOCS)
+    assert not (report.changed or report.removed or report.unchanged or report.failed)
+    assert report.rebuilt is False
+    assert report.changed_anything
+    assert len(data.chunks) > len(DOCS), "the test documents should need several chunks at max_tokens=40"
+    assert report.chunks_embedded == len(data.chunks)
+    assert report.sentences_embedded == sum(len(d.sentences) for d in data.documents.values())
+    assert fake_encoder.encoded == totals(data)
+    assert_consistent(data, fake_encoder)
+    assert_consistent(store.load(index_dir), fake_encoder)
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert index_files(index_dir) == {"manifest.json", *manifest["files"].values()}
+
+
+def test_manifest_describes_the_index(built, seeds, index_dir, fake_encoder, settings) -> None:
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["model"] == fake_encoder.name
+    assert manifest["dimension"] == fake_encoder.dimension
+    assert manifest["chunking"]["max_tokens"] == fake_encoder.max_tokens  # chunk_tokens=0: the model's maximum
+    assert manifest["chunking"]["overlap_sentences"] == settings.chunk_overlap
+    assert manifest["format_version"] == store.FORMAT_VERSION
+    assert manifest["library_version"] == qa.__version__
+    assert set(manifest["sources"]) == set(DOCS)
+    data = built[0]
+    for source, info in manifest["sources"].items():
+        raw = (seeds / source).read_bytes()
+        assert info["sha256"] == hashlib.sha256(raw).hexdigest(), source
+        assert info["size"] == len(raw)
+        assert (info["chunks"], info["sentences"]) == counts(data, source)
+    for name in manifest["files"].values():
+        assert (index_dir / name).is_file(), name
+
+
+def test_unchanged_folder_reembeds_nothing(built, seeds, index_dir, make_fake_encoder, settings) -> None:
+    before = snapshot(index_dir)
+    manifest_before = (index_dir / "manifest.json").read_bytes()
+    for path in seeds.rglob("*.*"):
+        os.utime(path, (1, 1))  # new mtimes, same bytes: the hash decides
+    fresh = make_fake_encoder()  # a new process would have a new encoder object
+    data, report = build(seeds, index_dir, fresh, settings)
+    assert fresh.encoded == 0
+    assert report.unchanged == sorted(DOCS)
+    assert not report.changed_anything
+    assert (report.chunks_embedded, report.sentences_embedded) == (0, 0)
+    assert "up to date" in report.summary()
+    assert (index_dir / "manifest.json").read_bytes() == manifest_before, "an unchanged update rewrote the index"
+    assert_same_snapshot(before, snapshot(index_dir))
+
+
+@pytest.mark.parametrize("operation", ["add", "change", "delete"])
+def test_update_reembeds_only_the_changed_file(built, seeds, index_dir, fake_encoder, settings, operation) -> None:
+    old = built[0]
+    old_vectors = dict(zip((c.id for c in old.chunks), old.chunk_vectors.vectors()))
+    if operation == "add":
+        target = "delta.txt"
+        write(seeds / target, DELTA)
+    elif operation == "change":
+        target = "alpha.txt"
+        write(seeds / target, ALPHA + "\n\nA plaque by the door remembers Mr. Jones. It was unveiled in 2001.")
+    else:
+        target = "beta.md"
+        (seeds / target).unlink()
+
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+
+    others = sorted(s for s in DOCS if s != target)
+    assert report.unchanged == others
+    if operation == "delete":
+        assert report.removed == [target]
+        assert fake_encoder.encoded == 0
+        assert target not in data.documents and all(c.source != target for c in data.chunks)
+        assert target not in data.manifest.sources
+    else:
+        assert (report.added if operation == "add" else report.changed) == [target]
+        n_chunks, n_sentences = counts(data, target)
+        assert (report.chunks_embedded, report.sentences_embedded) == (n_chunks, n_sentences)
+        assert fake_encoder.encoded == n_chunks + n_sentences
+    # The other documents' chunks keep their ids and their exact vectors.
+    for row, c in enumerate(data.chunks):
+        if c.source != target:
+            np.testing.assert_array_equal(data.chunk_vectors.vectors_at([row])[0], old_vectors[c.id])
+    assert_consistent(data, fake_encoder)
+    assert_consistent(store.load(index_dir), fake_encoder)
+
+
+def test_a_sequence_of_updates_stays_consistent(built, seeds, index_dir, fake_encoder, settings) -> None:
+    write(seeds / "delta.txt", DELTA)
+    build(seeds, index_dir, fake_encoder, settings)
+    (seeds / "alpha.txt").unlink()
+    write(seeds / "notes" / "gamma.txt", GAMMA + " Some are seen once a day.")
+    write(seeds / "alpha2.txt", ALPHA)
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.removed == ["alpha.txt"]
+    assert report.changed == ["notes/gamma.txt"]
+    assert report.added == ["alpha2.txt"]
+    assert report.unchanged == ["beta.md", "delta.txt"]
+    assert set(data.documents) == {"alpha2.txt", "beta.md", "delta.txt", "notes/gamma.txt"}
+    assert_consistent(store.load(index_dir), fake_encoder)
+
+
+# --------------------------------------------------------------------------- rebuilds
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["model-name", "dimension", "chunk-tokens", "chunk-overlap"],
+)
+def test_model_or_chunking_change_rebuilds_everything(built, seeds, index_dir, make_fake_encoder, settings, change) -> None:
+    encoder, new_settings = make_fake_encoder(), settings
+    if change == "model-name":
+        encoder = make_fake_encoder(name="another-fake-model")
+    elif change == "dimension":
+        encoder = make_fake_encoder(dimension=16)
+    elif change == "chunk-tokens":
+        new_settings = settings.with_(chunk_tokens=20)
+    else:
+        new_settings = settings.with_(chunk_overlap=0)
+
+    data, report = build(seeds, index_dir, encoder, new_settings)
+
+    assert report.rebuilt is True
+    assert report.reason
+    assert sorted(report.added) == sorted(DOCS)
+    assert encoder.encoded == totals(data), "a rebuild must re-embed every chunk and sentence"
+    manifest = store.read_manifest(index_dir)
+    assert (manifest.model, manifest.dimension) == (encoder.name, encoder.dimension)
+    assert manifest.chunking["max_tokens"] == (20 if change == "chunk-tokens" else encoder.max_tokens)
+    assert manifest.chunking["overlap_sentences"] == new_settings.chunk_overlap
+    # Never mixes: every stored vector is the new encoder's.
+    assert_consistent(store.load(index_dir), encoder)
+    # And an incremental update on top of the rebuilt index stays consistent.
+    write(seeds / "delta.txt", DELTA)
+    encoder.reset()
+    data, report = build(seeds, index_dir, encoder, new_settings)
+    assert report.added == ["delta.txt"] and report.rebuilt is False
+    assert encoder.encoded == sum(counts(data, "delta.txt"))
+    assert_consistent(store.load(index_dir), encoder)
+
+
+# --------------------------------------------------------------------------- crash safety
+
+
+def _fail_on_call(n: int, original):  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise OSError(28, "No space left on device (simulated)")
+        return original(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("crash_point", ["jsonl-write-2nd-call", "faiss-save-2nd-call", "manifest-replace"])
+def test_interrupted_save_keeps_the_previous_index(built, seeds, index_dir, fake_encoder, settings, monkeypatch, crash_point) -> None:
+    before = snapshot(index_dir)
+    manifest_before = (index_dir / "manifest.json").read_bytes()
+    write(seeds / "delta.txt", DELTA)
+    if crash_point == "jsonl-write-2nd-call":
+        monkeypatch.setattr(store, "_write_jsonl", _fail_on_call(2, store._write_jsonl))
+    elif crash_point == "faiss-save-2nd-call":
+        monkeypatch.setattr(store.VectorIndex, "save", _fail_on_call(2, store.VectorIndex.save))
+    else:
+        monkeypatch.setattr(store.os, "replace", _fail_on_call(1, os.replace))
+
+    with pytest.raises(OSError, match="simulated"):
+        build(seeds, index_dir, fake_encoder, settings)
+    monkeypatch.undo()
+
+    assert (index_dir / "manifest.json").read_bytes() == manifest_before
+    assert_same_snapshot(before, snapshot(index_dir))
+    assert not list(index_dir.glob("*.tmp")), "a temporary manifest was left behind"
+
+    # The next update succeeds and leaves no files of the interrupted generation behind.
+    fake_encoder.reset()
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.added == ["delta.txt"]
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert index_files(index_dir) == {"manifest.json", *manifest["files"].values()}
+    assert_consistent(store.load(index_dir), fake_encoder)
+
+
+# --------------------------------------------------------------------------- chunk ids
+
+
+def test_chunk_ids_are_stable_across_rebuilds(seeds, tmp_path, make_fake_encoder, settings) -> None:
+    a, _ = build(seeds, tmp_path / "index-a", make_fake_encoder(), settings)
+    b, _ = build(seeds, tmp_path / "index-b", make_fake_encoder(name="another-fake-model"), settings)
+    assert [c.id for c in a.chunks] == [c.id for c in b.chunks]
+    assert all(c.id for c in a.chunks)
+    assert len({c.id for c in a.chunks}) == len(a.chunks), "chunk ids are not unique"
+
+
+def test_chunk_ids_differ_between_sources_and_repeats(tmp_path, fake_encoder, settings) -> None:
+    seeds = tmp_path / "seeds"
+    write(seeds / "one.txt", DELTA)
+    write(seeds / "two.txt", DELTA)
+    write(seeds / "repeats.txt", "Same words here. Again the same.\n\n" * 12)
+    data, _ = build(seeds, tmp_path / "index", fake_encoder, settings)
+    ids = {s: [c.id for c in data.chunks if c.source == s] for s in data.documents}
+    assert [c.text for c in data.chunks if c.source == "one.txt"] == [c.text for c in data.chunks if c.source == "two.txt"]
+    assert not set(ids["one.txt"]) & set(ids["two.txt"]), "same text in two sources must get different ids"
+    assert len(set(ids["repeats.txt"])) == len(ids["repeats.txt"]) > 1, "repeated chunks in one source need distinct ids"
+
+
+# --------------------------------------------------------------------------- loading errors
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "empty-folder"])
+def test_from_index_without_an_index_raises_index_not_found(tmp_path, where) -> None:
+    folder = tmp_path / "nothing-here"
+    if where == "empty-folder":
+        folder.mkdir()
+    with pytest.raises(IndexNotFoundError, match="no index"):
+        Assistant.from_index(folder)
+    with pytest.raises(IndexNotFoundError):
+        store.load(folder)
+
+
+def test_naming_another_model_raises_model_mismatch(built, index_dir, fake_encoder) -> None:
+    assert check_model(index_dir, None) == fake_encoder.name
+    assert check_model(index_dir, fake_encoder.name) == fake_encoder.name
+    with pytest.raises(ModelMismatchError, match="other"):
+        check_model(index_dir, "other")
+    with pytest.raises(ModelMismatchError, match="other"):
+        Assistant.from_index(index_dir, model="other")
+    with pytest.raises(ModelMismatchError, match=fake_encoder.name):
+        Assistant.from_index(index_dir, model="all-MiniLM-L6-v2")
+
+
+def test_index_built_with_an_unavailable_model_raises_model_load_error(built, index_dir) -> None:
+    with pytest.raises(ModelLoadError, match="fake-hash-encoder"):
+        Assistant.from_index(index_dir)
+
+
+def _corrupt(index_dir: Path, how: str) -> None:
+    manifest_path = index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    files = {k: index_dir / v for k, v in manifest["files"].items()}
+    if how == "manifest-not-json":
+        manifest_path.write_text("{not json", encoding="utf-8")
+    elif how == "manifest-empty":
+        manifest_path.write_text("", encoding="utf-8")
+    elif how == "manifest-is-a-list":
+        manifest_path.write_text("[]", encoding="utf-8")
+    elif how == "manifest-missing-keys":
+        manifest_path.write_text(json.dumps({"model": manifest["model"]}), encoding="utf-8")
+    elif how == "format-from-the-future":
+        manifest["format_version"] = 999
+        manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    elif how == "documents-file-missing":
+        files["documents"].unlink()
+    elif how == "chunks-jsonl-truncated":
+        raw = files["chunks"].read_bytes()
+        files["chunks"].write_bytes(raw[: len(raw) // 2])
+    elif how == "faiss-garbage":
+        files["chunk_vectors"].write_bytes(b"this is not a faiss index")
+    elif how == "dimension-mismatch":
+        manifest["dimension"] = 16
+        manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    else:  # pragma: no cover
+        raise AssertionError(how)
+
+
+CORRUPTIONS = [
+    "manifest-not-json", "manifest-empty", "manifest-is-a-list", "manifest-missing-keys", "format-from-the-future",
+    "documents-file-missing", "chunks-jsonl-truncated", "faiss-garbage", "dimension-mismatch",
+]
+
+
+@pytest.mark.parametrize("how", CORRUPTIONS)
+def test_corrupt_index_raises_index_corrupt_error(built, seeds, index_dir, fake_encoder, settings, how) -> None:
+    _corrupt(index_dir, how)
+    with pytest.raises(IndexCorruptError):
+        store.load(index_dir)
+    with pytest.raises(IndexCorruptError):
+        Assistant.from_index(index_dir)
+    # Building over a damaged index rebuilds it whole.
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.rebuilt is True and report.reason
+    assert sorted(report.added) == sorted(DOCS)
+    assert_consistent(store.load(index_dir), fake_encoder)
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@pytest.mark.parametrize("where", ["empty-folder", "missing-folder", "only-unsupported-files"])
+def test_no_documents_raises(tmp_path, fake_encoder, settings, where) -> None:
+    seeds = tmp_path / "seeds"
+    if where != "missing-folder":
+        seeds.mkdir()
+    if where == "only-unsupported-files":
+        write(seeds / "report.docx", b"PK\x03\x04 not really")
+        write(seeds / ".hidden.txt", "Hidden text.")
+    with pytest.raises(NoDocumentsError):
+        build(seeds, tmp_path / "index", fake_encoder, settings)
+    assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def test_only_unreadable_documents_raises_with_reasons(tmp_path, fake_encoder, settings) -> None:
+    seeds = tmp_path / "seeds"
+    write(seeds / "empty.txt", b"")
+    with pytest.raises(NoDocumentsError, match="empty.txt"):
+        build(seeds, tmp_path / "index", fake_encoder, settings)
+
+
+def test_unreadable_files_are_reported_and_others_indexed(tmp_path, fake_encoder, settings, monkeypatch) -> None:
+    seeds = tmp_path / "seeds"
+    write(seeds / "good.txt", DELTA)
+    write(seeds / "empty.txt", b"")
+    write(seeds / "blank.md", "   \n\n\t\n")
+    write(seeds / "broken.pdf", b"%PDF-1.4\nthis is not really a pdf")
+    locked = write(seeds / "locked.txt", "You cannot read me.")
+    real_read_bytes = pathlib.Path.read_bytes
+
+    def read_bytes(self):  # type: ignore[no-untyped-def]
+        if self.name == locked.name:  # running as root, chmod 000 would not stop us
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
+    assert set(data.documents) == {"good.txt"}
+    assert report.added == ["good.txt"]
+    assert set(report.failed) == {"empty.txt", "blank.md", "broken.pdf", "locked.txt"}
+    assert "no text" in report.failed["empty.txt"]
+    assert "no text" in report.failed["blank.md"]
+    assert "PDF" in report.failed["broken.pdf"]
+    assert "cannot read" in report.failed["locked.txt"]
+    summary = report.summary()
+    assert "failed 4" in summary and "broken.pdf" in summary
+
+
+def test_binary_file_is_reported_not_indexed(tmp_path, fake_encoder, settings) -> None:
+    """A binary file with a text extension (e.g. an image saved as .txt) must not be indexed as garbage."""
+    seeds = tmp_path / "seeds"
+    write(seeds / "good.txt", DELTA)
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)) * 8
+    write(seeds / "picture.txt", png)
+    data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
+    assert "good.txt" in data.documents
+    assert "picture.txt" in report.failed, (
+        f"binary file was indexed as text: {data.documents['picture.txt'].text[:60]!r}"
+        if "picture.txt" in data.documents else "binary file neither indexed nor reported"
+    )
+    assert "picture.txt" not in data.documents
+
+
+def test_formats_nesting_and_hidden_files(tmp_path, fake_encoder, settings) -> None:
+    seeds = tmp_path / "seeds"
+    write(seeds / "plain.txt", "Plain text about otters. Otters hold hands while sleeping.")
+    write(seeds / "LOUD.TXT", "Upper case suffixes count too.")
+    write(seeds / "bom-crlf.txt", "\ufeffFirst line with a BOM.\r\nSecond line.\r\n")
+    write(seeds / "legacy.txt", "A caf\xe9 in Paris serves cr\xe8me br\xfbl\xe9e.".encode("cp1252"))
+    write(seeds / "guide.md", "# Guide\n\nMarkdown files are read as text.\n\n- one item\n- another item\n")
+    write(
+        seeds / "page.html",
+        "<html><head><title>Page</title><style>p { color: red; }</style>"
+        "<script>var secret = 'do not index';</script></head>"
+        "<body><h1>Web page</h1><p>Paragraph about badgers.</p><p>Another paragraph.</p></body></html>",
+    )
+    write(seeds / "paper.pdf", make_pdf(["The PDF says hello world.", "Its second line mentions zebras."]))
+    write(seeds / "sub" / "deeper" / "nested.md", "Nested folders are discovered.")
+    write(seeds / ".hidden.txt", "Hidden files are skipped.")
+    write(seeds / ".git" / "notes.txt", "Hidden folders are skipped.")
+    write(seeds / "sub" / ".draft.md", "Hidden files in subfolders are skipped.")
+    write(seeds / "table.csv", "a,b\n1,2\n")
+    write(seeds / "README", "No suffix, not a document.")
+
+    data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
+
+    expected = {"plain.txt", "LOUD.TXT", "bom-crlf.txt", "legacy.txt", "guide.md", "page.html", "paper.pdf",
+                "sub/deeper/nested.md"}
+    if "paper.pdf" in report.failed:
+        pytest.fail(f"the generated PDF could not be read: {report.failed['paper.pdf']}")
+    assert set(data.documents) == expected
+    assert not report.failed
+    text = {s: d.text for s, d in data.documents.items()}
+    assert "badgers" in text["page.html"] and "Web page" in text["page.html"]
+    assert "secret" not in text["page.html"] and "color" not in text["page.html"]
+    assert "zebras" in text["paper.pdf"] and "hello world" in text["paper.pdf"]
+    assert "café" in text["legacy.txt"] and "crème brûlée" in text["legacy.txt"]
+    assert text["bom-crlf.txt"].startswith("First line"), "the BOM must not be part of the text"
+    assert "Markdown files are read as text." in text["guide.md"]
+    for source, doc in data.documents.items():
+        raw = (seeds / source).read_bytes()
+        assert doc.sha256 == hashlib.sha256(raw).hexdigest()
+    assert_consistent(store.load(tmp_path / "index"), fake_encoder)
+
+
+# --------------------------------------------------------------------------- the facade's add/remove
+
+
+@pytest.fixture
+def fake_bot(built, seeds, index_dir, fake_encoder, settings):  # type: ignore[no-untyped-def]
+    """An Assistant wired to the fake encoder (its constructor takes any encoder)."""
+    return Assistant(built[0], fake_encoder, settings.with_(seeds_dir=seeds, index_dir=index_dir), index_dir, seeds)
+
+
+def test_add_files_embeds_only_the_new_file(fake_bot, seeds, index_dir, tmp_path, fake_encoder, settings, make_fake_encoder) -> None:
+    upload = write(tmp_path / "upload" / "delta.md", DELTA)
+    report = fake_bot.add_files([upload])
+    data = store.load(index_dir)
+    assert report.added == ["delta.md"]
+    assert fake_encoder.encoded == sum(counts(data, "delta.md"))
+    assert (seeds / "delta.md").read_bytes() == upload.read_bytes(), "the file was not copied into the seeds folder"
+    assert "delta.md" in [d.source for d in fake_bot.documents()]
+    assert fake_bot.document_text("delta.md") == DELTA
+    assert_consistent(data, fake_encoder)
+    # A later `qa index` of the seeds folder finds nothing to do.
+    again = make_fake_encoder()
+    _, report = build(seeds, index_dir, again, settings)
+    assert again.encoded == 0 and not report.changed_anything
+
+
+@pytest.mark.parametrize("bad", ["unsupported.docx", "empty.txt"])
+def test_add_files_failure_changes_nothing(fake_bot, seeds, index_dir, tmp_path, bad) -> None:
+    manifest_before = (index_dir / "manifest.json").read_bytes()
+    upload = write(tmp_path / "upload" / bad, b"" if bad == "empty.txt" else b"PK\x03\x04")
+    with pytest.raises(DocumentError, match=bad):
+        fake_bot.add_files([upload])
+    assert (index_dir / "manifest.json").read_bytes() == manifest_before
+    assert not (seeds / bad).exists()
+
+
+def test_remove_document_drops_it_everywhere(fake_bot, seeds, index_dir, fake_encoder, settings, make_fake_encoder) -> None:
+    report = fake_bot.remove_document("beta.md")
+    assert report.removed == ["beta.md"]
+    assert fake_encoder.encoded == 0
+    assert not (seeds / "beta.md").exists()
+    assert "beta.md" not in [d.source for d in fake_bot.documents()]
+    with pytest.raises(DocumentError):
+        fake_bot.document_text("beta.md")
+    data = store.load(index_dir)
+    assert "beta.md" not in data.documents
+    assert_consistent(data, fake_encoder)
+    again = make_fake_encoder()
+    _, report = build(seeds, index_dir, again, settings)
+    assert again.encoded == 0 and not report.changed_anything
+
+
+def test_remove_unknown_document_raises(fake_bot) -> None:
+    with pytest.raises(DocumentError, match="nope.txt"):
+        fake_bot.remove_document("nope.txt")
+
+
+def test_removing_the_last_document_leaves_an_empty_usable_index(tmp_path, fake_encoder, settings) -> None:
+    seeds = tmp_path / "seeds"
+    write(seeds / "only.txt", DELTA)
+    data, _ = build(seeds, tmp_path / "index", fake_encoder, settings)
+    bot = Assistant(data, fake_encoder, settings, tmp_path / "index", seeds)
+    report = bot.remove_document("only.txt")
+    assert report.removed == ["only.txt"]
+    empty = store.load(tmp_path / "index")
+    assert empty.documents == {} and empty.chunks == [] and len(empty.sentence_vectors) == 0
+    assert bot.documents() == []
+    assert bot.search("Nile delta") == []
+    answer = bot.ask("Where is the Nile delta?")
+    assert answer.answered is False and answer.citations == []

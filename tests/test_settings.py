@@ -1,0 +1,154 @@
+"""Settings: defaults, QA_* environment overrides, explicit overrides, validation messages."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from qa.settings import DEFAULT_MODEL, Settings
+
+
+def test_defaults() -> None:
+    s = Settings.from_env(env={})
+    assert s == Settings()
+    assert s.model == DEFAULT_MODEL == "all-MiniLM-L6-v2"
+    assert s.seeds_dir == Path("seeds")
+    assert s.index_dir == Path("index")
+    assert (s.chunk_tokens, s.chunk_overlap, s.top_k) == (0, 1, 5)
+    assert s.max_answer_sentences == 2
+    assert s.min_confidence == 0.2
+    assert s.batch_size == 64
+    assert (s.host, s.port) == ("127.0.0.1", 7860)
+    assert s.device == "cpu"
+
+
+def test_from_env_reads_os_environ_by_default(monkeypatch) -> None:
+    monkeypatch.setenv("QA_TOP_K", "9")
+    monkeypatch.setenv("QA_INDEX_DIR", "/tmp/some-index")
+    s = Settings.from_env()
+    assert s.top_k == 9
+    assert s.index_dir == Path("/tmp/some-index")
+
+
+@pytest.mark.parametrize(
+    "var,raw,name,value",
+    [
+        pytest.param("QA_MODEL", "my/local-model", "model", "my/local-model", id="model-str"),
+        pytest.param("QA_SEEDS_DIR", "docs", "seeds_dir", Path("docs"), id="seeds_dir-path"),
+        pytest.param("QA_INDEX_DIR", "/data/idx", "index_dir", Path("/data/idx"), id="index_dir-path"),
+        pytest.param("QA_CHUNK_TOKENS", "128", "chunk_tokens", 128, id="chunk_tokens-int"),
+        pytest.param("QA_CHUNK_OVERLAP", "0", "chunk_overlap", 0, id="chunk_overlap-zero"),
+        pytest.param("QA_TOP_K", " 7 ", "top_k", 7, id="top_k-padded"),
+        pytest.param("QA_MAX_ANSWER_SENTENCES", "3", "max_answer_sentences", 3, id="max_answer_sentences"),
+        pytest.param("QA_MIN_CONFIDENCE", "0.25", "min_confidence", 0.25, id="min_confidence-float"),
+        pytest.param("QA_BATCH_SIZE", "16", "batch_size", 16, id="batch_size"),
+        pytest.param("QA_HOST", "0.0.0.0", "host", "0.0.0.0", id="host"),
+        pytest.param("QA_PORT", "8080", "port", 8080, id="port"),
+        pytest.param("QA_DEVICE", "cuda", "device", "cuda", id="device"),
+    ],
+)
+def test_env_overrides(var: str, raw: str, name: str, value: object) -> None:
+    s = Settings.from_env(env={var: raw})
+    assert getattr(s, name) == value
+    assert type(getattr(s, name)) is type(value)
+    # Everything else keeps its default.
+    for f in fields(Settings):
+        if f.name != name:
+            assert getattr(s, f.name) == getattr(Settings(), f.name), f.name
+
+
+def test_every_numeric_setting_reads_its_env_variable() -> None:
+    env = {f"QA_{f.name.upper()}": "1" for f in fields(Settings) if f.type in ("int", "float")}
+    s = Settings.from_env(env=env)
+    assert all(getattr(s, f.name) == 1 for f in fields(Settings) if f.type in ("int", "float"))
+
+
+@pytest.mark.parametrize("raw", ["", "   "], ids=["empty", "blank"])
+def test_empty_env_values_are_ignored(raw: str) -> None:
+    assert Settings.from_env(env={"QA_TOP_K": raw, "QA_HOST": raw}) == Settings()
+
+
+def test_unrelated_env_variables_are_ignored() -> None:
+    assert Settings.from_env(env={"TOP_K": "99", "QA_UNKNOWN_THING": "x", "qa_top_k": "3"}) == Settings()
+
+
+@pytest.mark.parametrize(
+    "name,env_raw,explicit",
+    [
+        pytest.param("top_k", "3", 8, id="top_k-int"),
+        pytest.param("port", "9000", 9001, id="port-int"),
+        pytest.param("index_dir", "/env/index", Path("/explicit/index"), id="index_dir-path"),
+        pytest.param("model", "env-model", "explicit-model", id="model-str"),
+        pytest.param("min_confidence", "0.9", 0.1, id="min_confidence-float"),
+    ],
+)
+def test_explicit_overrides_beat_env(name: str, env_raw: str, explicit: object) -> None:
+    s = Settings.from_env(env={f"QA_{name.upper()}": env_raw}, **{name: explicit})
+    assert getattr(s, name) == explicit
+
+
+def test_none_overrides_fall_back_to_env() -> None:
+    s = Settings.from_env(env={"QA_TOP_K": "3", "QA_PORT": "9000"}, top_k=None, port=None, index_dir=None)
+    assert (s.top_k, s.port, s.index_dir) == (3, 9000, Path("index"))
+
+
+def test_string_overrides_are_coerced() -> None:
+    s = Settings.from_env(env={}, top_k="4", port="8001", index_dir="elsewhere", min_confidence="0.7")
+    assert (s.top_k, s.port, s.index_dir, s.min_confidence) == (4, 8001, Path("elsewhere"), 0.7)
+
+
+def test_with_applies_non_none_overrides() -> None:
+    base = Settings.from_env(env={})
+    s = base.with_(top_k=9, model=None, index_dir=Path("x"))
+    assert (s.top_k, s.model, s.index_dir) == (9, DEFAULT_MODEL, Path("x"))
+    assert base.top_k == 5, "with_ must not mutate the original"
+    with pytest.raises(ValueError, match="top_k"):
+        base.with_(top_k=0)
+
+
+@pytest.mark.parametrize(
+    "var,raw,setting",
+    [
+        pytest.param("QA_TOP_K", "abc", "top_k", id="top_k-not-a-number"),
+        pytest.param("QA_TOP_K", "2.5", "top_k", id="top_k-not-whole"),
+        pytest.param("QA_TOP_K", "0", "top_k", id="top_k-zero"),
+        pytest.param("QA_TOP_K", "101", "top_k", id="top_k-too-big"),
+        pytest.param("QA_PORT", "70000", "port", id="port-too-big"),
+        pytest.param("QA_PORT", "0", "port", id="port-zero"),
+        pytest.param("QA_PORT", "http", "port", id="port-not-a-number"),
+        pytest.param("QA_CHUNK_TOKENS", "-5", "chunk_tokens", id="chunk_tokens-negative"),
+        pytest.param("QA_CHUNK_OVERLAP", "-1", "chunk_overlap", id="chunk_overlap-negative"),
+        pytest.param("QA_MAX_ANSWER_SENTENCES", "0", "max_answer_sentences", id="max_answer_sentences-zero"),
+        pytest.param("QA_MAX_ANSWER_SENTENCES", "6", "max_answer_sentences", id="max_answer_sentences-too-many"),
+        pytest.param("QA_MIN_CONFIDENCE", "1.5", "min_confidence", id="min_confidence-above-1"),
+        pytest.param("QA_MIN_CONFIDENCE", "-0.1", "min_confidence", id="min_confidence-negative"),
+        pytest.param("QA_MIN_CONFIDENCE", "nan", "min_confidence", id="min_confidence-nan"),
+        pytest.param("QA_MIN_CONFIDENCE", "high", "min_confidence", id="min_confidence-not-a-number"),
+        pytest.param("QA_BATCH_SIZE", "0", "batch_size", id="batch_size-zero"),
+    ],
+)
+def test_bad_env_values_name_the_setting(var: str, raw: str, setting: str) -> None:
+    with pytest.raises(ValueError, match=setting):
+        Settings.from_env(env={var: raw})
+
+
+@pytest.mark.parametrize(
+    "overrides,setting",
+    [
+        pytest.param({"top_k": 0}, "top_k", id="top_k"),
+        pytest.param({"port": 65536}, "port", id="port"),
+        pytest.param({"min_confidence": 2.0}, "min_confidence", id="min_confidence"),
+        pytest.param({"top_k": "many"}, "top_k", id="top_k-bad-string"),
+    ],
+)
+def test_bad_explicit_values_name_the_setting(overrides: dict, setting: str) -> None:
+    with pytest.raises(ValueError, match=setting):
+        Settings.from_env(env={}, **overrides)
+
+
+def test_settings_are_immutable() -> None:
+    s = Settings()
+    with pytest.raises(AttributeError):
+        s.top_k = 3  # type: ignore[misc]
