@@ -35,3 +35,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json .pytest_cache
+
+screenshot: $(STAMP) chromium
+	$(BIN)/python scripts/screenshot.py

@@ -138,8 +138,8 @@ def main() -> None:
             body = f"## {name}\n\n**FAILED** (exit code {proc.returncode}; see stderr of the run)\n\n{body}"
         elif json_path.exists():
             results[name] = json.loads(json_path.read_text(encoding="utf-8"))
-        sections.append(f"{body}\n\n_Command: `python benchmarks/{name}.py {' '.join(quick_args if args.quick else default_args)}`"
-                        f" — ran in {seconds:.0f} s._")
+        shown = " ".join([f"python benchmarks/{name}.py", *(quick_args if args.quick else default_args)])
+        sections.append(f"{body}\n\n_Command: `{shown}` — ran in {seconds:.0f} s._")
         print(body + "\n", flush=True)
     total = time.perf_counter() - t_all
 

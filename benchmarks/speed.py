@@ -59,7 +59,8 @@ def embedded_texts(bot: Any) -> list[str]:
     return chunks + sentences
 
 
-def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str) -> dict[str, float]:
+def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str, breakdown: bool = False
+          ) -> dict[str, float]:
     from qa import Assistant
 
     shutil.rmtree(index_dir, ignore_errors=True)
@@ -69,6 +70,7 @@ def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str) -> 
     build_s = time.perf_counter() - t0
     rep = bot.last_update
     assert rep is not None and rep.chunks_embedded > 0, "the build must embed from scratch"
+    rss_build = peak_rss_mb()
     texts = embedded_texts(bot)
     assert len(texts) == rep.chunks_embedded + rep.sentences_embedded
     log(f"[speed] {label}: built in {build_s:.1f}s; model alone on the same {len(texts)} texts ...")
@@ -76,7 +78,18 @@ def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str) -> 
     enc.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     model_s = time.perf_counter() - t0
     log(f"[speed] {label}: model alone {model_s:.1f}s")
+    split: dict[str, float] = {}
+    if breakdown:  # where the embedding time goes: the chunks vs the per-sentence vectors
+        n = rep.chunks_embedded
+        for part, subset in (("model_chunks_s", texts[:n]), ("model_sentences_s", texts[n:])):
+            t0 = time.perf_counter()
+            enc.model.encode(subset, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                             show_progress_bar=False)
+            split[part] = time.perf_counter() - t0
+        log(f"[speed] {label}: chunks alone {split['model_chunks_s']:.1f}s, sentences alone {split['model_sentences_s']:.1f}s")
     return {
+        **split,
+        "rss_after_build_mb": rss_build,
         "build_s": build_s,
         "update_s": rep.seconds,
         "model_s": model_s,
@@ -176,7 +189,7 @@ def main() -> None:
         sq: dict[str, float] | None = None
         if data is not None:
             articles = load_squad(data)
-            sq = build(squad_seeds(data, articles), work / "squad", settings, enc, "SQuAD")
+            sq = build(squad_seeds(data, articles), work / "squad", settings, enc, "SQuAD", breakdown=True)
             sq.pop("bot")
         rss_end = peak_rss_mb()
 
@@ -205,6 +218,13 @@ def main() -> None:
             (f"{label}: texts embedded", f"{int(b['chunks'])} chunks + {int(b['sentences'])} sentences",
              "", ""),
             (f"{label}: chunks/s (chunks embedded / build wall time)", f"{b['chunks_per_s']:.1f}", "", ""),
+        ] + ([
+            (f"{label}: model alone, chunks only / sentences only (s)",
+             f"{b['model_chunks_s']:.1f} / {b['model_sentences_s']:.1f}",
+             "share of the model time spent on sentence vectors",
+             f"{b['model_sentences_s'] / (b['model_chunks_s'] + b['model_sentences_s']):.0%}"),
+        ] if "model_chunks_s" in b else []) + [
+            (f"{label}: peak RSS right after the build (MB)", f"{b['rss_after_build_mb']:.0f}", "", ""),
         ]
 
     rows: list[tuple[str, str, str, str]] = [
@@ -218,12 +238,12 @@ def main() -> None:
     if sq is not None:
         rows += build_rows("SQuAD 13 articles", sq)
     rows += [
-        ("peak RSS after the article phase (MB)", f"{rss_article:.0f}", "", ""),
+        ("peak RSS after the article phase (ask loop included) (MB)", f"{rss_article:.0f}", "", ""),
         ("peak RSS at the end (MB)" + (", incl. SQuAD build" if sq else ""), f"{rss_end:.0f}", "", ""),
         (f"cold start: {qa_label}, median of {args.runs} (s)", f"{qa_s:.2f}",
          f"`python -c \"import sentence_transformers\"`: {st_s:.2f} s", f"{qa_s / st_s:.2f}x"),
         ("peak RSS of a fresh `qa ask` process (MB, VmHWM)", f"{rss_child:.0f}", "", ""),
-        ("model load in this process (s)", f"{load_s:.1f}", "", ""),
+        ("model load in this process, incl. importing sentence-transformers (s)", f"{load_s:.1f}", "", ""),
     ]
     out = [
         "## Speed and memory",

@@ -10,6 +10,12 @@ Besides the UI, two named API endpoints are registered with `gr.api`:
 - `/documents`: the list of `DocumentInfo.to_dict()`.
 
 Every UI event is registered with `api_visibility="private"`, so only those two are public.
+
+Citations in the chat: each answer's `[n]` marker is a link to its cited passage under the
+answer (a hover/focus card shows the source and the passage with the quote in `<mark>`). A
+small page script (`_CITE_BRIDGE_JS`) turns a click on a marker, or on a passage's "Open in
+the whole document" link, into "turn:number" in the hidden `#qa-cite-key` box; the server then
+shows that citation in the source viewer: the whole document, scrolled to the highlight.
 """
 
 from __future__ import annotations
@@ -81,7 +87,6 @@ CSS = """
 #qa-chat a.qa-open { display: inline-block; margin: 0 0 .3em .9em; font-size: .85em; }
 #qa-chat details.qa-cite.qa-flash { animation: qa-flash 1.6s ease-out; }
 @keyframes qa-flash { from { background: rgba(253, 230, 138, .9); } to { background: transparent; } }
-#qa-upload-status .qa-failed, #qa-upload-status strong.qa-failed { color: var(--error-text-color); }
 @media (max-width: 640px) {
   #qa-chat .qa-pop { max-height: 12rem; }
   .qa-doc { max-height: 60vh; }
@@ -657,6 +662,7 @@ def build_ui(
                     docs_table = gr.Dataframe(
                         headers=["Document", "Size", "Chunks", "Indexed at"],
                         datatype=["str", "str", "number", "str"],
+                        column_widths=["40%", "17%", "15%", "28%"],
                         interactive=False,
                         wrap=True,
                         show_label=False,

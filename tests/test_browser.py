@@ -1,0 +1,371 @@
+"""The chat, used as a person would, in a real headless Chromium (Playwright, sync API).
+
+One `python app.py` serves the whole module, over a private copy of seeds/ (uploads never
+touch the repository) and a private index; one browser; a fresh tab (context) per test.
+Each test is one user journey. Selectors come from tests/browser_utils.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from browser_utils import (
+    ANSWER_TIMEOUT,
+    ARTICLE_NAME,
+    BOT_MESSAGE,
+    PASSAGE_MARK,
+    QUESTION_BOX,
+    VIEWER,
+    VIEWER_MARK,
+    AppServer,
+    ChatPage,
+    launch_chromium,
+    start_app,
+)
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+BORDER = "How long is the border between Iran and Afghanistan?"
+SPOKESPERSON = "Who is the spokesperson of Iran's Ministry of Foreign Affairs?"
+UNANSWERABLE = "What is the capital of Tajikistan?"
+DONT_SAY = "don't say"
+
+ZORBLAX_FILE = "zorblax-festival.txt"
+ZORBLAX_TEXT = (
+    "Festivals of the northern coast\n\n"
+    "The Zorblax festival is held every March in Quillport. "
+    "Visitors carry paper lanterns along the harbour wall.\n"
+)
+
+EVIL_FILE = "evil-notes.html"
+SCRIPT_TEXT = "<script>window.__pwned=1</script>"
+IMG_TEXT = '<img src=x onerror="window.__pwned=2">'
+# Real script/img elements (the extractor must drop them) and the same markup as *text*
+# (entity-escaped in the source, so the extracted text contains it literally).
+EVIL_HTML = """<!doctype html>
+<html><head><title>Evil notes</title><script>window.__pwned=1</script></head>
+<body>
+<h1>Lighthouse notes</h1>
+<p>The Glimmerwick lighthouse was painted green in 1911. Its keeper scratched
+&lt;script&gt;window.__pwned=1&lt;/script&gt; and &lt;img src=x onerror="window.__pwned=2"&gt; into the door.</p>
+<img src=x onerror="window.__pwned=3">
+<p onclick="window.__pwned=4">Nothing else happened at Glimmerwick that year.</p>
+</body></html>
+"""
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """`python app.py --port P --index-dir TMP/index --seeds TMP/seeds` (a copy of seeds/)."""
+    workdir = tmp_path_factory.mktemp("browser-app")
+    try:
+        server = start_app(workdir)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    with playwright_api.sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def chat(browser, app_server: AppServer):  # type: ignore[no-untyped-def]
+    """A fresh tab on the chat (1280x900), checked afterwards for page errors and a live server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    chat_page = ChatPage(page, app_server.url)
+    try:
+        chat_page.open()
+        yield chat_page
+    finally:
+        context.close()
+    assert app_server.alive(), f"the server died\n{app_server.output()}"
+    assert not chat_page.errors, f"JavaScript errors on the page: {chat_page.errors}"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for files to upload (outside the server's seeds folder)."""
+    return tmp_path_factory.mktemp("uploads")
+
+
+def _server_log(app_server: AppServer) -> str:
+    return f"\n--- server output ---\n{app_server.output(3000)}"
+
+
+# --------------------------------------------------------------------------- journeys
+
+
+def test_question_shows_answer_with_highlighted_citation(chat: ChatPage, app_server: AppServer) -> None:
+    reply = chat.ask(BORDER)
+    text = reply.locator(".qa-answer-text").inner_text()
+    assert "570-mile" in text, f"unexpected answer: {reply.inner_text()!r}{_server_log(app_server)}"
+    assert re.search(r"\[1\]", text), f"no [1] marker in {text!r}"
+    # The cited passage under the answer names the document and highlights the quote.
+    cite = reply.locator("details.qa-cite").first
+    expect(cite.locator(".qa-cite-source")).to_have_text(ARTICLE_NAME)
+    mark = reply.locator(PASSAGE_MARK).first
+    expect(mark).to_be_visible()
+    assert "570-mile long border" in mark.inner_text()
+
+
+def test_clicking_a_marker_shows_its_passage(chat: ChatPage) -> None:
+    reply = chat.ask(SPOKESPERSON)
+    assert "Khatibzadeh" in reply.locator(".qa-answer-text").inner_text(), reply.inner_text()
+    marker = reply.locator("a.qa-ref").first
+
+    # Hovering shows a card with the source name and the passage, quote in <mark>.
+    marker.hover()
+    card = reply.locator(".qa-pop").first
+    expect(card).to_be_visible()
+    expect(card.locator(".qa-pop-source")).to_contain_text(ARTICLE_NAME)
+    expect(card.locator("mark")).to_contain_text("Khatibzadeh")
+
+    # Clicking opens the source viewer: the whole document, scrolled to the highlighted quote.
+    viewer = chat.open_viewer_via_marker(reply, 1)
+    mark = chat.page.locator(VIEWER_MARK)
+    expect(mark).to_contain_text("Saeed Khatibzadeh")
+    expect(mark).to_be_in_viewport()
+    assert chat.viewer_choice().startswith(f"[1] {ARTICLE_NAME}")
+    doc_text = viewer.locator(".qa-doc").inner_text()
+    assert "Iran and Afghanistan share a 570-mile long border" in doc_text, "the viewer should show the whole document"
+    # The page stayed on the chat (no navigation away).
+    assert "#" not in chat.page.url, chat.page.url
+
+
+def test_cited_passage_opens_in_the_whole_document(chat: ChatPage) -> None:
+    reply = chat.ask(BORDER)
+    reply.locator("a.qa-open").first.click()
+    mark = chat.page.locator(VIEWER_MARK)
+    expect(mark).to_contain_text("570-mile long border", timeout=ANSWER_TIMEOUT)
+    expect(mark).to_be_in_viewport()
+
+
+def test_unanswerable_question_gets_dont_say_reply(chat: ChatPage) -> None:
+    reply = chat.ask(UNANSWERABLE)
+    expect(reply).to_contain_text(DONT_SAY)
+    assert reply.locator("a.qa-ref").count() == 0, "a 'don't say' reply must not cite anything"
+    assert reply.locator("mark").count() == 0
+
+
+def test_follow_up_question_uses_the_conversation(chat: ChatPage) -> None:
+    first = chat.ask("Who is Mullah Abdul Ghani Baradar?")
+    expect(first.locator(".qa-answer-text")).to_contain_text("Baradar")
+    follow_up = chat.ask("Who is he?")
+    text = follow_up.inner_text()
+    assert DONT_SAY not in text, f"the follow-up was not answered in context: {text!r}"
+    expect(follow_up.locator(".qa-answer-text")).to_contain_text("Baradar")
+    expect(follow_up.locator(PASSAGE_MARK).first).to_be_visible()
+
+
+def test_uploaded_text_file_is_indexed_and_cited(chat: ChatPage, files: Path) -> None:
+    path = files / ZORBLAX_FILE
+    path.write_text(ZORBLAX_TEXT, encoding="utf-8")
+    status = chat.upload([path])
+    assert "Indexed" in status and ZORBLAX_FILE in status and "Not indexed" not in status, status
+    assert chat.saw_updating, "while indexing, the question box should be locked and say the index is updating"
+    assert ZORBLAX_FILE in chat.document_names()
+
+    reply = chat.ask("When is the Zorblax festival held?")
+    expect(reply.locator(".qa-answer-text")).to_contain_text("every March in Quillport")
+    sources = [s.strip() for s in reply.locator(".qa-cite-source").all_inner_texts()]
+    assert ZORBLAX_FILE in sources, f"no citation of the uploaded file: {sources}"
+    expect(reply.locator(PASSAGE_MARK).first).to_contain_text("Zorblax festival")
+
+
+def test_malicious_html_upload_runs_nothing_and_shows_escaped(chat: ChatPage, files: Path) -> None:
+    page = chat.page
+    path = files / EVIL_FILE
+    path.write_text(EVIL_HTML, encoding="utf-8")
+    status = chat.upload([path])
+    assert "Indexed" in status and EVIL_FILE in status, status
+
+    # Viewed from the documents panel: the markup shows as text.
+    page.locator("#qa-doc-pick input").click()
+    page.get_by_role("option", name=EVIL_FILE).click()
+    page.locator("#qa-view-doc").click()
+    viewer = page.locator(f"{VIEWER} .qa-doc")
+    expect(viewer).to_contain_text("Glimmerwick lighthouse", timeout=ANSWER_TIMEOUT)
+    expect(viewer).to_contain_text(SCRIPT_TEXT)
+    expect(viewer).to_contain_text(IMG_TEXT)
+
+    # Asked about: the cited passage shows the markup as text too.
+    reply = chat.ask("What colour was the Glimmerwick lighthouse painted?")
+    expect(reply.locator(".qa-answer-text")).to_contain_text("green")
+    passage = reply.locator(".qa-cite-passage").first
+    expect(passage).to_contain_text(SCRIPT_TEXT)
+    expect(passage).to_contain_text(IMG_TEXT)
+    reply.locator("a.qa-ref").first.hover()
+    expect(reply.locator(".qa-pop").first).to_contain_text("Glimmerwick")
+
+    # Nothing ran, and no element was made from the document's markup.
+    page.wait_for_timeout(500)  # give an injected onerror handler the chance it must not have
+    assert page.evaluate("() => typeof window.__pwned") == "undefined", "document markup was executed"
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("#qa-chat script, #qa-doc-view script").count() == 0
+    assert page.locator("[onerror], [onclick]").count() == 0
+    assert not chat.dialogs, chat.dialogs
+
+
+def test_broken_file_upload_shows_specific_error_and_keeps_index(chat: ChatPage, files: Path) -> None:
+    before = chat.document_names()
+    path = files / "broken.pdf"
+    path.write_bytes(b"this is not a PDF at all\n")
+    status = chat.upload([path])
+    assert "Not indexed" in status and "broken.pdf" in status, status
+    assert "PDF" in status, f"the error should say what is wrong: {status!r}"
+    assert "Traceback" not in status
+    assert chat.document_names() == before
+    reply = chat.ask(BORDER)
+    expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+
+
+def test_removing_a_document_drops_it_from_answers(chat: ChatPage, files: Path) -> None:
+    path = files / "vantorr-bridge.txt"
+    path.write_text("The Vantorr bridge crosses the Kessel river at Ostmark.\n", encoding="utf-8")
+    chat.upload([path])
+    assert "vantorr-bridge.txt" in chat.document_names()
+    expect(chat.page.locator("#qa-doc-pick input")).to_have_value("vantorr-bridge.txt")
+    chat.page.locator("#qa-remove").click()
+    expect(chat.page.locator("#qa-upload-status")).to_contain_text("Removed", timeout=ANSWER_TIMEOUT)
+    assert any("vantorr-bridge.txt" in d for d in chat.dialogs), "removal should ask for confirmation"
+    chat.wait_ready()
+    assert "vantorr-bridge.txt" not in chat.document_names()
+    reply = chat.ask("Which river does the Vantorr bridge cross?")
+    sources = reply.locator(".qa-cite-source").all_inner_texts()
+    assert "vantorr-bridge.txt" not in sources, f"a removed document was cited: {reply.inner_text()!r}"
+
+
+def test_empty_question_gets_friendly_message(chat: ChatPage) -> None:
+    before = chat.submit("")
+    reply = chat.wait_for_reply(before)
+    expect(reply).to_contain_text("Please type a question")
+    before = chat.submit("    ")
+    reply = chat.wait_for_reply(before)
+    expect(reply).to_contain_text("Please type a question")
+    page_text = chat.page.locator("body").inner_text()
+    assert "Traceback" not in page_text and "Error" not in page_text, page_text[-2000:]
+    # And the chat still answers.
+    expect(chat.ask(BORDER).locator(".qa-answer-text")).to_contain_text("570-mile")
+
+
+def test_keyboard_only_enter_sends_and_focus_returns(chat: ChatPage) -> None:
+    page = chat.page
+    # Reach the question box with the keyboard (it usually has focus on load already).
+    for _ in range(40):
+        if page.evaluate("(sel) => document.activeElement === document.querySelector(sel)", QUESTION_BOX):
+            break
+        page.keyboard.press("Tab")
+    expect(chat.box).to_be_focused()
+    page.keyboard.type(BORDER)
+    page.keyboard.press("Enter")
+    reply = chat.wait_for_reply(0)
+    expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+    expect(chat.box).to_be_focused(timeout=ANSWER_TIMEOUT)
+    expect(chat.box).to_have_value("")
+    # Straight on to the next question, still without the mouse.
+    page.keyboard.type(SPOKESPERSON)
+    page.keyboard.press("Enter")
+    second = chat.wait_for_reply(1)
+    expect(second.locator(".qa-answer-text")).to_contain_text("Khatibzadeh")
+    expect(chat.box).to_be_focused(timeout=ANSWER_TIMEOUT)
+    # A marker is a link: focus it and press Enter to open its source.
+    second.locator("a.qa-ref").first.focus()
+    expect(second.locator(".qa-pop").first).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator(VIEWER_MARK)).to_contain_text("Khatibzadeh", timeout=ANSWER_TIMEOUT)
+
+
+def test_phone_width_chat_is_usable(browser, app_server: AppServer) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    try:
+        chat = ChatPage(context.new_page(), app_server.url).open()
+        page = chat.page
+        box = chat.box.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
+        reply = chat.ask(BORDER)
+        expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+        mark = reply.locator(PASSAGE_MARK).first
+        mark.scroll_into_view_if_needed()
+        expect(mark).to_be_in_viewport()
+        mark_box = mark.bounding_box()
+        assert mark_box is not None and mark_box["x"] + mark_box["width"] <= 390 + 1, mark_box
+        overflow = page.evaluate("() => document.documentElement.scrollWidth")
+        assert overflow <= 390 + 1, f"the page scrolls sideways on a phone ({overflow}px wide)"
+        # The marker can be tapped.
+        reply.locator("a.qa-ref").first.tap()
+        expect(page.locator(VIEWER_MARK)).to_contain_text("570-mile", timeout=ANSWER_TIMEOUT)
+        assert not chat.errors, chat.errors
+    finally:
+        context.close()
+
+
+def test_citations_of_earlier_answers_survive_later_questions(chat: ChatPage) -> None:
+    first = chat.ask(BORDER)
+    expect(first.locator(PASSAGE_MARK).first).to_contain_text("570-mile")
+    chat.ask(SPOKESPERSON)
+    chat.ask(UNANSWERABLE)
+    replies = chat.page.locator(BOT_MESSAGE)
+    expect(replies).to_have_count(3)
+    first = replies.nth(0)
+    expect(first.locator(PASSAGE_MARK).first).to_contain_text("570-mile")
+    expect(first.locator(".qa-cite-source").first).to_have_text(ARTICLE_NAME)
+    expect(replies.nth(1).locator(PASSAGE_MARK).first).to_contain_text("Khatibzadeh")
+    # The first answer's marker still opens the first answer's citation.
+    chat.open_viewer_via_marker(first, 1)
+    expect(chat.page.locator(VIEWER_MARK)).to_contain_text("570-mile")
+
+
+def test_export_gives_markdown_with_numbered_sources(chat: ChatPage, tmp_path: Path) -> None:
+    chat.ask(BORDER)
+    chat.ask(SPOKESPERSON)
+    export = chat.page.locator("#qa-export")
+    expect(export).to_be_enabled(timeout=ANSWER_TIMEOUT)
+    with chat.page.expect_download(timeout=ANSWER_TIMEOUT) as info:
+        export.click()
+    target = tmp_path / "conversation.md"
+    info.value.save_as(target)
+    text = target.read_text(encoding="utf-8")
+    assert info.value.suggested_filename.endswith(".md"), info.value.suggested_filename
+    assert f"### Q: {BORDER}" in text, text
+    assert "Khatibzadeh" in text and "570-mile" in text, text
+    assert text.count("**Sources**") == 2, text
+    assert re.search(rf"^1\. `{re.escape(ARTICLE_NAME)}`", text, re.M), text
+    assert "> Iran and Afghanistan share a 570-mile long border" in text, text
+
+
+def test_settings_change_without_restart(chat: ChatPage) -> None:
+    reply = chat.ask(BORDER)
+    assert reply.locator(".qa-cite-score").count() == 0
+    chat.page.locator("#qa-show-scores input[type=checkbox]").check()
+    expect(reply.locator(".qa-cite-score").first).to_contain_text("relevance")
+    chat.page.locator("#qa-show-scores input[type=checkbox]").uncheck()
+    expect(reply.locator(".qa-cite-score")).to_have_count(0)
+    # Fewer passages still answers.
+    number = chat.page.locator("#qa-top-k input[type=number]")
+    number.fill("1")
+    number.press("Enter")
+    expect(chat.ask(BORDER).locator(".qa-answer-text")).to_contain_text("570-mile")
+
+
+def test_example_question_answers_with_one_click(chat: ChatPage) -> None:
+    chat.page.get_by_text(BORDER, exact=True).first.click()
+    reply = chat.wait_for_reply(0)
+    expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+    expect(reply.locator(PASSAGE_MARK).first).to_be_visible()
