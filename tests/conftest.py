@@ -13,13 +13,14 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import os
 import re
 import shutil
 import socket
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pytest
@@ -213,3 +214,14 @@ def assert_citations_consistent(document_text: Callable[[str], str], answer) -> 
 @pytest.fixture(scope="session")
 def check_citations() -> Callable[..., None]:
     return assert_citations_consistent
+
+
+def terminate(proc: "subprocess.Popen[Any]", timeout: float = 20) -> None:
+    """Stop a server process: terminate, then kill if it does not exit within `timeout`."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLE_NAME, REPO_ROOT, clean_env, free_port
+from conftest import ARTICLE_NAME, REPO_ROOT, clean_env, free_port, terminate
 
 BORDER = "How long is the border between Iran and Afghanistan?"
 STARTUP_TIMEOUT = 120
@@ -53,13 +53,7 @@ def start_server(args: list[str], log: Path, env: dict[str, str], port: int) -> 
 
 
 def stop_server(server: Server) -> None:
-    if server.proc.poll() is None:
-        server.proc.terminate()
-        try:
-            server.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=15)
+    terminate(server.proc, timeout=15)
 
 
 @pytest.fixture(scope="module")
