@@ -70,9 +70,11 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         texts = list(texts)
-        # Large enough blocks keep the model's own length-sorting effective.
-        block = max(batch_size * 16, 256)
-        out: list[np.ndarray] = []
+        # Sorted by length once for the whole call, so that batches pad little however the
+        # texts came in; progress is then reported every few batches.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        block = max(batch_size * 2, 32)
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         bar = None
         if show_progress_bar:
             from tqdm.auto import tqdm
@@ -80,24 +82,24 @@ class Encoder:
             bar = tqdm(total=len(texts), desc=desc, unit="text")
         try:
             for i in range(0, len(texts), block):
-                part = texts[i : i + block]
+                rows = order[i : i + block]
                 with self._lock:
                     vecs = self.model.encode(
-                        part,
+                        [texts[r] for r in rows],
                         batch_size=batch_size,
                         normalize_embeddings=True,
                         convert_to_numpy=True,
                         show_progress_bar=False,
                     )
-                out.append(np.asarray(vecs, dtype=np.float32))
+                out[rows] = np.asarray(vecs, dtype=np.float32)
                 if bar is not None:
-                    bar.update(len(part))
+                    bar.update(len(rows))
                 if progress is not None:
                     progress(min(i + block, len(texts)), len(texts), desc)
         finally:
             if bar is not None:
                 bar.close()
-        return np.vstack(out)
+        return out
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalised query vector (1-D).

@@ -79,19 +79,7 @@ class EvalReport:
 
     def table(self) -> str:
         """The metrics as a Markdown table."""
-        m = self.metrics()
-        rows = [
-            ("questions (answerable / unanswerable)", f"{int(m['questions'])} ({int(m['answerable'])} / {int(m['unanswerable'])})"),
-            ("evidence hit@1", _pct(m["evidence_hit@1"])),
-            ("evidence hit@3", _pct(m["evidence_hit@3"])),
-            ("answer accuracy", _pct(m["answer_accuracy"])),
-            ("answerable questions answered", _pct(m["answered_rate"])),
-            ("unanswerable questions declined", _pct(m["no_answer_rate"])),
-            ("median answer length (chars)", f"{m['median_answer_chars']:.0f}"),
-            ("median ask() latency (ms)", f"{m['median_ms']:.1f}"),
-        ]
-        lines = ["| metric | value |", "| --- | --- |"] + [f"| {a} | {b} |" for a, b in rows]
-        return "\n".join(lines)
+        return comparison_table({"value": self})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,6 +90,29 @@ class EvalReport:
                 for r in self.results
             ],
         }
+
+
+
+def _metric_rows(m: dict[str, float]) -> list[tuple[str, str]]:
+    return [
+        ("questions (answerable / unanswerable)", f"{int(m['questions'])} ({int(m['answerable'])} / {int(m['unanswerable'])})"),
+        ("evidence hit@1", _pct(m["evidence_hit@1"])),
+        ("evidence hit@3", _pct(m["evidence_hit@3"])),
+        ("answer accuracy", _pct(m["answer_accuracy"])),
+        ("answerable questions answered", _pct(m["answered_rate"])),
+        ("unanswerable questions declined", _pct(m["no_answer_rate"])),
+        ("median answer length (chars)", f"{m['median_answer_chars']:.0f}"),
+        ("median ask() latency (ms)", f"{m['median_ms']:.1f}"),
+    ]
+
+
+def comparison_table(reports: dict[str, EvalReport]) -> str:
+    """The metrics of several question sets as one Markdown table, a column per set."""
+    columns = [_metric_rows(r.metrics()) for r in reports.values()]
+    lines = ["| metric | " + " | ".join(reports) + " |", "| --- |" + " --- |" * len(reports)]
+    for i, (label, _) in enumerate(columns[0]):
+        lines.append(f"| {label} | " + " | ".join(col[i][1] for col in columns) + " |")
+    return "\n".join(lines)
 
 
 def _rate(flags: Iterable[bool]) -> float:

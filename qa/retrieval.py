@@ -21,6 +21,7 @@ RRF_K = 60
 FUSION_WEIGHTS = (1.0, 1.0, 1.0)
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_LOWERCASE_WORD = re.compile(r"\b[a-z][\w’'-]*")
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being below
@@ -31,6 +32,13 @@ STOPWORDS = frozenset(
     through to too under until up very was we were what when where which while who whom why will with
     would you your yours yourself yourselves s t don shall may might must also us
     """.split()
+)
+
+
+# Words that phrase a request rather than name what it is about ("Tell me about Baradar",
+# "What does the article say about Herat?"): left out of a question's terms.
+REQUEST_WORDS = frozenset(
+    "tell explain describe please know article articles text texts document documents passage passages".split()
 )
 
 
@@ -58,6 +66,17 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def lowercase_words(text: str) -> frozenset[str]:
+    """Words that occur in lowercase somewhere in `text`: when a sentence opens with one of
+    them capitalised ("However", "Some"), it is an ordinary word, not a name."""
+    return frozenset(_LOWERCASE_WORD.findall(text))
+
+
+def query_terms(question: str) -> list[str]:
+    """`tokenize` for a question: also drops the words that only phrase the request."""
+    return tokenize(" ".join(w for w in _WORD.findall(question) if w.lower() not in REQUEST_WORDS))
+
+
 @dataclass(frozen=True)
 class Hit:
     """A retrieved chunk: its row in the index and its fused score (1.0 = first everywhere)."""
@@ -78,6 +97,7 @@ class Retriever:
         self.data = data
         self.encoder = encoder
         self.chunk_tokens = [tokenize(c.text) for c in data.chunks]
+        self.common_words = frozenset().union(*(lowercase_words(d.text) for d in data.documents.values()))
         self.bm25 = bm25s.BM25()
         if self.chunk_tokens:
             self.bm25.index([t or ["\x00"] for t in self.chunk_tokens], show_progress=False)
@@ -121,7 +141,7 @@ class Retriever:
 
         bm25_rank: list[int] = []
         bm25_of: dict[int, float] = {}
-        q_tokens = tokenize(query)
+        q_tokens = query_terms(query)
         if q_tokens:
             scores = self.bm25.get_scores(q_tokens)
             top = np.argpartition(-scores, min(depth, n_chunks) - 1)[:depth]

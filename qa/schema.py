@@ -102,9 +102,10 @@ class UpdateReport:
             parts.append(f"rebuilt ({self.reason})" if self.reason else "rebuilt")
         for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
             if items:
-                parts.append(f"{label} {len(items)}: {', '.join(items)}")
+                parts.append(f"{label} {len(items)}: {_some(items)}")
         if self.failed:
-            parts.append(f"failed {len(self.failed)}: " + "; ".join(f"{s} ({why})" for s, why in self.failed.items()))
+            failed = [f"{s} ({why})" for s, why in self.failed.items()]
+            parts.append(f"failed {len(failed)}: {_some(failed, limit=10, sep='; ')}")
         if not parts:
             parts.append("up to date")
         parts.append(f"{len(self.unchanged)} unchanged")
@@ -113,3 +114,9 @@ class UpdateReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _some(items: list[str], limit: int = 5, sep: str = ", ") -> str:
+    """The first `limit` items joined, then how many more there are (a summary stays one line)."""
+    shown = sep.join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}{sep}and {len(items) - limit} more"

@@ -222,11 +222,6 @@ def _details(report) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: evidence hit@1 measured 88.5% (23/26) against the 90% bar; "
-    "the paraphrased questions the extractive ranker still misses are listed in the assertion message",
-)
 def test_dev_set_evidence_hit_at_1(dev_report) -> None:
     m = dev_report.metrics()
     assert m["answerable"] >= 20

@@ -648,3 +648,50 @@ def test_removing_the_last_document_leaves_an_empty_usable_index(tmp_path, fake_
     assert bot.search("Nile delta") == []
     answer = bot.ask("Where is the Nile delta?")
     assert answer.answered is False and answer.citations == []
+
+
+class _LengthModel:
+    """Stands in for a SentenceTransformer: a text's vector encodes its length, and every
+    call's batch is recorded."""
+
+    max_seq_length = 256
+    calls: list[list[str]]
+
+    def __init__(self) -> None:
+        self.calls = []
+
+    def get_embedding_dimension(self) -> int:
+        return 2
+
+    def encode(self, texts, **kwargs):  # type: ignore[no-untyped-def]
+        self.calls.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_encoder_keeps_input_order_and_reports_progress_per_block() -> None:
+    from qa.embedding import Encoder
+
+    model = _LengthModel()
+    encoder = Encoder("length-model", model)  # type: ignore[arg-type]
+    texts = [("x" * n) for n in [3, 40, 1, 17, 17, 250, 9] * 30]
+    seen: list[tuple[int, int]] = []
+    vectors = encoder.encode(texts, batch_size=32, progress=lambda done, total, desc: seen.append((done, total)))
+    assert vectors[:, 0].tolist() == [float(len(t)) for t in texts]
+    assert [len(c) for c in model.calls] == [64, 64, 64, 18], "blocks of two batches"
+    assert [len(c[0]) for c in model.calls] == sorted((len(c[0]) for c in model.calls), reverse=True), "longest first"
+    assert seen == [(64, 210), (128, 210), (192, 210), (210, 210)]
+
+
+@pytest.mark.parametrize(
+    ("added", "expected"),
+    [
+        (["a.txt"], "added 1: a.txt"),
+        ([f"f{i}.txt" for i in range(7)], "added 7: f0.txt, f1.txt, f2.txt, f3.txt, f4.txt, and 2 more"),
+    ],
+    ids=["one-file", "many-files-abbreviated"],
+)
+def test_update_summary_stays_one_short_line(added: list[str], expected: str) -> None:
+    report = qa.UpdateReport(added=added, chunks_embedded=3, sentences_embedded=9, seconds=1.0)
+    summary = report.summary()
+    assert expected in summary and "\n" not in summary
+    assert summary.endswith("embedded 3 chunks and 9 sentences in 1.0s")
