@@ -10,23 +10,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import IndexData
-from .retrieval import STOPWORDS, Hit, Retriever, query_terms, tokenize
+from .retrieval import STOPWORDS, Hit, QueryWords, Retriever, query_terms, tokenize
+from .vocabulary import soft_coverage
 from .schema import Answer, Citation
 
 log = logging.getLogger(__name__)
 
-# Sentence score (weights chosen on SQuAD by benchmarks/tune_ranking.py) = dense similarity
-#                  + TYPE_WEIGHT * answer-type match + PASSAGE_WEIGHT * its passage's fused score.
-LEXICAL_WEIGHT = 1.0
+# Sentence score (weights chosen by benchmarks/tune_ranking.py) = dense similarity
+#   + LEXICAL_WEIGHT * share of query terms in the sentence + SOFT_WEIGHT * soft term match
+#   + TYPE_WEIGHT * answer-type match + PASSAGE_WEIGHT * its passage's fused score.
+LEXICAL_WEIGHT = 0.5
+SOFT_WEIGHT = 1.5
 TYPE_WEIGHT = 0.1
-PASSAGE_WEIGHT = 0.2
+PASSAGE_WEIGHT = 0.0
 # "Does the best sentence answer the question?" is a logistic model over the best sentence's
 # features (see `confidence_features`), fitted by benchmarks/calibrate.py on SQuAD questions
 # asked with their paragraph in the index, without it, and against unrelated articles, and on
 # paraphrased questions about the bundled article (tests/data/article_dev.jsonl and
 # article_calibration.jsonl; article_holdout.jsonl is kept out, for measuring only).
-ANSWERABLE_WEIGHTS = (6.589, 2.741, 4.240, 1.418)
-ANSWERABLE_BIAS = -9.344
+ANSWERABLE_WEIGHTS = (6.793, 2.448, 3.972, 1.106)
+ANSWERABLE_BIAS = -8.913
 # A further sentence joins the answer only if it scores within this margin of the best.
 SECOND_SENTENCE_MARGIN = 0.04
 
@@ -133,15 +136,17 @@ class ScoredSentence:
     lexical: float
     type_match: float
     passage: float
+    soft: float  # query words matched by similar words (see qa.vocabulary.soft_coverage)
 
     @property
-    def features(self) -> tuple[float, float, float, float]:
-        return (self.dense, self.lexical, self.type_match, self.passage)
+    def features(self) -> tuple[float, float, float, float, float]:
+        return (self.dense, self.lexical, self.type_match, self.passage, self.soft)
 
     @property
     def score(self) -> float:
         """Ranking score among the candidate sentences of one question."""
-        return self.dense + LEXICAL_WEIGHT * self.lexical + TYPE_WEIGHT * self.type_match + PASSAGE_WEIGHT * self.passage
+        return (self.dense + LEXICAL_WEIGHT * self.lexical + SOFT_WEIGHT * self.soft
+                + TYPE_WEIGHT * self.type_match + PASSAGE_WEIGHT * self.passage)
 
 
 
@@ -196,41 +201,54 @@ def lexical_coverage(query_terms: list[str], sentence_terms: set[str], retriever
 
 
 def score_sentences(
-    query: str, query_vector: np.ndarray, hits: list[Hit], data: IndexData, retriever: Retriever
+    query: str,
+    query_vector: np.ndarray,
+    hits: list[Hit],
+    data: IndexData,
+    retriever: Retriever,
+    words: QueryWords | None = None,
 ) -> list[ScoredSentence]:
-    """Every sentence of the retrieved passages, scored, best first (each sentence once)."""
+    """Every sentence of the retrieved passages, scored, best first (each sentence once).
+
+    `words` are the query's word vectors from `Retriever.embed_query` (computed if not given)."""
+    if words is None:
+        words = retriever.embed_query(query)[1]
     asked = query_terms(query)
     best_chunk: dict[int, tuple[int, float]] = {}
     for hit in hits:
         chunk = data.chunks[hit.row]
-        for i, row in enumerate(data.sentence_rows(chunk.source, chunk.first_sentence, chunk.last_sentence)):
+        for row in data.sentence_rows(chunk.source, chunk.first_sentence, chunk.last_sentence):
             if row not in best_chunk or hit.score > best_chunk[row][1]:
                 best_chunk[row] = (hit.row, hit.score)
     if not best_chunk:
         return []
     rows = sorted(best_chunk)
-    vectors = data.sentence_vectors.vectors_at(rows)
-    dense = vectors @ query_vector
-    out = []
-    for row, sim in zip(rows, dense):
-        chunk_row, passage_score = best_chunk[row]
-        chunk = data.chunks[chunk_row]
-        doc = data.documents[chunk.source]
+    dense = data.sentence_vectors.vectors_at(rows) @ query_vector
+    spans = []
+    for row in rows:
+        chunk = data.chunks[best_chunk[row][0]]
         index = row - data.sentence_offsets[chunk.source]
-        start, end = doc.sentences[index]
-        sentence = doc.text[start:end]
+        start, end = data.documents[chunk.source].sentences[index]
+        spans.append((chunk.source, index, start, end, data.documents[chunk.source].text[start:end]))
+    stems = [set(tokenize(text)) for *_, text in spans]
+    idf = np.array([retriever.idf(t) for t in words.stems], dtype=np.float32)
+    soft = soft_coverage(words.stems, words.vectors, idf, stems, data.words)
+    out = []
+    for row, sim, (source, index, start, end, sentence), terms, soft_match in zip(rows, dense, spans, stems, soft):
+        chunk_row, passage_score = best_chunk[row]
         out.append(
             ScoredSentence(
                 row=row,
-                source=chunk.source,
+                source=source,
                 index=index,
                 start=start,
                 end=end,
                 chunk_row=chunk_row,
                 dense=float(sim),
-                lexical=lexical_coverage(asked, set(tokenize(sentence)), retriever),
+                lexical=lexical_coverage(asked, terms, retriever),
                 type_match=type_match(query, sentence, retriever.common_words),
                 passage=passage_score,
+                soft=soft_match,
             )
         )
     out.sort(key=lambda s: -s.score)
@@ -271,7 +289,7 @@ def complete_with_neighbour(
             neighbour = ScoredSentence(
                 row=best.row + (index - best.index), source=best.source, index=index, start=start, end=end,
                 chunk_row=best.chunk_row, dense=best.dense, lexical=best.lexical, type_match=1.0,
-                passage=best.passage,
+                passage=best.passage, soft=best.soft,
             )
             return [best, neighbour, *chosen[1:]][: max(2, len(chosen))]
     return chosen
@@ -328,9 +346,10 @@ def answer(
     retriever: Retriever,
     max_sentences: int,
     min_confidence: float = 0.5,
+    words: QueryWords | None = None,
 ) -> Answer:
     """Answer `question` from the retrieved `hits`, or say plainly that the documents don't."""
-    scored = score_sentences(query, query_vector, hits, data, retriever)
+    scored = score_sentences(query, query_vector, hits, data, retriever, words)
     chosen, p = decide(query, scored, data, max_sentences, retriever.common_words)
     if p < min_confidence:
         log.info("no answer: confidence %.3f < %.3f", p, min_confidence)

@@ -133,10 +133,10 @@ class Assistant:
         top_k = self._top_k(top_k)
         query = contextual_query(question[:MAX_QUESTION_CHARS], history)
         data, retriever = self._state
-        vector = self.encoder.encode_query(query)
+        vector, words = retriever.embed_query(query)
         hits = retriever.search(query, top_k, query_vector=vector)
         return compose(question, query, vector, hits, data, retriever,
-                       self.settings.max_answer_sentences, self.settings.min_confidence)
+                       self.settings.max_answer_sentences, self.settings.min_confidence, words)
 
     def search(self, query: str, top_k: int = 10) -> list[Passage]:
         """The ranked passages answers are built from, best first (one per chunk)."""

@@ -19,6 +19,8 @@ from .errors import ModelLoadError
 from .settings import DEFAULT_MODEL
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,7 @@ class Encoder:
         self.name = name
         self.model = model
         self._lock = threading.Lock()
+        self._word_cache: dict[str, np.ndarray] = {}
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension: int = int(get_dim())
         # Room for the [CLS]/[SEP] special tokens the model adds.
@@ -101,24 +104,69 @@ class Encoder:
                 bar.close()
         return out
 
-    def encode_query(self, text: str) -> np.ndarray:
-        """One normalised query vector (1-D).
+    def encode_words(
+        self,
+        words: Sequence[str],
+        batch_size: int = 64,
+        progress: ProgressFn | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """Unit vectors of single words (for soft term matching), one row per word."""
+        return self.encode(words, batch_size=batch_size, progress=progress, show_progress_bar=show_progress_bar,
+                           desc=f"Embedding {len(words)} new word(s)")
 
-        Runs on one thread: for a single short text that is as fast as several, and it does
-        not collapse when other processes keep the cores busy (spinning OpenMP threads made a
-        2-thread query embedding 10-30x slower on a loaded 2-core machine).
+    def encode_query(self, text: str) -> np.ndarray:
+        """One normalised query vector (1-D)."""
+        return self.encode_query_words(text, ())[0]
+
+    def encode_query_words(self, text: str, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The query vector and the vectors of `words` (the question's words the index has
+        no vector for), computed side by side so that the words cost almost no latency.
+
+        Runs on one thread per forward pass: for a single short text that is as fast as
+        several, and it does not collapse when other processes keep the cores busy (spinning
+        OpenMP threads made a 2-thread query embedding 10-30x slower on a loaded 2-core
+        machine). The words' pass runs in a second thread, on the other core.
         """
         import torch
 
+        todo = [w for w in dict.fromkeys(words) if w not in self._word_cache]
         with self._lock:
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
+                pending = None
+                if todo:
+                    # Tokenised here: a fast tokenizer must not be used from two threads at once.
+                    prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
+                    features = {k: (v.to(self.model.device) if hasattr(v, "to") else v)
+                                for k, v in prepare(todo).items()}
+                    pending = _worker().submit(self._forward, features)
                 vec = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                         show_progress_bar=False)
+                if pending is not None:
+                    if len(self._word_cache) > 50_000:
+                        self._word_cache.clear()
+                    self._word_cache.update(zip(todo, pending.result()))
             finally:
                 torch.set_num_threads(threads)
-        return np.asarray(vec[0], dtype=np.float32)
+        word_vecs = np.array([self._word_cache[w] for w in words], dtype=np.float32).reshape(len(words), self.dimension)
+        return np.asarray(vec[0], dtype=np.float32), word_vecs
+
+    def _forward(self, features: dict) -> np.ndarray:  # type: ignore[type-arg]
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(features)["sentence_embedding"]
+            out = torch.nn.functional.normalize(out.float(), dim=-1)
+        return out.cpu().numpy()
+
+
+@lru_cache(maxsize=1)
+def _worker() -> "ThreadPoolExecutor":
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-words")
 
 
 @lru_cache(maxsize=4)

@@ -28,6 +28,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .errors import IndexCorruptError, IndexNotFoundError
+from .vocabulary import WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,8 @@ class IndexData:
     chunks: list[Chunk]
     chunk_vectors: VectorIndex
     sentence_vectors: VectorIndex
+    # Vectors of the documents' content words (soft term matching); may be empty.
+    words: WordVectors = field(default_factory=WordVectors)
     # Row of each document's first sentence in `sentence_vectors`.
     sentence_offsets: dict[str, int] = field(default_factory=dict)
 
@@ -230,9 +233,10 @@ def load(index_dir: Path) -> IndexData:
         chunks = [Chunk.from_record(rec) for rec in _read_jsonl(files["chunks"])]
         chunk_vectors = VectorIndex.load(files["chunk_vectors"], manifest.dimension)
         sentence_vectors = VectorIndex.load(files["sentence_vectors"], manifest.dimension)
+        words = WordVectors.load(files["words"], manifest.dimension) if "words" in files else WordVectors()
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"index in {index_dir} is incomplete or damaged ({exc}); rebuild it") from exc
-    return IndexData(manifest, documents, chunks, chunk_vectors, sentence_vectors)
+    return IndexData(manifest, documents, chunks, chunk_vectors, sentence_vectors, words)
 
 
 def save(index_dir: Path, data: IndexData) -> None:
@@ -256,6 +260,9 @@ def save(index_dir: Path, data: IndexData) -> None:
     _write_jsonl(index_dir / files["chunks"], (c.to_record() for c in data.chunks))
     data.chunk_vectors.save(index_dir / files["chunk_vectors"])
     data.sentence_vectors.save(index_dir / files["sentence_vectors"])
+    if len(data.words):
+        files["words"] = f"words-{gen}.npz"
+        data.words.save(index_dir / files["words"])
     data.manifest.files = files
     _atomic_write_text(index_dir / MANIFEST, json.dumps(data.manifest.to_json(), indent=2, ensure_ascii=False))
     for name in old_files - set(files.values()):
@@ -271,7 +278,9 @@ def _remove_orphans(index_dir: Path, keep: set[str]) -> None:
     for path in index_dir.iterdir():
         if path.name in keep or path.name == MANIFEST:
             continue
-        if path.suffix in {".jsonl", ".faiss", ".tmp"} and path.name.split("-")[0] in {"documents", "chunks", "sentences"}:
+        if path.suffix in {".jsonl", ".faiss", ".npz", ".tmp"} and path.name.split("-")[0] in {
+            "documents", "chunks", "sentences", "words"
+        }:
             path.unlink(missing_ok=True)
 
 

@@ -16,8 +16,10 @@ from .documents import Document, load_documents
 from .embedding import Encoder, ProgressFn
 from .errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError, NoDocumentsError
 from .index import Chunk, IndexData, IndexedDocument, Manifest, VectorIndex, chunk_id
+from .retrieval import content_words
 from .schema import UpdateReport
 from .settings import Settings
+from .vocabulary import WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,15 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
         "overlap_sentences": settings.chunk_overlap,
         "splitter": "rules-v2",
     }
+
+
+def vocabulary(texts: list[str]) -> dict[str, str]:
+    """Content-word stems of all `texts`, each with the first word form seen (to embed)."""
+    out: dict[str, str] = {}
+    for text in texts:
+        for stem, surface in content_words(text).items():
+            out.setdefault(stem, surface)
+    return out
 
 
 def prepare(doc: Document, encoder: Encoder, chunking: dict) -> tuple[IndexedDocument, list[Chunk]]:
@@ -126,7 +137,9 @@ def apply_documents(
     keep = [s for s in old_docs if s not in removed and s not in changed]
     unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
 
-    if old is not None and not (added or changed or removed):
+    # An index written before word vectors existed gets them once, without re-embedding text.
+    words_only = old is not None and bool(old_docs) and "words" not in old.manifest.files
+    if old is not None and not (added or changed or removed or words_only):
         report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), seconds=time.perf_counter() - t0)
         return old, report
 
@@ -146,7 +159,16 @@ def apply_documents(
     )
     new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
 
-    data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, encoder, chunking)
+    base_words = old.words if old is not None else WordVectors()
+    word_sources = old_docs.values() if words_only and not new_docs else new_docs.values()
+    new_words = base_words.missing(vocabulary([d.text for d in word_sources]))
+    word_vecs = encoder.encode_words(
+        list(new_words.values()), batch_size=settings.batch_size, progress=progress,
+        show_progress_bar=show_progress_bar,
+    )
+    words = base_words.extended(list(new_words), word_vecs)
+
+    data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, words, encoder, chunking)
     store.save(index_dir, data)
     report = UpdateReport(
         added=sorted(added),
@@ -156,6 +178,7 @@ def apply_documents(
         failed=dict(failed or {}),
         chunks_embedded=len(texts_c),
         sentences_embedded=len(texts_s),
+        words_embedded=len(new_words),
         rebuilt=rebuild_reason is not None and bool(rebuild_reason),
         reason=rebuild_reason or "",
         seconds=time.perf_counter() - t0,
@@ -190,6 +213,7 @@ def _merge(
     new_chunks: dict[str, list[Chunk]],
     new_chunk_vecs: np.ndarray,
     new_sent_vecs: np.ndarray,
+    words: WordVectors,
     encoder: Encoder,
     chunking: dict,
 ) -> IndexData:
@@ -231,7 +255,7 @@ def _merge(
         },
         library_version=library_version(),
     )
-    return IndexData(manifest, documents, chunks, VectorIndex(dim, chunk_matrix), VectorIndex(dim, sent_matrix))
+    return IndexData(manifest, documents, chunks, VectorIndex(dim, chunk_matrix), VectorIndex(dim, sent_matrix), words)
 
 
 def check_model(index_dir: Path, model: str | None) -> str:

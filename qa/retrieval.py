@@ -54,15 +54,27 @@ def _stem(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
-def tokenize(text: str) -> list[str]:
-    """Lowercased, stemmed content words (stopwords removed); pure and cached per word."""
+def _content(text: str) -> list[str]:
     out = []
     for m in _WORD.finditer(text.lower()):
         w = m.group(0).replace("’", "'")
         if w.endswith("'s"):
             w = w[:-2]
         if w and w not in STOPWORDS:
-            out.append(_stem(w))
+            out.append(w)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased, stemmed content words (stopwords removed); pure and cached per word."""
+    return [_stem(w) for w in _content(text)]
+
+
+def content_words(text: str) -> dict[str, str]:
+    """The distinct stems of `tokenize(text)`, each with the first (lowercased) word it came from."""
+    out: dict[str, str] = {}
+    for w in _content(text):
+        out.setdefault(_stem(w), w)
     return out
 
 
@@ -72,9 +84,26 @@ def lowercase_words(text: str) -> frozenset[str]:
     return frozenset(_LOWERCASE_WORD.findall(text))
 
 
+def _without_request_words(question: str) -> str:
+    return " ".join(w for w in _WORD.findall(question) if w.lower() not in REQUEST_WORDS)
+
+
 def query_terms(question: str) -> list[str]:
     """`tokenize` for a question: also drops the words that only phrase the request."""
-    return tokenize(" ".join(w for w in _WORD.findall(question) if w.lower() not in REQUEST_WORDS))
+    return tokenize(_without_request_words(question))
+
+
+def query_words(question: str) -> dict[str, str]:
+    """`content_words` for a question, without the words that only phrase the request."""
+    return content_words(_without_request_words(question))
+
+
+@dataclass(frozen=True)
+class QueryWords:
+    """A question's content-word stems and a unit vector for each (zeros where none)."""
+
+    stems: list[str]
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -112,6 +141,25 @@ class Retriever:
         for row, c in enumerate(data.chunks):
             for s in data.sentence_rows(c.source, c.first_sentence, c.last_sentence):
                 self.sentence_chunks[s].append(row)
+
+    def embed_query(self, query: str) -> tuple[np.ndarray, QueryWords]:
+        """The query vector, and vectors for the query's words: from the index's vocabulary,
+        or embedded now (beside the query) for words the documents do not use."""
+        words = query_words(query)
+        stems = list(words)
+        vocab = self.data.words
+        rows = vocab.rows(stems)
+        # Without a vocabulary (an index from before word vectors) soft matching has nothing
+        # to compare with, so the query's words are not worth embedding.
+        unknown = [words[s] for s, r in zip(stems, rows) if r < 0] if len(vocab) else []
+        vector, fresh = self.encoder.encode_query_words(query, unknown)
+        vectors = np.zeros((len(stems), self.encoder.dimension), dtype=np.float32)
+        known = rows >= 0
+        if known.any():
+            vectors[known] = vocab.vectors[rows[known]]
+        if unknown:
+            vectors[~known] = fresh
+        return vector, QueryWords(stems, vectors)
 
     def idf(self, term: str) -> float:
         return self._idf.get(term, self._idf_unknown)

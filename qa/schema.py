@@ -87,6 +87,7 @@ class UpdateReport:
     failed: dict[str, str] = field(default_factory=dict)
     chunks_embedded: int = 0
     sentences_embedded: int = 0
+    words_embedded: int = 0
     rebuilt: bool = False
     reason: str = ""
     seconds: float = 0.0
@@ -109,7 +110,9 @@ class UpdateReport:
         if not parts:
             parts.append("up to date")
         parts.append(f"{len(self.unchanged)} unchanged")
-        parts.append(f"embedded {self.chunks_embedded} chunks and {self.sentences_embedded} sentences in {self.seconds:.1f}s")
+        words = f", {self.words_embedded} words" if self.words_embedded else ""
+        parts.append(f"embedded {self.chunks_embedded} chunks{words} and {self.sentences_embedded} sentences "
+                     f"in {self.seconds:.1f}s")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

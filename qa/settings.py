@@ -28,7 +28,7 @@ class Settings:
     # Most sentences an answer quotes.
     max_answer_sentences: int = 2
     # Answer only when the estimated probability that the best sentence answers reaches this.
-    min_confidence: float = 0.3
+    min_confidence: float = 0.35
     batch_size: int = 64
     host: str = "127.0.0.1"
     port: int = 7860
