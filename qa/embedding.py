@@ -130,8 +130,10 @@ class Encoder:
         """
         import torch
 
-        todo = [w for w in dict.fromkeys(words) if w not in self._word_cache]
         with self._lock:
+            if len(self._word_cache) > 50_000:
+                self._word_cache.clear()
+            todo = [w for w in dict.fromkeys(words) if w not in self._word_cache]
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
@@ -145,13 +147,11 @@ class Encoder:
                 vec = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                         show_progress_bar=False)
                 if pending is not None:
-                    if len(self._word_cache) > 50_000:
-                        self._word_cache.clear()
                     self._word_cache.update(zip(todo, pending.result()))
+                word_vecs = np.array([self._word_cache[w] for w in words], dtype=np.float32)
             finally:
                 torch.set_num_threads(threads)
-        word_vecs = np.array([self._word_cache[w] for w in words], dtype=np.float32).reshape(len(words), self.dimension)
-        return np.asarray(vec[0], dtype=np.float32), word_vecs
+        return np.asarray(vec[0], dtype=np.float32), word_vecs.reshape(len(words), self.dimension)
 
     def _forward(self, features: dict) -> np.ndarray:  # type: ignore[type-arg]
         import torch

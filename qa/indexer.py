@@ -160,7 +160,7 @@ def apply_documents(
     new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
 
     base_words = old.words if old is not None else WordVectors()
-    word_sources = old_docs.values() if words_only and not new_docs else new_docs.values()
+    word_sources = [*(old_docs[s] for s in keep), *new_docs.values()] if words_only else list(new_docs.values())
     new_words = base_words.missing(vocabulary([d.text for d in word_sources]))
     word_vecs = encoder.encode_words(
         list(new_words.values()), batch_size=settings.batch_size, progress=progress,

@@ -12,6 +12,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 
+import numpy as np
 import pytest
 
 from qa import Answer, Assistant, Citation, DocumentInfo, Passage, Settings
@@ -248,3 +249,23 @@ def test_dev_set_no_answer_rate(dev_report) -> None:
 def test_dev_set_answers_are_consistently_cited(dev_report, article_bot, check_citations) -> None:
     for r in dev_report.results:
         check_citations(article_bot.document_text, r.answer)
+
+
+def test_question_words_are_embedded_like_document_words(article_bot) -> None:
+    enc = article_bot.encoder
+    enc._word_cache.clear()
+    query, words = enc.encode_query_words("troops openly", ["troops", "openly", "troops"])
+    np.testing.assert_allclose(words[:2], enc.encode(["troops", "openly"]), atol=1e-5)
+    np.testing.assert_allclose(words[2], words[0])
+    np.testing.assert_allclose(query, enc.encode(["troops openly"])[0], atol=1e-5)
+    again_query, again_words = enc.encode_query_words("troops openly", ["openly"])
+    np.testing.assert_allclose(again_words[0], words[1])
+
+
+def test_soft_matching_prefers_a_synonym_to_an_unrelated_word(article_bot) -> None:
+    from qa.vocabulary import WordVectors, soft_coverage
+
+    enc = article_bot.encoder
+    vocab = WordVectors(["soldier", "banana"], enc.encode(["soldiers", "banana"]))
+    got = soft_coverage(["troop"], enc.encode(["troops"]), np.ones(1, dtype=np.float32), [{"soldier"}, {"banana"}], vocab)
+    assert got[0] > got[1] + 0.3, got

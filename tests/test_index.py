@@ -739,6 +739,20 @@ def test_index_without_word_vectors_gets_them_without_reembedding_text(built, se
     assert (fake_encoder.encoded, fake_encoder.words_encoded) == (0, 0)
 
 
+def test_upgrade_with_a_changed_file_covers_the_unchanged_ones_too(built, seeds, index_dir, fake_encoder, settings) -> None:
+    from qa.indexer import vocabulary
+
+    manifest_path = index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    (index_dir / manifest["files"].pop("words")).unlink()
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    write(seeds / "alpha.txt", ALPHA + " Quokkas arrived.")
+
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.changed == ["alpha.txt"]
+    assert set(data.words.stems) == set(vocabulary([d.text for d in data.documents.values()]))
+
+
 def test_soft_coverage_credits_exact_and_similar_words() -> None:
     from qa.vocabulary import WordVectors, soft_coverage
 
