@@ -183,7 +183,7 @@ def main() -> None:
         answered = 0
         # Interleaved per question, so a busy spell on a shared machine hits all three alike.
         for q in cycle:
-            bot.encoder._word_cache.clear()  # every ask embeds its unknown words, as a new question would
+            bot.encoder.clear_word_cache()  # every ask embeds its unknown words, as a new question would
             t0 = time.perf_counter()
             a = bot.ask(q)
             t1 = time.perf_counter()

@@ -39,13 +39,19 @@ _NAME_NOUNS = (
     r"continent|continents|capital|person|company|companies|organi[sz]ations?|nations?|groups?|tribes?|"
     r"teams?|parties|party|agency|agencies"
 )
+# One optional word between "which" and the noun ("which Afghan city"), but not a verb
+# ("what did states fear" does not ask for a state).
+_MODIFIER = (
+    r"(?!(?:is|was|are|were|be|been|do|does|did|has|have|had|can|could|will|would|shall|should|may|might|"
+    r"must|made|makes|make)\b)[a-z-]+"
+)
 _TYPE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("time", re.compile(r"\b(when|(what|which|in what) (year|years|date|day|month|time|century|decade|era|season)|"
                         r"how long ago)\b", re.I)),
     ("number", re.compile(r"\b(how (many|much|long|far|old|large|big|tall|high|often|deep|wide|heavy|fast)|"
                           r"(what|which) (percentage|percent|number|amount|age|size|population|price|cost)|"
                           r"population|cost|price)\b", re.I)),
-    ("name", re.compile(rf"\b(who|whom|whose|where|(which|what|in what) ([a-z-]+ )?({_NAME_NOUNS})|"
+    ("name", re.compile(rf"\b(who|whom|whose|where|(which|what|in what) ({_MODIFIER} )?({_NAME_NOUNS})|"
                         r"(what|which) (is|was|are|were) (the |his |her |its |their )?names?)\b", re.I)),
 )
 _NUMBER_WORDS = (

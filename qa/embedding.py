@@ -153,6 +153,11 @@ class Encoder:
                 torch.set_num_threads(threads)
         return np.asarray(vec[0], dtype=np.float32), word_vecs.reshape(len(words), self.dimension)
 
+    def clear_word_cache(self) -> None:
+        """Forget the question words embedded so far (they are otherwise kept, up to 50,000)."""
+        with self._lock:
+            self._word_cache.clear()
+
     def _forward(self, features: dict) -> np.ndarray:  # type: ignore[type-arg]
         import torch
 
@@ -166,7 +171,13 @@ class Encoder:
 def _worker() -> "ThreadPoolExecutor":
     from concurrent.futures import ThreadPoolExecutor
 
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-words")
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-words", initializer=_one_torch_thread)
+
+
+def _one_torch_thread() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # per calling thread under OpenMP: this one's pass stays on one core
 
 
 @lru_cache(maxsize=4)

@@ -260,9 +260,8 @@ def save(index_dir: Path, data: IndexData) -> None:
     _write_jsonl(index_dir / files["chunks"], (c.to_record() for c in data.chunks))
     data.chunk_vectors.save(index_dir / files["chunk_vectors"])
     data.sentence_vectors.save(index_dir / files["sentence_vectors"])
-    if len(data.words):
-        files["words"] = f"words-{gen}.npz"
-        data.words.save(index_dir / files["words"])
+    files["words"] = f"words-{gen}.npz"
+    data.words.save(index_dir / files["words"])
     data.manifest.files = files
     _atomic_write_text(index_dir / MANIFEST, json.dumps(data.manifest.to_json(), indent=2, ensure_ascii=False))
     for name in old_files - set(files.values()):

@@ -40,12 +40,18 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
     }
 
 
+# Longer "words" are runs without spaces (hashes, sequences, text extracted without blanks):
+# their vectors mean nothing, and they would bloat the vocabulary.
+MAX_WORD_CHARS = 40
+
+
 def vocabulary(texts: list[str]) -> dict[str, str]:
     """Content-word stems of all `texts`, each with the first word form seen (to embed)."""
     out: dict[str, str] = {}
     for text in texts:
         for stem, surface in content_words(text).items():
-            out.setdefault(stem, surface)
+            if len(surface) <= MAX_WORD_CHARS:
+                out.setdefault(stem, surface)
     return out
 
 
@@ -167,6 +173,9 @@ def apply_documents(
         show_progress_bar=show_progress_bar,
     )
     words = base_words.extended(list(new_words), word_vecs)
+    if removed or changed:  # drop the words only the old versions used
+        current = [*(old_docs[s] for s in keep), *new_docs.values()]
+        words = words.restricted(set(vocabulary([d.text for d in current])))
 
     data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, words, encoder, chunking)
     store.save(index_dir, data)

@@ -8,6 +8,8 @@ the question's words not in that vocabulary are embedded at question time, besid
 
 from __future__ import annotations
 
+import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,17 +52,38 @@ class WordVectors:
         base = self.vectors if len(self.vectors) else np.zeros((0, vecs.shape[1]), dtype=np.float32)
         return WordVectors(self.stems + [stems[i] for i in new], np.vstack([base, vecs]))
 
+    def restricted(self, keep: set[str]) -> "WordVectors":
+        """A copy without the stems not in `keep` (words of documents since removed)."""
+        rows = [i for i, s in enumerate(self.stems) if s in keep]
+        if len(rows) == len(self.stems):
+            return self
+        return WordVectors([self.stems[i] for i in rows], self.vectors[rows])
+
     def save(self, path: Path) -> None:
-        """Half-precision on disk: word similarities need no more."""
+        """Half-precision on disk (word similarities need no more); stems as one UTF-8 text."""
+        stems = np.frombuffer("\n".join(self.stems).encode("utf-8"), dtype=np.uint8)
         with open(path, "wb") as fh:
-            np.savez(fh, stems=np.array(self.stems, dtype=str), vectors=self.vectors.astype(np.float16))
+            np.savez(fh, stems=stems, vectors=self.vectors.astype(np.float16))
+            fh.flush()
+            os.fsync(fh.fileno())
 
     @classmethod
     def load(cls, path: Path, dimension: int) -> "WordVectors":
-        with np.load(path, allow_pickle=False) as npz:
-            stems = [str(s) for s in npz["stems"]]
-            vectors = npz["vectors"].astype(np.float32)
-        if len(stems) and vectors.shape != (len(stems), dimension):
+        """ValueError if the file is damaged."""
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                raw = npz["stems"]
+                if raw.dtype.kind == "U":  # the first layout: an array of strings
+                    stems = [str(s) for s in raw]
+                else:
+                    text = raw.tobytes().decode("utf-8")
+                    stems = text.split("\n") if text else []
+                vectors = npz["vectors"].astype(np.float32)
+        except (OSError, EOFError, KeyError, ValueError, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"unreadable word vectors {path.name}: {exc}") from exc
+        if not stems:
+            return cls()
+        if vectors.shape != (len(stems), dimension):
             raise ValueError(f"word vectors of shape {vectors.shape}, expected ({len(stems)}, {dimension})")
         return cls(stems, vectors)
 

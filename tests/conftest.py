@@ -174,6 +174,9 @@ class FakeEncoder:
         self.queries += 1
         return self.vector(text)
 
+    def clear_word_cache(self) -> None:
+        pass
+
     def encode_query_words(self, text: str, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         vectors = [self.vector(w) for w in words]
         return self.encode_query(text), np.array(vectors, dtype=np.float32).reshape(len(words), self.dimension)

@@ -23,6 +23,8 @@ from qa.retrieval import lowercase_words, query_terms, tokenize
         ("What was the name of the journalist?", "name"),
         ("Who was president when Kabul fell?", "name"),
         ("Why did Panjshir fall?", ""),
+        ("What did states in the region fear?", ""),
+        ("What do groups like the Taliban want?", ""),
         ("What kind of holy war?", ""),
     ],
     ids=lambda v: v if len(v) < 20 else v[:40],

@@ -253,7 +253,7 @@ def test_dev_set_answers_are_consistently_cited(dev_report, article_bot, check_c
 
 def test_question_words_are_embedded_like_document_words(article_bot) -> None:
     enc = article_bot.encoder
-    enc._word_cache.clear()
+    enc.clear_word_cache()
     query, words = enc.encode_query_words("troops openly", ["troops", "openly", "troops"])
     np.testing.assert_allclose(words[:2], enc.encode(["troops", "openly"]), atol=1e-5)
     np.testing.assert_allclose(words[2], words[0])

@@ -782,3 +782,43 @@ def test_word_vectors_round_trip_in_half_precision(tmp_path: Path) -> None:
     np.testing.assert_allclose(back.vectors, vecs, atol=1e-2)
     with pytest.raises(ValueError):
         WordVectors.load(tmp_path / "w.npz", 16)
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"], ids=["empty", "truncated", "garbage"])
+def test_damaged_word_vectors_are_reported_and_rebuilt(built, seeds, index_dir, fake_encoder, settings, damage) -> None:
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    path = index_dir / manifest["files"]["words"]
+    content = path.read_bytes()
+    path.write_bytes({"empty": b"", "truncated": content[: len(content) // 2], "garbage": b"PK\x03\x04 not a zip"}[damage])
+    with pytest.raises(IndexCorruptError):
+        store.load(index_dir)
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.rebuilt and len(data.words) > 20
+    assert len(store.load(index_dir).words) == len(data.words)
+
+
+def test_documents_without_content_words_do_not_rewrite_the_index(tmp_path, fake_encoder, settings) -> None:
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    write(seeds / "stop.txt", "To be or not to be. It is what it is.")
+    build(seeds, index_dir, fake_encoder, settings)
+    manifest = (index_dir / "manifest.json").read_bytes()
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert not report.changed_anything and len(data.words) == 0
+    assert (index_dir / "manifest.json").read_bytes() == manifest
+
+
+def test_words_of_removed_text_are_dropped_and_long_runs_are_not_words(built, seeds, index_dir, fake_encoder, settings) -> None:
+    from qa.indexer import MAX_WORD_CHARS
+
+    blob = "x" * (MAX_WORD_CHARS + 1)
+    write(seeds / "delta.txt", f"Quokkas and wombats. {blob} is a hash.")
+    data, _ = build(seeds, index_dir, fake_encoder, settings)
+    assert {"quokka", "wombat", "hash"} <= set(data.words.stems)
+    assert not any(len(s) > MAX_WORD_CHARS for s in data.words.stems)
+    write(seeds / "delta.txt", "Only echidnas now.")
+    data, _ = build(seeds, index_dir, fake_encoder, settings)
+    assert "echidna" in data.words.stems and not {"quokka", "wombat"} & set(data.words.stems)
+    (seeds / "delta.txt").unlink()
+    data, _ = build(seeds, index_dir, fake_encoder, settings)
+    assert "echidna" not in data.words.stems
+    assert store.load(index_dir).words.stems == data.words.stems
