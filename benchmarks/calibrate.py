@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from qa import Assistant, Settings  # noqa: E402
 from qa.answering import confidence_features, score_sentences, select_sentences, complete_with_neighbour  # noqa: E402
 from qa.assistant import contextual_query  # noqa: E402
-from qa.evaluation import contains_answer  # noqa: E402
+from qa.evaluation import contains_answer, normalize  # noqa: E402
 
 
 def squad_articles(data_dir: Path) -> list[tuple[str, str, list[tuple[str, list[str], str, int, int]]]]:
@@ -86,10 +86,16 @@ def chosen_features(bot: Assistant, query: str, scored: list) -> list[float]:
     return list(confidence_features(scored, chosen))
 
 
+def is_evidence(sentence: str, evidence: str) -> bool:
+    """A candidate sentence is the evidence when one contains the other (case and spacing folded)."""
+    s, ev = normalize(sentence), normalize(evidence)
+    return s in ev or ev in s
+
+
 def dev_features(path: Path, seeds: Path, cache: Path) -> list[tuple[list[float], float, str, str]]:
     """Rows for the bundled article's dev questions (label 1: answerable and the chosen
     sentence overlaps the evidence; 0: unanswerable)."""
-    from qa.evaluation import load_questions, normalize
+    from qa.evaluation import load_questions
 
     bot = Assistant.from_seeds(seeds, index_dir=cache / "index-article", settings=Settings())
     rows = []
@@ -99,11 +105,11 @@ def dev_features(path: Path, seeds: Path, cache: Path) -> list[tuple[list[float]
         hits = retriever.search(q.question, bot.settings.top_k, query_vector=vec)
         scored = score_sentences(q.question, vec, hits, data, retriever)
         best = scored[0]
-        sentence = normalize(data.documents[best.source].text[best.start : best.end])
+        sentence = data.documents[best.source].text[best.start : best.end]
         if not q.answerable:
             rows.append((chosen_features(bot, q.question, scored), 0.0, "dev-unanswerable", "dev"))
         else:
-            right = sentence in normalize(q.evidence) or normalize(q.evidence) in sentence
+            right = is_evidence(sentence, q.evidence)
             rows.append((chosen_features(bot, q.question, scored), 1.0, "dev-correct" if right else "dev-wrong", "dev"))
     return rows
 

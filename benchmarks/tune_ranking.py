@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from calibrate import build, squad_articles  # noqa: E402
+from calibrate import build, is_evidence, squad_articles  # noqa: E402
 from qa import Assistant, Settings  # noqa: E402
 from qa.answering import score_sentences  # noqa: E402
-from qa.evaluation import contains_answer, load_questions, normalize  # noqa: E402
+from qa.evaluation import contains_answer, load_questions  # noqa: E402
 
 
 def candidates(bot: Assistant, question: str) -> tuple[np.ndarray, list[str]]:
@@ -66,8 +66,7 @@ def main() -> None:
             if not q.answerable:
                 continue
             feats, texts = candidates(article, q.question)
-            ev = normalize(q.evidence)
-            dev.append((feats, np.array([normalize(t) in ev or ev in normalize(t) for t in texts])))
+            dev.append((feats, np.array([is_evidence(t, q.evidence) for t in texts])))
 
     def top1(rows: list, w: np.ndarray) -> float:
         return float(np.mean([labels[int(np.argmax(feats @ w))] for feats, labels in rows if len(feats)]))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .index import IndexData
-from .retrieval import STOPWORDS, Hit, QueryWords, Retriever, query_terms, tokenize
+from .retrieval import STOPWORDS, Hit, QueryWords, Retriever, tokenize
 from .vocabulary import soft_coverage
 from .schema import Answer, Citation
 
@@ -195,15 +195,12 @@ def no_answer_text(question: str) -> str:
     return f"The documents don't say. I found nothing in them that answers “{q}”."
 
 
-def lexical_coverage(query_terms: list[str], sentence_terms: set[str], retriever: Retriever) -> float:
-    """Share of the query's (idf-weighted) content terms that the sentence contains."""
-    if not query_terms:
-        return 0.0
-    unique = set(query_terms)
-    total = sum(retriever.idf(t) for t in unique)
+def lexical_coverage(query_stems: list[str], idf: list[float], sentence_terms: set[str]) -> float:
+    """Share of the query's (idf-weighted, distinct) content terms that the sentence contains."""
+    total = sum(idf)
     if total <= 0:
         return 0.0
-    return sum(retriever.idf(t) for t in unique if t in sentence_terms) / total
+    return sum(w for t, w in zip(query_stems, idf) if t in sentence_terms) / total
 
 
 def score_sentences(
@@ -219,7 +216,6 @@ def score_sentences(
     `words` are the query's word vectors from `Retriever.embed_query` (computed if not given)."""
     if words is None:
         words = retriever.embed_query(query)[1]
-    asked = query_terms(query)
     best_chunk: dict[int, tuple[int, float]] = {}
     for hit in hits:
         chunk = data.chunks[hit.row]
@@ -237,8 +233,8 @@ def score_sentences(
         start, end = data.documents[chunk.source].sentences[index]
         spans.append((chunk.source, index, start, end, data.documents[chunk.source].text[start:end]))
     stems = [set(tokenize(text)) for *_, text in spans]
-    idf = np.array([retriever.idf(t) for t in words.stems], dtype=np.float32)
-    soft = soft_coverage(words.stems, words.vectors, idf, stems, data.words)
+    idf = [retriever.idf(t) for t in words.stems]  # words.stems: the query's distinct terms
+    soft = soft_coverage(words.stems, words.vectors, np.array(idf, dtype=np.float32), stems, data.words)
     out = []
     for row, sim, (source, index, start, end, sentence), terms, soft_match in zip(rows, dense, spans, stems, soft):
         chunk_row, passage_score = best_chunk[row]
@@ -251,7 +247,7 @@ def score_sentences(
                 end=end,
                 chunk_row=chunk_row,
                 dense=float(sim),
-                lexical=lexical_coverage(asked, terms, retriever),
+                lexical=lexical_coverage(words.stems, idf, terms),
                 type_match=type_match(query, sentence, retriever.common_words),
                 passage=passage_score,
                 soft=soft_match,

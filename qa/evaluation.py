@@ -92,7 +92,6 @@ class EvalReport:
         }
 
 
-
 def _metric_rows(m: dict[str, float]) -> list[tuple[str, str]]:
     return [
         ("questions (answerable / unanswerable)", f"{int(m['questions'])} ({int(m['answerable'])} / {int(m['unanswerable'])})"),

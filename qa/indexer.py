@@ -165,17 +165,20 @@ def apply_documents(
     )
     new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
 
+    # The whole collection's vocabulary when old words may be stale (removed or changed text)
+    # or missing (an index from before word vectors); else the new documents' words suffice.
+    whole = words_only or bool(removed or changed)
+    vocab = vocabulary([d.text for d in ([*(old_docs[s] for s in keep), *new_docs.values()] if whole
+                                          else new_docs.values())])
     base_words = old.words if old is not None else WordVectors()
-    word_sources = [*(old_docs[s] for s in keep), *new_docs.values()] if words_only else list(new_docs.values())
-    new_words = base_words.missing(vocabulary([d.text for d in word_sources]))
+    new_words = base_words.missing(vocab)
     word_vecs = encoder.encode_words(
         list(new_words.values()), batch_size=settings.batch_size, progress=progress,
         show_progress_bar=show_progress_bar,
     )
     words = base_words.extended(list(new_words), word_vecs)
     if removed or changed:  # drop the words only the old versions used
-        current = [*(old_docs[s] for s in keep), *new_docs.values()]
-        words = words.restricted(set(vocabulary([d.text for d in current])))
+        words = words.restricted(set(vocab))
 
     data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, words, encoder, chunking)
     store.save(index_dir, data)

@@ -538,7 +538,7 @@ def build_ui(
                 continue
             except Exception:
                 log.exception("could not add %s", path)
-                failed.append(f"**{html.escape(name)}**: unexpected error while indexing this file")
+                failed.append(_file_error(name, "unexpected error while indexing this file"))
                 continue
             failed.extend(_file_error(source, why) for source, why in result.failed.items())
             done.extend(result.added + result.changed)
