@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
 import threading
 from pathlib import Path
 from typing import Sequence
 
 from . import index as store
 from .answering import answer as compose
-from .documents import SUPPORTED_SUFFIXES, discover, read_document
+from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
 from .errors import DocumentError, IndexNotFoundError
 from .indexer import apply_documents, check_model, update_index
@@ -19,6 +18,7 @@ from .index import IndexData
 from .retrieval import Retriever
 from .schema import Answer, DocumentInfo, Passage, UpdateReport
 from .settings import Settings
+from .uploads import Upload, commit_uploads, discard_uploads, plan_uploads, read_uploads, write_uploads
 
 log = logging.getLogger(__name__)
 
@@ -178,46 +178,65 @@ class Assistant:
             raise DocumentError(f"no document named {source!r} in the index")
         return data.documents[source].text
 
-    def add_files(self, paths: Sequence[str | Path], progress: ProgressFn | None = None) -> UpdateReport:
-        """Copy files into the seeds folder and index them; nothing changes if any file fails."""
+    def add_files(self, paths: Sequence[str | Path], progress: ProgressFn | None = None, *,
+                  replace: bool = False) -> UpdateReport:
+        """Copy files into the seeds folder and index them; nothing changes if any file fails.
+
+        A file never silently replaces another: a different file of the same name already in
+        the folder is a DocumentError unless `replace=True`; the same content is a no-op.
+        Adding a file that was removed from the index puts it back.
+        """
         seeds_dir = self._require_seeds()
-        paths = [Path(p) for p in paths]
-        if not paths:
-            raise DocumentError("no files given")
-        docs = []
-        for path in paths:
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                raise DocumentError(
-                    f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
-                    "upload .txt, .md, .html or .pdf files"
-                )
-            docs.append(read_document(path, source=path.name))
+        uploads = read_uploads(paths)
         with self._write_lock:
-            data, report = apply_documents(self.index_dir, docs, self.encoder, self.settings, progress=progress,
-                                           show_progress_bar=False)
+            excluded = store.read_excluded(self.index_dir)
             seeds_dir.mkdir(parents=True, exist_ok=True)
-            for path in paths:
-                target = seeds_dir / path.name
-                if path.resolve() != target.resolve():
-                    shutil.copyfile(path, target)
+            plan_uploads(seeds_dir, uploads, replace)
+            data, report = self._index_uploads(seeds_dir, uploads, progress)
             self._set_data(data)
             self.last_update = report
+            self._set_excluded(excluded - {u.doc.source for u in uploads}, excluded)
         return report
 
+    def _index_uploads(self, seeds_dir: Path, uploads: list[Upload],
+                       progress: ProgressFn | None) -> tuple[IndexData, UpdateReport]:
+        """Write the uploads, index them, then put replacements in place; undo the writes on failure."""
+        write_uploads(uploads)
+        try:
+            data, report = apply_documents(self.index_dir, [u.doc for u in uploads], self.encoder, self.settings,
+                                           seeds_dir=seeds_dir, progress=progress, show_progress_bar=False)
+        except BaseException:
+            discard_uploads(uploads)
+            raise
+        commit_uploads(uploads)
+        return data, report
+
     def remove_document(self, source: str) -> UpdateReport:
-        """Drop a document's chunks from the index and its file from the seeds folder."""
+        """Drop a document from the index; its file stays in the seeds folder.
+
+        Later `from_seeds` / `qa index` runs skip it (reported as excluded) until it is added
+        again with `add_files`.
+        """
         seeds_dir = self._require_seeds()
         with self._write_lock:
             if source not in self._state[0].documents:
                 raise DocumentError(f"no document named {source!r} in the index")
-            data, report = apply_documents(self.index_dir, [], self.encoder, self.settings, remove=[source],
-                                           show_progress_bar=False)
-            path = (seeds_dir / source).resolve()
-            if seeds_dir.resolve() in path.parents and path.is_file():
-                path.unlink()
+            before = store.read_excluded(self.index_dir)
+            self._set_excluded(before | {source}, before)
+            try:
+                data, report = apply_documents(self.index_dir, [], self.encoder, self.settings, remove=[source],
+                                               seeds_dir=seeds_dir, show_progress_bar=False)
+            except BaseException:
+                self._set_excluded(before, before | {source})
+                raise
             self._set_data(data)
             self.last_update = report
         return report
+
+    def _set_excluded(self, sources: set[str], current: set[str]) -> None:
+        """Save the sources kept out of the index, if they differ from `current`."""
+        if sources != current:
+            store.write_excluded(self.index_dir, sources)
 
     def _require_seeds(self) -> Path:
         if self.seeds_dir is None:

@@ -7,6 +7,8 @@ Folder layout (self-describing):
     chunks-<gen>.jsonl        one record per chunk: id, source, offsets, sentence range
     chunks-<gen>.faiss        normalised chunk embeddings (inner product = cosine)
     sentences-<gen>.faiss     normalised sentence embeddings, in document/sentence order
+    excluded.json             sources removed from the index on purpose; their files stay in
+                              the documents folder and folder scans skip them (optional)
 
 Writes are atomic: a new generation's files are written first, then manifest.json is
 replaced in one `os.replace`, then the old generation is deleted. An interrupted write
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+EXCLUDED = "excluded.json"
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,33 @@ def save(index_dir: Path, data: IndexData) -> None:
         except FileNotFoundError:
             pass
     _remove_orphans(index_dir, set(files.values()))
+
+
+def read_excluded(index_dir: Path) -> set[str]:
+    """Sources removed from the index on purpose; IndexCorruptError if the list is unreadable
+    (guessing would put removed documents back)."""
+    path = Path(index_dir) / EXCLUDED
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"cannot read {path} ({exc}); fix or delete it") from exc
+    items = data.get("excluded") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+        raise IndexCorruptError(f"{path} is not a list of excluded documents; fix or delete it")
+    return set(items)
+
+
+def write_excluded(index_dir: Path, sources: Iterable[str]) -> None:
+    """Replace the list of excluded sources atomically (the file is removed when it is empty)."""
+    index_dir = Path(index_dir)
+    items = sorted(set(sources))
+    if not items:
+        (index_dir / EXCLUDED).unlink(missing_ok=True)
+        return
+    index_dir.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(index_dir / EXCLUDED, json.dumps({"excluded": items}, indent=2, ensure_ascii=False))
 
 
 def _remove_orphans(index_dir: Path, keep: set[str]) -> None:

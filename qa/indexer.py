@@ -102,11 +102,11 @@ def update_index(
     ones are dropped. An index built with another model or chunking is rebuilt whole.
     """
     t0 = time.perf_counter()
-    docs, failed = load_documents(Path(seeds_dir))
-    if not docs:
+    docs, failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir))
+    if not docs and not excluded:
         why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
         raise NoDocumentsError(f"no readable .txt, .md, .html or .pdf documents in {seeds_dir}{why}")
-    return apply_documents(index_dir, docs, encoder, settings, failed=failed, progress=progress,
+    return apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded, progress=progress,
                            show_progress_bar=show_progress_bar, started=t0, replace_all=True)
 
 
@@ -118,6 +118,8 @@ def apply_documents(
     *,
     remove: Sequence[str] = (),
     failed: dict[str, str] | None = None,
+    excluded: Sequence[str] = (),
+    seeds_dir: Path | None = None,
     progress: ProgressFn | None = None,
     show_progress_bar: bool = True,
     started: float | None = None,
@@ -126,11 +128,17 @@ def apply_documents(
     """Add or replace `docs` (and drop `remove`) in the index, then save it atomically.
 
     With `replace_all`, `docs` is the whole collection: sources not in it are removed.
+    Otherwise, if the old index is missing, unreadable or built differently, the whole
+    collection is rebuilt from `seeds_dir` (less its exclusions) with `docs` on top, so no
+    other document is dropped; IndexCorruptError if no `seeds_dir` is given for that.
     """
     t0 = started if started is not None else time.perf_counter()
     chunking = chunking_settings(settings, encoder)
     old, rebuild_reason = _load_compatible(index_dir, encoder, chunking)
     old_docs = old.documents if old else {}
+    if old is None and not replace_all and (seeds_dir is not None or rebuild_reason):
+        docs, failed, excluded = _whole_folder(index_dir, seeds_dir, docs, remove, failed, rebuild_reason)
+        replace_all = True
 
     wanted = {d.source: d for d in docs}
     if replace_all:
@@ -146,7 +154,8 @@ def apply_documents(
     # An index written before word vectors existed gets them once, without re-embedding text.
     words_only = old is not None and bool(old_docs) and "words" not in old.manifest.files
     if old is not None and not (added or changed or removed or words_only):
-        report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), seconds=time.perf_counter() - t0)
+        report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), excluded=sorted(excluded),
+                              seconds=time.perf_counter() - t0)
         return old, report
 
     new_docs: dict[str, IndexedDocument] = {}
@@ -188,6 +197,7 @@ def apply_documents(
         removed=sorted(removed),
         unchanged=sorted(unchanged),
         failed=dict(failed or {}),
+        excluded=sorted(excluded),
         chunks_embedded=len(texts_c),
         sentences_embedded=len(texts_s),
         words_embedded=len(new_words),
@@ -197,6 +207,29 @@ def apply_documents(
     )
     log.info("index %s: %s", index_dir, report.summary())
     return data, report
+
+
+def _whole_folder(
+    index_dir: Path,
+    seeds_dir: Path | None,
+    docs: Sequence[Document],
+    remove: Sequence[str],
+    failed: dict[str, str] | None,
+    reason: str | None,
+) -> tuple[list[Document], dict[str, str], list[str]]:
+    """The whole collection, for an add or remove that cannot build on the old index: the
+    folder's documents less exclusions and `remove`, with `docs` on top."""
+    if seeds_dir is None:
+        raise IndexCorruptError(
+            f"the index in {index_dir} cannot be updated ({reason}) and no documents folder is known "
+            "to rebuild it from; rebuild it with `qa index SEEDS_DIR`"
+        )
+    log.warning("rebuilding the index in %s from %s (%s)", index_dir, seeds_dir, reason or "no index yet")
+    found, folder_failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir))
+    wanted = {d.source: d for d in found if d.source not in remove}
+    wanted.update((d.source, d) for d in docs)
+    folder_failed = {s: why for s, why in folder_failed.items() if s not in wanted}
+    return list(wanted.values()), {**folder_failed, **(failed or {})}, [s for s in excluded if s not in wanted]
 
 
 def _load_compatible(index_dir: Path, encoder: Encoder, chunking: dict) -> tuple[IndexData | None, str | None]:

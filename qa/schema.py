@@ -85,6 +85,8 @@ class UpdateReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # In the documents folder but removed from the index on purpose (see `Assistant.remove_document`).
+    excluded: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     sentences_embedded: int = 0
     words_embedded: int = 0
@@ -110,6 +112,8 @@ class UpdateReport:
         if not parts:
             parts.append("up to date")
         parts.append(f"{len(self.unchanged)} unchanged")
+        if self.excluded:
+            parts.append(f"excluded {len(self.excluded)} (removed from the index, files kept): {_some(self.excluded)}")
         words = f", {self.words_embedded} words" if self.words_embedded else ""
         parts.append(f"embedded {self.chunks_embedded} chunks{words} and {self.sentences_embedded} sentences "
                      f"in {self.seconds:.1f}s")

@@ -20,9 +20,12 @@ shows that citation in the source viewer: the whole document, scrolled to the hi
 
 from __future__ import annotations
 
-import hashlib
+import atexit
 import html
 import logging
+import os
+import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -119,7 +122,12 @@ watch('value', () => requestAnimationFrame(scrollToQuote));
 
 # Runs after the box is re-enabled; the short delay lets the page apply that update first.
 _FOCUS_QUESTION_JS = "() => { setTimeout(() => document.querySelector('#qa-question textarea')?.focus(), 60); }"
-_CONFIRM_REMOVE_JS = "(source) => (source && confirm('Remove ' + source + ' from the index?')) ? source : null"
+_CONFIRM_REMOVE_JS = (
+    "(source) => (source && confirm('Remove ' + source + ' from the index? "
+    "The file stays in the documents folder.')) ? source : null"
+)
+# After the export file is made: download it (a hidden DownloadButton holds it).
+_DOWNLOAD_EXPORT_JS = "() => { document.querySelector('#qa-export-file')?.click(); }"
 
 # Clicking a marker [n] (or "Open in the whole document") under an answer: unfold and flash the
 # cited passage under the answer, and send "turn:number" through the hidden #qa-cite-key box so
@@ -158,7 +166,6 @@ _CITE_BRIDGE_JS = """
 """
 
 _VIEWER_EMPTY = '<p class="qa-viewer-empty">Ask a question, then pick one of its sources here.</p>'
-_EXPORT_DIR = Path(tempfile.gettempdir()) / "qa-exports"
 
 
 @runtime_checkable
@@ -310,16 +317,57 @@ def conversation_markdown(turns: Sequence[Turn]) -> str:
     return "\n---\n\n".join(parts)
 
 
-def _write_export(turns: Sequence[Turn]) -> str | None:
-    """Write the conversation export to a temp file; None if nothing was answered yet."""
-    if not any(t.answer is not None for t in turns):
-        return None
-    text = conversation_markdown(turns)
-    folder = _EXPORT_DIR / hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "qa-conversation.md"
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+class _Exports:
+    """Conversation exports, written only when asked for: one private temp file per session
+    (folder 0700, file 0600), replaced by the session's next export, all removed at exit."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._folders: dict[str, Path] = {}
+        atexit.register(self.clear)
+
+    def write(self, session: str, turns: Sequence[Turn], base: str | None = None) -> str | None:
+        """The export file of `turns` for `session`; None if nothing was answered yet."""
+        if not any(t.answer is not None for t in turns):
+            return None
+        if base:
+            os.makedirs(base, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="qa-export-", dir=base))
+        path = folder / "qa-conversation.md"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with open(fd, "w", encoding="utf-8") as fh:
+                fh.write(conversation_markdown(turns))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        with self._lock:
+            previous = self._folders.get(session)
+            self._folders[session] = folder
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+        return str(path)
+
+    def forget(self, session: str) -> None:
+        """Remove the session's export, if any."""
+        with self._lock:
+            folder = self._folders.pop(session, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Remove every export (registered with atexit)."""
+        with self._lock:
+            folders, self._folders = list(self._folders.values()), {}
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+_EXPORTS = _Exports()
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "default"
 
 
 def _human_size(size: int) -> str:
@@ -412,7 +460,7 @@ def build_ui(
                 log.exception("unexpected error while answering %r", q)
                 turn = Turn(question=q, error=GENERIC_FAILURE)
         turns.append(turn)
-        export = _write_export(turns)
+        exportable = any(t.answer is not None for t in turns)
         viewer_choices: Any = gr.update()
         viewer_html: Any = gr.update()
         if turn.answer is not None and turn.answer.citations:
@@ -422,7 +470,7 @@ def build_ui(
         return (
             render_chat(turns, show_scores),
             turns,
-            gr.update(value=export, interactive=export is not None),
+            gr.update(interactive=exportable),
             viewer_choices,
             viewer_html,
         )
@@ -430,8 +478,16 @@ def build_ui(
     def rerender(turns: list[Turn], show_scores: bool) -> list[dict[str, str]]:
         return render_chat(turns or [], show_scores)
 
-    def new_conversation() -> tuple[Any, ...]:
-        return [], [], gr.update(value=None, interactive=False), gr.update(choices=[], value=None), _VIEWER_EMPTY
+    def new_conversation(request: gr.Request) -> tuple[Any, ...]:
+        _EXPORTS.forget(_session(request))
+        return [], [], gr.update(interactive=False), gr.update(choices=[], value=None), _VIEWER_EMPTY
+
+    def export_conversation(turns: list[Turn], request: gr.Request) -> Any:
+        """Write this session's export now (asked for by a click), for the hidden download button."""
+        return _EXPORTS.write(_session(request), turns or [], getattr(export_file, "GRADIO_CACHE", None))
+
+    def drop_export(request: gr.Request) -> None:
+        _EXPORTS.forget(_session(request))
 
     def show_citation(key: str | None, turns: list[Turn]) -> str:
         """The cited document, whole, with the quote highlighted (scrolled to by the viewer's JS)."""
@@ -560,7 +616,7 @@ def build_ui(
         log.info("removing %s from the index", source)
         try:
             backend.remove_document(source)
-            status = f"Removed **{html.escape(source)}** from the index."
+            status = f"Removed **{html.escape(source)}** from the index. The file stays in the documents folder."
         except QAError as exc:
             status = f"**Could not remove:** {html.escape(str(exc))}"
         except Exception:
@@ -638,9 +694,10 @@ def build_ui(
                 )
                 with gr.Row():
                     new_btn = gr.Button("New conversation", size="sm", min_width=120, elem_id="qa-new")
-                    export_btn = gr.DownloadButton(
+                    export_btn = gr.Button(
                         "Export conversation (.md)", size="sm", interactive=False, min_width=120, elem_id="qa-export"
                     )
+                    export_file = gr.DownloadButton(visible="hidden", elem_id="qa-export-file")
             with gr.Column(scale=2, min_width=300):
                 with gr.Accordion("Settings", open=True, elem_id="qa-settings"):
                     top_k = gr.Slider(
@@ -700,6 +757,10 @@ def build_ui(
         answer_after(question.submit)
         answer_after(examples.load_input_event.then)
 
+        export_btn.click(export_conversation, [turns_state], [export_file], **private).success(
+            None, js=_DOWNLOAD_EXPORT_JS, **private
+        )
+        demo.unload(drop_export)
         show_scores.change(rerender, [turns_state, show_scores], [chatbot], queue=False, **private)
         new_btn.click(new_conversation, None, [chatbot, turns_state, export_btn, citation_pick, doc_view], queue=False, **private)
         chatbot.clear(new_conversation, None, [chatbot, turns_state, export_btn, citation_pick, doc_view], queue=False, **private)
@@ -754,6 +815,17 @@ def _log_progress(min_interval: float = 2.0) -> Callable[[int, int, str], None]:
     return progress
 
 
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl+C, so the server closes and exit handlers (export clean-up) run."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def serve(
     settings: Settings | None = None,
     seeds_dir: str | Path | None = None,
@@ -779,4 +851,5 @@ def serve(
     log.info("Index ready in %.1fs; serving on http://%s:%d/", time.monotonic() - started, settings.host, settings.port)
     demo = build_ui(bot, settings)
     demo.queue(default_concurrency_limit=4)
+    _stop_on_sigterm()
     demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, **launch_kwargs)

@@ -243,12 +243,22 @@ def test_removing_a_document_drops_it_from_answers(chat: ChatPage, files: Path) 
     expect(chat.page.locator("#qa-doc-pick input")).to_have_value("vantorr-bridge.txt")
     chat.page.locator("#qa-remove").click()
     expect(chat.page.locator("#qa-upload-status")).to_contain_text("Removed", timeout=ANSWER_TIMEOUT)
-    assert any("vantorr-bridge.txt" in d for d in chat.dialogs), "removal should ask for confirmation"
+    expect(chat.page.locator("#qa-upload-status")).to_contain_text("stays in the documents folder")
+    assert any("vantorr-bridge.txt" in d and "stays" in d for d in chat.dialogs), "removal should ask for confirmation"
     chat.wait_ready()
     assert "vantorr-bridge.txt" not in chat.document_names()
     reply = chat.ask("Which river does the Vantorr bridge cross?")
     sources = reply.locator(".qa-cite-source").all_inner_texts()
     assert "vantorr-bridge.txt" not in sources, f"a removed document was cited: {reply.inner_text()!r}"
+
+
+def test_upload_never_replaces_a_different_document_of_the_same_name(chat: ChatPage, files: Path) -> None:
+    path = files / ARTICLE_NAME
+    path.write_text("An unrelated note that must not replace the article.\n", encoding="utf-8")
+    status = chat.upload([path])
+    assert "Not indexed" in status and "already exists" in status, status
+    reply = chat.ask(BORDER)
+    expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
 
 
 def test_empty_question_gets_friendly_message(chat: ChatPage) -> None:

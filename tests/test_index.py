@@ -614,11 +614,12 @@ def test_add_files_failure_changes_nothing(fake_bot, seeds, index_dir, tmp_path,
     assert not (seeds / bad).exists()
 
 
-def test_remove_document_drops_it_everywhere(fake_bot, seeds, index_dir, fake_encoder, settings, make_fake_encoder) -> None:
+def test_remove_document_drops_it_from_the_index_and_keeps_the_file(fake_bot, seeds, index_dir, fake_encoder, settings, make_fake_encoder) -> None:
+    original = (seeds / "beta.md").read_bytes()
     report = fake_bot.remove_document("beta.md")
     assert report.removed == ["beta.md"]
     assert fake_encoder.encoded == 0
-    assert not (seeds / "beta.md").exists()
+    assert (seeds / "beta.md").read_bytes() == original, "removing from the index must keep the file"
     assert "beta.md" not in [d.source for d in fake_bot.documents()]
     with pytest.raises(DocumentError):
         fake_bot.document_text("beta.md")
@@ -628,6 +629,7 @@ def test_remove_document_drops_it_everywhere(fake_bot, seeds, index_dir, fake_en
     again = make_fake_encoder()
     _, report = build(seeds, index_dir, again, settings)
     assert again.encoded == 0 and not report.changed_anything
+    assert report.excluded == ["beta.md"] and "excluded 1" in report.summary()
 
 
 def test_remove_unknown_document_raises(fake_bot) -> None:

@@ -1,0 +1,169 @@
+"""Putting uploaded files into the documents folder without losing or exposing anything.
+
+An upload becomes a new regular file directly inside the folder, created with O_EXCL and
+O_NOFOLLOW, so it never goes through a link, never lands elsewhere and never overwrites
+a file. A different file of the same name is refused unless replacing was asked for; a
+replacement is staged under a hidden name and renamed over the old file only after the
+index update succeeded. If the update fails, only what this upload created is removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import stat
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .documents import Document, check_suffix, file_sha256, is_valid_name, parse_document, printable
+from .errors import DocumentError
+
+log = logging.getLogger(__name__)
+
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+
+
+@dataclass
+class Upload:
+    """One validated file and what adding it to the folder takes."""
+
+    doc: Document
+    data: bytes
+    target: Path | None = None
+    action: Literal["create", "replace", "keep"] = "create"
+    staged: Path | None = None
+    written: bool = False
+
+
+def upload_name(path: Path) -> str:
+    """The name `path` gets in the documents folder; DocumentError unless it is a plain, visible file name."""
+    name = path.name
+    if name in {"", ".", ".."} or any(ch in name for ch in "/\\\x00"):
+        raise DocumentError(f"{printable(name) or str(path)!r} is not a plain file name")
+    if not is_valid_name(name):
+        raise DocumentError(f"{printable(name)}: the file name is not valid UTF-8; rename the file")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise DocumentError(f"{name!r}: the file name contains control characters; rename the file")
+    if name.startswith("."):
+        raise DocumentError(f"{name}: hidden files (names starting with '.') are not indexed; rename the file")
+    check_suffix(path, name)
+    return name
+
+
+def read_uploads(paths: Sequence[str | Path]) -> list[Upload]:
+    """Every file read and checked, before anything is written; DocumentError on the first problem."""
+    if not paths:
+        raise DocumentError("no files given")
+    uploads: list[Upload] = []
+    for path in map(Path, paths):
+        name = upload_name(path)
+        if any(u.doc.source == name for u in uploads):
+            raise DocumentError(f"{name}: two files with this name were given; rename one of them")
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise DocumentError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
+        uploads.append(Upload(parse_document(data, name, path.suffix.lower()), data))
+    return uploads
+
+
+def plan_uploads(folder: Path, uploads: list[Upload], replace: bool) -> None:
+    """Decide per upload: create, keep (same content is already there) or replace (only if asked)."""
+    for upload in uploads:
+        name = upload.doc.source
+        upload.target = folder / name
+        current = _existing_bytes(upload.target, name)
+        if current is None:
+            upload.action = "create"
+        elif file_sha256(current) == upload.doc.sha256:
+            upload.action = "keep"
+        elif replace:
+            upload.action = "replace"
+        else:
+            raise DocumentError(
+                f"{name}: a document named {name!r} already exists with different content; "
+                "rename the file and upload it again"
+            )
+
+
+def _existing_bytes(target: Path, name: str) -> bytes | None:
+    """The content of the regular file at `target`, None if nothing is there; DocumentError for anything else."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        raise DocumentError(f"{name}: the documents folder holds a link with this name; uploads never "
+                            "write through links, so rename the file")
+    if not stat.S_ISREG(mode):
+        raise DocumentError(f"{name}: the documents folder holds something other than a file with this name; "
+                            "rename the file")
+    try:
+        fd = os.open(target, _READ_FLAGS)
+    except OSError as exc:
+        raise DocumentError(f"{name}: cannot check the existing file ({exc.strerror or exc})") from exc
+    with open(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise DocumentError(f"{name}: the existing file changed while it was checked; try again")
+        return fh.read()
+
+
+def write_uploads(uploads: list[Upload]) -> None:
+    """Create the new files and stage the replacements; on failure, remove what was written."""
+    try:
+        for upload in uploads:
+            assert upload.target is not None, "plan_uploads first"
+            if upload.action == "create":
+                _write_new(upload.target, upload.data, upload.doc.source)
+                upload.written = True
+            elif upload.action == "replace":
+                staged = upload.target.with_name(f".{upload.target.name}.{secrets.token_hex(4)}.upload")
+                _write_new(staged, upload.data, upload.doc.source)
+                upload.staged = staged
+    except BaseException:
+        discard_uploads(uploads)
+        raise
+
+
+def discard_uploads(uploads: list[Upload]) -> None:
+    """Remove the files this upload created (and its staged replacements), nothing else."""
+    for upload in uploads:
+        for path, ours in ((upload.target, upload.written), (upload.staged, upload.staged is not None)):
+            if ours and path is not None:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    log.warning("could not remove %s: %s", path, exc)
+        upload.written, upload.staged = False, None
+
+
+def commit_uploads(uploads: list[Upload]) -> None:
+    """Move staged replacements over the files they replace (a rename replaces a link, never follows it)."""
+    for upload in uploads:
+        if upload.staged is not None and upload.target is not None:
+            os.replace(upload.staged, upload.target)
+            upload.staged = None
+
+
+def _write_new(path: Path, data: bytes, name: str) -> None:
+    """Write `data` to a new regular file at `path`; never follows a link or overwrites anything."""
+    try:
+        fd = os.open(path, _CREATE_FLAGS, 0o644)
+    except FileExistsError as exc:
+        raise DocumentError(f"{name}: a file with this name appeared in the documents folder meanwhile; "
+                            "try again") from exc
+    except OSError as exc:
+        raise DocumentError(f"{name}: cannot write into the documents folder ({exc.strerror or exc})") from exc
+    try:
+        with open(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
