@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium run test test-fast bench screenshot clean
+.PHONY: install chromium run test test-fast bench screenshot clean train-reader
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP) chromium
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser"
+
+# Retrain the reader from ../shared/data (SQuAD) into training/out/; `--ship` would replace qa/models/.
+train-reader: $(STAMP)
+	$(BIN)/python training/train_reader.py --out training/out
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -1,9 +1,9 @@
 """The project's question sets about the bundled seeds/ article, one column each.
 
-- dev (tests/data/article_dev.jsonl): the suite's gate; used, with the calibration set, to
-  fit the no-answer model (benchmarks/calibrate.py);
+- dev (tests/data/article_dev.jsonl): the suite's gate; it and the calibration set were used to
+  fit the hand-made no-answer model that the trained reader replaced (never by the reader);
 - calibration (tests/data/article_calibration.jsonl): written later by someone who had not
-  seen the system; used only for that fit;
+  seen the system; used only for that old fit;
 - holdout (tests/data/article_holdout.jsonl): written the same way and never used for any
   choice: the honest estimate for new questions.
 
@@ -77,7 +77,8 @@ def main() -> None:
         "",
         f"{named} against {len(bot.documents())} document(s) in {args.seeds.name}/ via qa.evaluation.evaluate "
         f"({settings_line(settings)}). Evidence hit = a citation's quote overlaps the question's evidence text. "
-        "dev and calibration were used to fit the no-answer model; holdout was never used for any choice.",
+        "The reader was trained on SQuAD only; dev and calibration fitted the hand-made scorer it replaced; "
+        "holdout was never used for any choice.",
         "",
         comparison_table(reports),
     ]

@@ -89,7 +89,7 @@ def spot_check(bot: Any, seeds: Path, sample: int = 150) -> str | None:
         from qa.documents import read_document
         from qa.indexer import chunking_settings, prepare
 
-        data = bot._state[0]
+        data = bot.data
         sources = sorted(data.documents)
         pick = random.Random(0).sample(sources, min(sample, len(sources)))
         chunking = chunking_settings(bot.settings, bot.encoder)

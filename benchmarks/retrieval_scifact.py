@@ -4,7 +4,7 @@ Every abstract becomes `<doc_id>.txt` (title, blank line, text) in a cached seed
 indexed with `Assistant.from_seeds`. All three rankings run over the SAME chunks of that index:
 
 * dense: FAISS IndexFlatIP over the index's chunk vectors, query from `encode_query`;
-* BM25: bm25s (default parameters, like qa.retrieval) over the chunks tokenized with qa.retrieval.tokenize;
+* BM25: bm25s (default parameters, like qa.retrieval) over the chunks tokenized with qa.text.tokenize;
 * product: `Assistant.search(query, top_k=100)` (dense chunks + dense sentences + BM25, fused).
 
 A document's rank is its best chunk's rank. nDCG@10 follows BEIR / trec_eval (gain = qrels score,
@@ -99,7 +99,7 @@ def main() -> None:
 
     import bm25s
 
-    from qa.retrieval import tokenize
+    from qa.text import tokenize
 
     corpus, queries, qrels = load_scifact(data)
     settings = bench_settings()
@@ -109,7 +109,7 @@ def main() -> None:
     prune(index_dir.parent, "index", keep=index_dir)
     bot, build_s = open_assistant(seeds, index_dir, settings, "scifact")
     report = bot.last_update
-    data_, _ = bot._state
+    data_ = bot.data
     chunk_doc = [c.source.removesuffix(".txt") for c in data_.chunks]
     n_chunks = len(chunk_doc)
     log(f"[scifact] {len(data_.documents)} documents, {n_chunks} chunks, {len(data_.sentence_vectors)} sentences")

@@ -59,7 +59,7 @@ def embedded_texts(bot: Any) -> tuple[list[str], list[str]]:
     second call) one word form per distinct content-word stem."""
     from qa.indexer import vocabulary
 
-    data = bot._state[0]
+    data = bot.data
     chunks = [c.text for c in data.chunks]
     sentences = [d.text[a:b] for d in data.documents.values() for a, b in d.sentences]
     words = list(vocabulary([d.text for d in data.documents.values()]).values())

@@ -14,12 +14,13 @@ from .errors import (
     NoDocumentsError,
     QAError,
 )
-from .schema import Answer, Citation, DocumentInfo, Passage, UpdateReport
+from .schema import Answer, Candidate, Citation, DocumentInfo, Passage, Trace, UpdateReport
 from .settings import Settings
 
 __all__ = [
     "Answer",
     "Assistant",
+    "Candidate",
     "Citation",
     "DocumentError",
     "DocumentInfo",
@@ -31,6 +32,7 @@ __all__ = [
     "Passage",
     "QAError",
     "Settings",
+    "Trace",
     "UpdateReport",
     "__version__",
 ]

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, Union
 
 from . import index as store
-from .answering import answer as compose
+from . import answering
+from .followup import Turn, resolve
 from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
 from .errors import DocumentError, IndexNotFoundError
 from .indexer import apply_documents, check_model, update_index
 from .index import IndexData
 from .retrieval import Retriever
-from .schema import Answer, DocumentInfo, Passage, UpdateReport
+from .reader import Reader, load_reader
+from .schema import Answer, DocumentInfo, Passage, Trace, UpdateReport
 from .settings import Settings
 from .uploads import Upload, commit_uploads, discard_uploads, plan_uploads, read_uploads, write_uploads
 
@@ -24,10 +25,11 @@ log = logging.getLogger(__name__)
 
 # Longer questions are answered from their first characters (the model reads ~256 tokens anyway).
 MAX_QUESTION_CHARS = 2000
-# Words that make a short question lean on the previous one ("Who is he?").
-_FOLLOW_UP = re.compile(
-    r"\b(he|him|his|she|her|hers|it|its|they|them|their|this|that|these|those|there|then|the same)\b", re.I
-)
+# A conversation's history is read back this many turns, each cut to this many characters.
+MAX_HISTORY_TURNS = 20
+MAX_HISTORY_CHARS = 2000
+
+HistoryItem = Union[str, Answer]
 
 
 def validate_question(question: object) -> str:
@@ -40,17 +42,22 @@ def validate_question(question: object) -> str:
     return stripped
 
 
-def contextual_query(question: str, history: Sequence[str] | None) -> str:
-    """The retrieval query for a question, leaning on the last one when it is a follow-up."""
-    if not history:
-        return question
-    previous = [h for h in history if isinstance(h, str) and h.strip()]
-    if not previous:
-        return question
-    words = question.split()
-    if _FOLLOW_UP.search(question) or len(words) <= 3:
-        return f"{question} {previous[-1].strip()}"
-    return question
+def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
+    """The last turns of a conversation: earlier questions (str) or earlier `Answer`s, oldest first."""
+    if history is None:
+        return []
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise ValueError("history must be a list of earlier questions or answers")
+    turns = []
+    for item in list(history)[-MAX_HISTORY_TURNS:]:
+        if isinstance(item, Answer):
+            turns.append(Turn(item.question[:MAX_HISTORY_CHARS], item.short[:MAX_HISTORY_CHARS]))
+        elif isinstance(item, str):
+            if item.strip():
+                turns.append(Turn(item.strip()[:MAX_HISTORY_CHARS]))
+        else:
+            raise ValueError(f"history items must be questions (str) or Answers, not {type(item).__name__}")
+    return turns
 
 
 class Assistant:
@@ -124,26 +131,52 @@ class Assistant:
 
     # -- questions ------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int | None = None, history: Sequence[str] | None = None) -> Answer:
-        """A short answer to `question` whose every sentence is cited, or a plain 'don't say'.
+    def ask(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Answer:
+        """A short answer to `question` whose every sentence is cited, or a plain 'don't say'
+        with the closest passages.
 
-        `history` holds the earlier questions of a conversation, for follow-ups.
+        `history` holds the earlier turns of a conversation (questions, or better the earlier
+        `Answer`s), for follow-ups such as "Who is he?"; `Answer.query` shows how it was read.
         """
+        trace = self.explain(question, top_k=top_k, history=history)
+        return answering.compose(trace, self._state[0])
+
+    def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
+        """What each stage produced for `question`: the query, passages, scored candidates, decision."""
         question = validate_question(question)
         top_k = self._top_k(top_k)
-        query = contextual_query(question[:MAX_QUESTION_CHARS], history)
+        query = resolve(question[:MAX_QUESTION_CHARS], history_turns(history))
         data, retriever = self._state
         vector, words = retriever.embed_query(query)
         hits = retriever.search(query, top_k, query_vector=vector)
-        return compose(question, query, vector, hits, data, retriever,
-                       self.settings.max_answer_sentences, self.settings.min_confidence, words)
+        passages = self._passages(data, hits)
+        pool = answering.candidates(vector, words, [h.row for h in hits], data)
+        pool = answering.read(self.reader, query, pool, data, self.settings.reader_candidates)
+        chosen, answered, reason = answering.decide(pool, self.settings.max_answer_sentences,
+                                                    self.settings.min_confidence)
+        log.debug("%s: %s", query, reason)
+        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=chosen,
+                     answered=answered, reason=reason)
+
+    @property
+    def data(self) -> IndexData:
+        """The loaded index generation (documents, chunks, vectors), read-only by convention."""
+        return self._state[0]
+
+    @property
+    def reader(self) -> Reader:
+        """The trained reader (loaded on first use, once per process)."""
+        return load_reader(self.settings.reader or None)
 
     def search(self, query: str, top_k: int = 10) -> list[Passage]:
         """The ranked passages answers are built from, best first (one per chunk)."""
         query = validate_question(query)[:MAX_QUESTION_CHARS]
         top_k = self._top_k(top_k)
         data, retriever = self._state
-        hits = retriever.search(query, top_k)
+        return self._passages(data, retriever.search(query, top_k))
+
+    @staticmethod
+    def _passages(data: IndexData, hits: list) -> list[Passage]:
         return [
             Passage(source=c.source, text=c.text, start=c.start, end=c.end, score=round(h.score, 4), chunk_id=c.id)
             for h in hits

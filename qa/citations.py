@@ -43,8 +43,9 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def _mark_span(text: str, start: int, end: int, mark_attrs: str = "") -> str:
-    """Escape `text`, wrapping `text[start:end]` in `<mark>` (no mark if the span is empty)."""
+def _mark_span(text: str, start: int, end: int, mark_attrs: str = "", words: tuple[int, int] | None = None) -> str:
+    """Escape `text`, wrapping `text[start:end]` in `<mark>` (no mark if the span is empty) and
+    the answer `words` (offsets into `text`, inside the quote) in `<strong>`."""
     start = _clamp(start, 0, len(text))
     end = _clamp(end, start, len(text))
     if start == end:
@@ -52,10 +53,17 @@ def _mark_span(text: str, start: int, end: int, mark_attrs: str = "") -> str:
     return (
         _escape(text[:start])
         + f"<mark{mark_attrs}>"
-        + _escape(text[start:end])
+        + _bold_words(text[start:end], *((words[0] - start, words[1] - start) if words else (0, 0)))
         + "</mark>"
         + _escape(text[end:])
     )
+
+
+def _bold_words(text: str, start: int, end: int) -> str:
+    """Escaped `text` with `text[start:end]` in `<strong>` (nothing bold if the span is empty or outside)."""
+    if not 0 <= start < end <= len(text):
+        return _escape(text)
+    return _escape(text[:start]) + f'<strong class="qa-answer-words">{_escape(text[start:end])}</strong>' + _escape(text[end:])
 
 
 def highlight_html(text: str, quote_start: int, quote_end: int) -> str:
@@ -122,7 +130,9 @@ def _passage_html(c: Citation, max_chars: int) -> str:
     lo, hi = _excerpt(c.text, q_start, q_end, max_chars)
     piece = c.text[lo:hi]
     lead = len(piece) - len(piece.lstrip())  # leading blank lines would render as empty space
-    passage = highlight_html(piece.strip(), q_start - lo - lead, q_end - lo - lead)
+    shift = c.start + lo + lead
+    words = (c.answer_start - shift, c.answer_end - shift) if c.answer_start >= 0 else None
+    passage = _mark_span(piece.strip(), q_start - lo - lead, q_end - lo - lead, words=words)
     return ("… " if c.text[:lo].strip() else "") + passage + (" …" if c.text[hi:].strip() else "")
 
 
@@ -190,8 +200,15 @@ def answer_html(answer: Answer, show_scores: bool = False, id_prefix: str | None
     without citations) is just its escaped text. `id_prefix` makes anchor ids unique per
     message; by default it is derived from the question and answer text.
     """
+    understood = _understood_html(answer)
     if not answer.answered or not answer.citations:
-        return f'<div class="qa-answer qa-unanswered"><p>{_escape(answer.text)}</p></div>'
+        closest = "".join(
+            f'<li><span class="qa-source-name">{_escape(p.source)}</span> {_escape(_shorten(p.text, 240))}</li>'
+            for p in answer.closest
+        )
+        listing = (f'<div class="qa-closest"><div class="qa-sources-title">Closest passages</div>'
+                   f"<ul>{closest}</ul></div>") if closest else ""
+        return f'<div class="qa-answer qa-unanswered">{understood}<p>{_escape(answer.text)}</p>{listing}</div>'
 
     prefix = id_prefix or _anchor_prefix(answer)
     by_number = {c.number: c for c in answer.citations}
@@ -204,17 +221,34 @@ def answer_html(answer: Answer, show_scores: bool = False, id_prefix: str | None
         return _marker_link(number, citation, f"{prefix}-{number}")
 
     # Escaping leaves "[n]" untouched, so markers can be linked after escaping.
-    body = _MARKER.sub(link, _escape(answer.text))
+    body = _escape(answer.text)
+    short = _escape(" ".join(answer.short.split()))
+    if short and short in body:  # the exact answer words, bold in the quote
+        body = body.replace(short, f'<strong class="qa-answer-words">{short}</strong>', 1)
+    body = _MARKER.sub(link, body)
     sources = "".join(
         citation_html(c, show_score=show_scores, anchor_id=f"{prefix}-{c.number}")
         for c in sorted(answer.citations, key=lambda c: c.number)
     )
     return (
         '<div class="qa-answer">'
+        f"{understood}"
         f'<p class="qa-answer-text">{body}</p>'
         f'<div class="qa-sources"><div class="qa-sources-title">Sources</div>{sources}</div>'
         "</div>"
     )
+
+
+def _understood_html(answer: Answer) -> str:
+    """ "Understood as: ..." when a follow-up question was rewritten from the conversation."""
+    if not answer.query or answer.query == answer.question:
+        return ""
+    return f'<p class="qa-understood">Understood as: {_escape(answer.query)}</p>'
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _md_escape_inline(text: str) -> str:
@@ -245,7 +279,11 @@ def answer_markdown(answer: Answer) -> str:
                 f"{c.number}. `{c.source.replace('`', '')}` (characters {c.quote_start}–{c.quote_end})"
             )
             parts.append("")
-            parts.append("   " + _md_blockquote(_md_text(c.quote)).replace("\n", "\n   "))
+            quote = c.quote
+            if 0 <= c.answer_start - c.quote_start < c.answer_end - c.quote_start <= len(quote):
+                a, z = c.answer_start - c.quote_start, c.answer_end - c.quote_start
+                quote = f"{quote[:a]}**{quote[a:z]}**{quote[z:]}"
+            parts.append("   " + _md_blockquote(_md_text(quote)).replace("\n", "\n   "))
             parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 

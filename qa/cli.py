@@ -10,9 +10,12 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .errors import QAError
+
+if TYPE_CHECKING:
+    from .schema import Citation
 
 log = logging.getLogger("qa")
 
@@ -55,11 +58,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
+    if answer.query != answer.question:
+        print(f"Understood as: {answer.query}")
     print(answer.text)
+    bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
     for c in answer.citations:
-        quote = " ".join(c.quote.split())
-        print(f"\n[{c.number}] {c.source} (chars {c.quote_start}-{c.quote_end}, score {c.score:.3f})\n    “{quote}”")
+        print(f"\n[{c.number}] {c.source} (chars {c.quote_start}-{c.quote_end}, score {c.score:.3f})\n    “{_quote_with_words(c, bold)}”")
+    if answer.closest:
+        print("\nClosest passages:")
+        for p in answer.closest:
+            print(f"  - {p.source} (chars {p.start}-{p.end}): {' '.join(p.text.split())[:200]}")
     return EXIT_OK
+
+
+def _quote_with_words(c: "Citation", bold: tuple[str, str]) -> str:
+    """The quote on one line, with the reader's answer words between `bold` markers."""
+    quote = c.quote
+    a, z = c.answer_start - c.quote_start, c.answer_end - c.quote_start
+    if c.answer_start >= 0 and 0 <= a < z <= len(quote):
+        quote = f"{quote[:a]}{bold[0]}{quote[a:z]}{bold[1]}{quote[z:]}"
+    return " ".join(quote.split())
 
 
 def cmd_search(args: argparse.Namespace) -> int:

@@ -7,13 +7,18 @@ Questions are JSON lines: {"question": str, "answers": [str], "evidence": str, "
 from __future__ import annotations
 
 import json
+import re
 import statistics
+import string
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .schema import Answer
+
+_PUNCTUATION = frozenset(string.punctuation)
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,27 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     """Whether any accepted answer string occurs in `text` (case and spacing folded)."""
     norm = normalize(text)
     return any(normalize(a) and normalize(a) in norm for a in answers)
+
+
+def _squad_tokens(text: str) -> list[str]:
+    """SQuAD's answer normalisation: lowercase, no punctuation, no articles."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+def span_f1(prediction: str, answers: Iterable[str]) -> float:
+    """SQuAD's token F1 of a predicted answer span against the best accepted answer."""
+    best = 0.0
+    p = _squad_tokens(prediction)
+    for answer in answers:
+        t = _squad_tokens(answer)
+        common = sum((Counter(p) & Counter(t)).values())
+        if not p or not t:
+            best = max(best, float(p == t))
+        elif common:
+            precision, recall = common / len(p), common / len(t)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def citation_supports(citation_text: str, quote: str, q: EvalQuestion) -> bool:

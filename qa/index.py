@@ -20,16 +20,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import secrets
 import tempfile
+from bisect import bisect_right
+from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from .errors import IndexCorruptError, IndexNotFoundError
+from .text import tokenize
 from .vocabulary import WordVectors
 
 log = logging.getLogger(__name__)
@@ -201,6 +206,46 @@ class IndexData:
     def sentence_rows(self, source: str, first: int, last: int) -> range:
         base = self.sentence_offsets[source]
         return range(base + first, base + last)
+
+    @cached_property
+    def _sentence_starts(self) -> tuple[list[int], list[str]]:
+        items = sorted((row, source) for source, row in self.sentence_offsets.items())
+        return [r for r, _ in items], [s for _, s in items]
+
+    def sentence_at(self, row: int) -> tuple[str, int, int, int]:
+        """(source, sentence number, start, end) of a row of the sentence index."""
+        starts, sources = self._sentence_starts
+        i = bisect_right(starts, row) - 1
+        source, index = sources[i], row - starts[i]
+        start, end = self.documents[source].sentences[index]
+        return source, index, start, end
+
+    @cached_property
+    def stats(self) -> CorpusStats:
+        """Term statistics of the chunks (computed once per loaded generation)."""
+        return CorpusStats.of([c.text for c in self.chunks])
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """Each chunk's terms, and each term's BM25-style inverse document frequency."""
+
+    chunk_terms: list[list[str]]
+    idf_of: dict[str, float]
+    idf_unknown: float
+
+    @classmethod
+    def of(cls, texts: list[str]) -> "CorpusStats":
+        terms = [tokenize(t) for t in texts]
+        n = max(1, len(terms))
+        df: Counter[str] = Counter()
+        for toks in terms:
+            df.update(set(toks))
+        idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        return cls(terms, idf, math.log(1 + (n + 0.5) / 0.5))
+
+    def idf(self, term: str) -> float:
+        return self.idf_of.get(term, self.idf_unknown)
 
 
 def exists(index_dir: Path) -> bool:

@@ -16,7 +16,7 @@ from .documents import Document, load_documents
 from .embedding import Encoder, ProgressFn
 from .errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError, NoDocumentsError
 from .index import Chunk, IndexData, IndexedDocument, Manifest, VectorIndex, chunk_id
-from .retrieval import content_words
+from .text import content_words
 from .schema import UpdateReport
 from .settings import Settings
 from .vocabulary import WordVectors

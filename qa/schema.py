@@ -26,7 +26,8 @@ class Citation:
     """Where one claim of an answer comes from: a passage and the quoted sentence(s) in it.
 
     Offsets are character offsets into the source document's text:
-    `doc[start:end] == text` and `doc[quote_start:quote_end] == quote`.
+    `doc[start:end] == text`, `doc[quote_start:quote_end] == quote`, and the exact answer
+    words the reader marked are `doc[answer_start:answer_end]` (-1 when none were marked).
     """
 
     number: int
@@ -38,6 +39,8 @@ class Citation:
     quote_start: int
     quote_end: int
     score: float
+    answer_start: int = -1
+    answer_end: int = -1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,20 +48,66 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """A short extractive answer with inline `[n]` markers that point into `citations`."""
+    """A short extractive answer with inline `[n]` markers that point into `citations`.
+
+    `short` is the exact answer words (inside the first citation's quote), `query` the query
+    actually used (a follow-up question resolved against the conversation), and `closest`
+    the nearest passages when the documents do not answer, so a person can check.
+    """
 
     question: str
     text: str
     answered: bool
     citations: list[Citation] = field(default_factory=list)
+    short: str = ""
+    query: str = ""
+    closest: list[Passage] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "text": self.text,
-            "answered": self.answered,
-            "citations": [c.to_dict() for c in self.citations],
-        }
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence considered for an answer, with every score that ranked it.
+
+    `prefilter` is the cheap score (similarity and term overlap) that chose which sentences the
+    reader sees; `probability` is the reader's calibrated estimate that the sentence answers
+    (None for sentences the reader did not see). Offsets are into the document's text.
+    """
+
+    source: str
+    sentence: int
+    start: int
+    end: int
+    text: str
+    chunk_id: str
+    prefilter: float
+    probability: float | None = None
+    answer_start: int = -1
+    answer_end: int = -1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What each stage of answering one question produced (`Assistant.explain`).
+
+    `chosen` indexes into `candidates`: the sentences the answer quotes, best first.
+    """
+
+    question: str
+    query: str
+    passages: list[Passage]
+    candidates: list[Candidate]
+    chosen: list[int]
+    answered: bool
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,13 @@ class Settings:
     top_k: int = 5
     # Most sentences an answer quotes.
     max_answer_sentences: int = 2
-    # Answer only when the estimated probability that the best sentence answers reaches this.
-    min_confidence: float = 0.35
+    # Answer only when the reader's probability that the best sentence answers reaches this
+    # (0.5 is the threshold calibrated when the reader was trained).
+    min_confidence: float = 0.5
+    # Sentences (best by the prefilter) that the reader scores per question: more is slower.
+    reader_candidates: int = 8
+    # A reader model file other than the shipped one ("" = the shipped, sha256-pinned reader).
+    reader: str = ""
     batch_size: int = 64
     host: str = "127.0.0.1"
     port: int = 7860
@@ -70,6 +75,8 @@ class Settings:
             raise ValueError("port must be between 1 and 65535")
         if not 0.0 <= self.min_confidence <= 1.0:
             raise ValueError("min_confidence must be between 0 and 1")
+        if not 1 <= self.reader_candidates <= 100:
+            raise ValueError("reader_candidates must be between 1 and 100")
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
 

@@ -66,6 +66,9 @@ MAX_TOP_K = 10
 # Styles for the answer HTML made by qa.citations (classes qa-*). Gradio 6 takes css in launch().
 CSS = """
 #qa-chat .qa-answer-text { margin: 0 0 .4em; }
+#qa-chat .qa-understood { margin: 0 0 .3em; font-size: .85em; opacity: .75; font-style: italic; }
+#qa-chat .qa-closest ul { margin: .2em 0 0 1.1em; padding: 0; font-size: .9em; }
+#qa-chat .qa-answer-words { font-weight: 700; }
 #qa-chat a.qa-ref { text-decoration: none; font-weight: 600; font-size: .8em; vertical-align: super; padding: 0 .1em; }
 #qa-chat .qa-sources { border-top: 1px solid var(--border-color-primary); margin-top: .4em; padding-top: .3em; font-size: .92em; }
 #qa-chat .qa-sources-title { font-weight: 600; opacity: .75; margin-bottom: .2em; }
@@ -240,7 +243,7 @@ class _Backend:
                     self._assistant = self._factory()
         return self._assistant
 
-    def ask(self, question: str, top_k: int | None, history: list[str] | None) -> Answer:
+    def ask(self, question: str, top_k: int | None, history: list[Any] | None) -> Answer:
         with self.lock.read():
             return self.bot.ask(question, top_k=top_k, history=history)
 
@@ -444,7 +447,7 @@ def build_ui(
         """Answer `question` with the earlier questions as context; errors become chat messages."""
         turns = list(turns or [])
         q = (question or "").strip() if isinstance(question, str) else ""
-        history = [t.question for t in turns if t.answer is not None and t.question]
+        history = [t.answer for t in turns if t.answer is not None]
         if not q:
             turn = Turn(question="", error=EMPTY_QUESTION)
         else:

@@ -232,6 +232,13 @@ def assert_citations_consistent(document_text: Callable[[str], str], answer) -> 
         assert doc[c.quote_start : c.quote_end] == c.quote, f"[{c.number}] quote offsets do not match the document"
         assert c.quote in c.text, f"[{c.number}] quote is not inside its passage"
         assert c.quote.strip() == c.quote and c.quote, f"[{c.number}] quote is empty or padded: {c.quote!r}"
+        if c.answer_start >= 0:
+            assert c.quote_start <= c.answer_start < c.answer_end <= c.quote_end, f"[{c.number}] answer words outside the quote"
+    if answer.answered and answer.short:
+        first = answer.citations[0]
+        assert document_text(first.source)[first.answer_start : first.answer_end] == answer.short
+    if not answer.answered:
+        assert not answer.short
 
 
 @pytest.fixture(scope="session")

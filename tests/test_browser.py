@@ -357,7 +357,7 @@ def test_export_gives_markdown_with_numbered_sources(chat: ChatPage, tmp_path: P
     assert "Khatibzadeh" in text and "570-mile" in text, text
     assert text.count("**Sources**") == 2, text
     assert re.search(rf"^1\. `{re.escape(ARTICLE_NAME)}`", text, re.M), text
-    assert "> Iran and Afghanistan share a 570-mile long border" in text, text
+    assert "> Iran and Afghanistan share a **570-mile** long border" in text, "the answer words are bold in the quote"
 
 
 def test_settings_change_without_restart(chat: ChatPage) -> None:

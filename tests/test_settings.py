@@ -18,7 +18,7 @@ def test_defaults() -> None:
     assert s.index_dir == Path("index")
     assert (s.chunk_tokens, s.chunk_overlap, s.top_k) == (0, 1, 5)
     assert s.max_answer_sentences == 2
-    assert s.min_confidence == 0.35
+    assert (s.min_confidence, s.reader_candidates, s.reader) == (0.5, 8, "")
     assert s.batch_size == 64
     assert (s.host, s.port) == ("127.0.0.1", 7860)
     assert s.device == "cpu"

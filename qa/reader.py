@@ -1,0 +1,196 @@
+"""The reader: a cross-encoder trained by the project (`training/train_reader.py`).
+
+For each (question, candidate sentence) pair it gives an answer score (a logit: does this
+sentence answer the question?) and the start and end of the shortest span of the sentence
+that holds the answer. It ships as one int8 ONNX file whose sha256 is pinned here and
+checked when it loads, and it runs with onnxruntime on the bundled MiniLM tokenizer.
+
+The input of one pair is `[CLS] question [SEP] sentence [SEP] context [SEP]`, where the
+context is the start of the sentence before the candidate (who "he" is, what "it" is).
+Training encodes pairs with the same `encode_pairs`, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+READER_FILE = MODEL_DIR / "reader-int8.onnx"
+READER_CARD = MODEL_DIR / "reader.json"
+# sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
+READER_SHA256 = "931ac91e69bf91f55f4f424fb9f6fda0ada3416126b0660ea163cb658cc67872"
+
+MAX_QUESTION_TOKENS = 40
+MAX_SENTENCE_TOKENS = 80
+MAX_CONTEXT_TOKENS = 24
+MAX_ANSWER_TOKENS = 30
+
+
+@dataclass(frozen=True)
+class EncodedPairs:
+    """Model inputs for a batch of pairs, padded to the longest.
+
+    `offsets[i][k]` is the character span, within sentence i, of the sentence's k-th token,
+    which sits at position `sentence_start + k` of row i.
+    """
+
+    input_ids: np.ndarray
+    attention_mask: np.ndarray
+    token_type_ids: np.ndarray
+    sentence_start: int
+    offsets: list[list[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class ReaderScore:
+    """The reader's verdict on one candidate sentence."""
+
+    logit: float  # answer score; sigmoid(logit) is the calibrated probability that it answers
+    answer_start: int  # the answer words, as character offsets into the sentence
+    answer_end: int
+
+    @property
+    def probability(self) -> float:
+        return float(1.0 / (1.0 + np.exp(-np.clip(self.logit, -60.0, 60.0))))
+
+
+def load_tokenizer(path: Path | None = None) -> Any:
+    """The bundled MiniLM WordPiece tokenizer (`tokenizers`), without truncation or padding."""
+    from tokenizers import Tokenizer
+
+    if path is None:
+        from .embedding import resolve_model_path
+        from .settings import DEFAULT_MODEL
+
+        path = Path(resolve_model_path(DEFAULT_MODEL)) / "tokenizer.json"
+    tok = Tokenizer.from_file(str(path))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contexts: Sequence[str]) -> EncodedPairs:
+    """Token ids of `[CLS] question [SEP] sentence [SEP] context [SEP]` for each sentence."""
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    q_ids = tokenizer.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
+    sents = tokenizer.encode_batch(list(sentences), add_special_tokens=False)
+    ctxs = tokenizer.encode_batch(list(contexts), add_special_tokens=False)
+    head = [cls_id, *q_ids, sep_id]
+    rows: list[list[int]] = []
+    types: list[list[int]] = []
+    offsets: list[list[tuple[int, int]]] = []
+    for s, c in zip(sents, ctxs):
+        s_ids = s.ids[:MAX_SENTENCE_TOKENS]
+        tail = [*s_ids, sep_id]
+        c_ids = c.ids[:MAX_CONTEXT_TOKENS]
+        if c_ids:
+            tail += [*c_ids, sep_id]
+        rows.append(head + tail)
+        types.append([0] * len(head) + [1] * len(tail))
+        offsets.append([tuple(o) for o in s.offsets[: len(s_ids)]])
+    width = max((len(r) for r in rows), default=len(head))
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros_like(ids)
+    tt = np.zeros_like(ids)
+    for i, (r, t) in enumerate(zip(rows, types)):
+        ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+        tt[i, : len(t)] = t
+    return EncodedPairs(ids, mask, tt, len(head), offsets)
+
+
+def best_span(start_logits: np.ndarray, end_logits: np.ndarray, n_tokens: int,
+              max_tokens: int = MAX_ANSWER_TOKENS) -> tuple[int, int]:
+    """(first, last) token, within the sentence's `n_tokens`, maximising start + end logits."""
+    if n_tokens <= 0:
+        return 0, -1
+    s = np.asarray(start_logits[:n_tokens], dtype=np.float32)
+    e = np.asarray(end_logits[:n_tokens], dtype=np.float32)
+    total = s[:, None] + e[None, :]
+    i, j = np.indices(total.shape)
+    total[(j < i) | (j - i >= max_tokens)] = -np.inf
+    first, last = np.unravel_index(int(np.argmax(total)), total.shape)
+    return int(first), int(last)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Reader:
+    """Scores candidate sentences for a question with the ONNX reader (thread-safe)."""
+
+    def __init__(self, path: Path = READER_FILE, expected_sha256: str | None = READER_SHA256,
+                 threads: int = 0, tokenizer: Path | None = None) -> None:
+        path = Path(path)
+        if not path.is_file():
+            raise ModelLoadError(f"the reader model is missing: {path} (reinstall the package, or "
+                                 "rebuild it with `make train-reader`)")
+        if expected_sha256 is not None:
+            actual = _sha256(path)
+            if actual != expected_sha256:
+                raise ModelLoadError(f"the reader model {path.name} is damaged or not the shipped one "
+                                     f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); reinstall the package")
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own error types for unreadable files
+            raise ModelLoadError(f"cannot load the reader model {path.name}: {exc}") from exc
+        self.tokenizer = load_tokenizer(tokenizer)
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._lock = threading.Lock()
+
+    def score(self, question: str, sentences: Sequence[str], contexts: Sequence[str] | None = None) -> list[ReaderScore]:
+        """One score and answer span per sentence, in order (one batch)."""
+        if not sentences:
+            return []
+        contexts = contexts if contexts is not None else [""] * len(sentences)
+        enc = encode_pairs(self.tokenizer, question, sentences, contexts)
+        feed = {"input_ids": enc.input_ids, "attention_mask": enc.attention_mask,
+                "token_type_ids": enc.token_type_ids}
+        logits, starts, ends = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+        out = []
+        b = enc.sentence_start
+        for i, offs in enumerate(enc.offsets):
+            first, last = best_span(starts[i, b:], ends[i, b:], len(offs))
+            a, z = (offs[first][0], offs[last][1]) if last >= first else (0, 0)
+            out.append(ReaderScore(float(logits[i]), a, z))
+        return out
+
+
+@lru_cache(maxsize=2)
+def load_reader(path: str | None = None) -> Reader:
+    """The shipped reader (or the one at `path`, unpinned), loaded once per process."""
+    if path is None:
+        return Reader()
+    return Reader(Path(path), expected_sha256=None)
+
+
+def reader_card(path: Path = READER_CARD) -> dict[str, Any]:
+    """The shipped reader's manifest: data hashes, seed, steps, held-out articles, metrics."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read the reader's manifest {path}: {exc}") from exc

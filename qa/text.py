@@ -1,0 +1,76 @@
+"""Text analysis for matching words: tokenizing, stopwords and stems (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves s t don shall may might must also us
+    """.split()
+)
+
+
+# Words that phrase a request rather than name what it is about ("Tell me about Baradar",
+# "What does the article say about Herat?"): left out of a question's terms.
+REQUEST_WORDS = frozenset(
+    "tell explain describe please know article articles text texts document documents passage passages".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def _content(text: str) -> list[str]:
+    out = []
+    for m in _WORD.finditer(text.lower()):
+        w = m.group(0).replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if w and w not in STOPWORDS:
+            out.append(w)
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercased, stemmed content words (stopwords removed); pure and cached per word."""
+    return [_stem(w) for w in _content(text)]
+
+
+def content_words(text: str) -> dict[str, str]:
+    """The distinct stems of `tokenize(text)`, each with the first (lowercased) word it came from."""
+    out: dict[str, str] = {}
+    for w in _content(text):
+        out.setdefault(_stem(w), w)
+    return out
+
+
+def _without_request_words(question: str) -> str:
+    return " ".join(w for w in _WORD.findall(question) if w.lower() not in REQUEST_WORDS)
+
+
+def query_terms(question: str) -> list[str]:
+    """`tokenize` for a question: also drops the words that only phrase the request."""
+    return tokenize(_without_request_words(question))
+
+
+def query_words(question: str) -> dict[str, str]:
+    """`content_words` for a question, without the words that only phrase the request."""
+    return content_words(_without_request_words(question))

@@ -1,0 +1,110 @@
+"""The trained reader (qa/reader.py): input layout, span decoding, integrity, and its training script."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.errors import ModelLoadError
+from qa.reader import (
+    READER_CARD,
+    READER_FILE,
+    READER_SHA256,
+    Reader,
+    best_span,
+    encode_pairs,
+    load_reader,
+    load_tokenizer,
+    reader_card,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SENTENCE = "Iran and Afghanistan share a 570-mile long border."
+
+
+def test_pairs_are_question_sentence_context() -> None:
+    tok = load_tokenizer()
+    enc = encode_pairs(tok, "How long is the border?", [SENTENCE, "Short."], ["Before it.", ""])
+    ids = enc.input_ids
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    assert ids.shape[0] == 2 and ids[0, 0] == cls
+    assert (ids[0] == sep).sum() == 3, "question, sentence and context each end with [SEP]"
+    assert (ids[1][enc.attention_mask[1] == 1] == sep).sum() == 2, "no context: no third segment"
+    assert enc.token_type_ids[0, enc.sentence_start] == 1 and enc.token_type_ids[0, 1] == 0
+    first = enc.offsets[0]
+    words = [SENTENCE[a:b] for a, b in first]
+    assert words[:2] == ["iran", "and"] or words[:2] == ["Iran", "and"]
+    assert tok.id_to_token(int(ids[0, enc.sentence_start])) == "iran"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        pytest.param([0, 5, 0, 0], [0, 0, 5, 0], (1, 2), id="best-pair"),
+        pytest.param([0, 0, 9, 0], [9, 0, 0, 1], (2, 3), id="end-never-before-start"),
+        pytest.param([9, 0, 0, 0], [0, 0, 0, 9], (0, 0), id="too-long-span-refused"),
+    ],
+)
+def test_best_span(start: list[float], end: list[float], expected: tuple[int, int]) -> None:
+    max_tokens = 2 if expected == (0, 0) else 30
+    got = best_span(np.array(start, float), np.array(end, float), 4, max_tokens)
+    if expected == (0, 0):
+        assert got[1] - got[0] < 2
+    else:
+        assert got == expected
+
+
+def test_shipped_file_matches_its_pin_and_card() -> None:
+    digest = hashlib.sha256(READER_FILE.read_bytes()).hexdigest()
+    assert digest == READER_SHA256
+    card = reader_card()
+    assert card["sha256"] == READER_SHA256
+    assert READER_FILE.stat().st_size <= 30 * 1024 * 1024
+    assert set(card["heldout_articles"]) and card["seed"] is not None and card["steps"] > 0
+    assert set(card["data"]) == {"squad-v2.0-train10/train-v2.0-10-articles.json",
+                                 "squad-v1.1-dev13/dev-v1.1-13-articles.json"}
+
+
+def test_reader_scores_the_answering_sentence_higher_and_marks_the_words() -> None:
+    reader = load_reader()
+    scores = reader.score("How long is the border between Iran and Afghanistan?",
+                          [SENTENCE, "People have been protesting on the streets of Tehran."])
+    assert scores[0].probability > 0.5 > scores[1].probability
+    assert "570" in SENTENCE[scores[0].answer_start : scores[0].answer_end]
+
+
+@pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "missing"])
+def test_a_damaged_or_missing_reader_is_a_clear_error(tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "reader-int8.onnx"
+    data = bytearray(READER_FILE.read_bytes())
+    if damage == "flipped-byte":
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+    elif damage == "truncated":
+        path.write_bytes(bytes(data[: len(data) // 3]))
+    with pytest.raises(ModelLoadError, match="damaged|missing"):
+        Reader(path)
+
+
+def test_training_quick_mode_writes_a_model_and_its_manifest(tmp_path: Path) -> None:
+    data = ROOT.parent / "shared" / "data"
+    if not (data / "squad-v2.0-train10").is_dir():
+        pytest.skip("../shared/data is not beside this checkout")
+    proc = subprocess.run([sys.executable, str(ROOT / "training" / "train_reader.py"), "--quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    card = json.loads((tmp_path / "reader.json").read_text())
+    model = tmp_path / "reader-int8.onnx"
+    assert card["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert card["quick"] is True and card["seed"] == 13 and card["steps"] == 3
+    assert {"validation", "heldout_torch", "heldout_int8"} <= set(card["metrics"])
+    for rel, digest in card["data"].items():
+        assert digest == hashlib.sha256((data / rel).read_bytes()).hexdigest()
+    scores = Reader(model, expected_sha256=None).score("Who?", ["Someone did it."])
+    assert len(scores) == 1 and np.isfinite(scores[0].logit)

