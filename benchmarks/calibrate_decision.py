@@ -2,8 +2,8 @@
 
 The reader's probability alone declines too many answerable questions and answers some asked
 where their article is missing: it sees one sentence, not how well the documents match. The
-decision is a logistic model over two numbers of the best candidate, its reader logit and its
-prefilter score (similarity and term overlap with the question), fitted here on questions the
+decision is a logistic model over two numbers of the best candidate: its reader logit and its
+prefilter score (similarity and term overlap with the question) (`qa.answering.decision_features`), fitted here on questions the
 reader was trained on, never on the held-out SQuAD articles or the bundled article:
 
 * every sampled question asked against the 13-article SQuAD corpus (its article present), and
@@ -18,7 +18,6 @@ article contains an accepted answer; else 0. ("The documents don't say" must be 
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 import time
@@ -30,18 +29,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answers_squad import leave_one_out  # noqa: E402
 from common import CACHE, add_data_arg, bench_settings, data_dir, file_sha, index_key, load_squad, log, open_assistant, sha, squad_path, squad_seeds  # noqa: E402
 
+from qa.answering import decision_features  # noqa: E402
 from qa.evaluation import contains_answer  # noqa: E402
 from qa.reader import reader_card  # noqa: E402
 
 
-def features(bot, question: str) -> tuple[float, float, str] | None:  # type: ignore[no-untyped-def]
-    """(reader logit, prefilter score, quoted text) of the best candidate, or None without one."""
+def features(bot, question: str) -> tuple[tuple[float, ...], str] | None:  # type: ignore[no-untyped-def]
+    """`qa.answering.decision_features` of the question's candidates and the quoted text, or None."""
     trace = bot.explain(question)
     if not trace.candidates or trace.candidates[0].probability is None:
         return None
-    best = trace.candidates[0]
-    p = min(max(best.probability, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p)), best.prefilter, best.text
+    return decision_features(trace.candidates), trace.candidates[0].text
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3, steps: int = 20000, lr: float = 0.1) -> np.ndarray:
@@ -70,11 +68,11 @@ def main() -> None:
     index_dir = CACHE / "squad" / f"index-{index_key(file_sha(squad_path(data)), settings)}"
     bot, _ = open_assistant(squad_seeds(data, articles), index_dir, settings, "squad")
     loo_key = sha((index_dir / "manifest.json").read_bytes())[:16]
-    rows: list[tuple[float, float, int, str, int]] = []
+    rows: list[tuple[tuple[float, ...], int, str, int]] = []
     for q in sample:
         f = features(bot, q.question)
         if f:
-            rows.append((f[0], f[1], 1, "present", int(contains_answer(f[2], q.answers))))
+            rows.append((f[0], 1, "present", int(contains_answer(f[1], q.answers))))
     by_source: dict[str, list] = {}
     for q in sample:
         by_source.setdefault(q.source, []).append(q)
@@ -83,21 +81,21 @@ def main() -> None:
         for q in qs:
             f = features(loo, q.question)
             if f:
-                hit = int(contains_answer(f[2], q.answers))
-                rows.append((f[0], f[1], hit, "absent", hit))
+                hit = int(contains_answer(f[1], q.answers))
+                rows.append((f[0], hit, "absent", hit))
         del loo
-    x = np.array([[r[0], r[1]] for r in rows])
-    y = np.array([r[2] for r in rows], dtype=float)
+    x = np.array([r[0] for r in rows])
+    y = np.array([r[1] for r in rows], dtype=float)
     w = fit_logistic(x, y)
-    p = 1 / (1 + np.exp(-(x @ w[:2] + w[2])))
-    present = np.array([r[3] == "present" for r in rows])
-    print(f"DECISION_WEIGHTS = ({w[0]:.4f}, {w[1]:.4f})\nDECISION_BIAS = {w[2]:.4f}")
+    p = 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
+    present = np.array([r[2] == "present" for r in rows])
+    print(f"DECISION_WEIGHTS = ({', '.join(f'{v:.4f}' for v in w[:-1])})\nDECISION_BIAS = {w[-1]:.4f}")
     print(f"fitted on {len(rows)} rows ({int(y.sum())} positive), {len(sample)} questions of "
           f"{len(by_source)} training-side articles; at 0.5: answered with article {np.mean(p[present] >= .5):.3f}, "
           f"declined without {np.mean(p[~present] < .5):.3f}; reader alone: answered {np.mean(x[present, 0] >= 0):.3f}, "
           f"declined {np.mean(x[~present, 0] < 0):.3f}")
-    for name, score in (("reader logit", x[:, 0]), ("decision", x @ w[:2])):
-        ok = score[present & (np.array([r[4] for r in rows]) == 1)]
+    for name, score in (("reader logit", x[:, 0]), ("decision", x @ w[:-1])):
+        ok = score[present & (np.array([r[3] for r in rows]) == 1)]
         for rate in (0.90, 0.95):
             t = np.quantile(score[~present], rate)
             print(f"{name}: declining {rate:.0%} of questions without their article answers "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Sequence, Union
@@ -32,14 +33,25 @@ MAX_HISTORY_CHARS = 2000
 HistoryItem = Union[str, Answer]
 
 
+# Control characters other than tab, line feed and carriage return (C0, DEL and C1).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Lone surrogates (from undecodable command-line bytes, or JSON "\ud800") cannot be written as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters (tab and line breaks kept), lone surrogates as U+FFFD, stripped."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text)).strip()
+
+
 def validate_question(question: object) -> str:
-    """The question stripped; ValueError with a clear message if it cannot be asked."""
+    """The question cleaned (`clean_text`); ValueError with a clear message if it cannot be asked."""
     if not isinstance(question, str):
         raise ValueError(f"the question must be a string, not {type(question).__name__}")
-    stripped = question.strip()
-    if not stripped:
+    cleaned = clean_text(question)
+    if not cleaned:
         raise ValueError("the question is empty; please type a question")
-    return stripped
+    return cleaned
 
 
 def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
@@ -53,11 +65,17 @@ def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
         if isinstance(item, Answer):
             turns.append(Turn(item.question[:MAX_HISTORY_CHARS], item.short[:MAX_HISTORY_CHARS]))
         elif isinstance(item, str):
-            if item.strip():
-                turns.append(Turn(item.strip()[:MAX_HISTORY_CHARS]))
+            text = clean_text(item)
+            if text:
+                turns.append(Turn(text[:MAX_HISTORY_CHARS]))
         else:
             raise ValueError(f"history items must be questions (str) or Answers, not {type(item).__name__}")
     return turns
+
+
+def _path_or_none(value: str | Path | None) -> Path | None:
+    """An explicit folder argument as a Path; None (or "") means "from the settings"."""
+    return None if value is None or str(value) == "" else Path(value)
 
 
 class Assistant:
@@ -86,7 +104,7 @@ class Assistant:
     @classmethod
     def from_seeds(
         cls,
-        seeds_dir: str | Path = "seeds",
+        seeds_dir: str | Path | None = None,
         index_dir: str | Path | None = None,
         *,
         settings: Settings | None = None,
@@ -94,9 +112,13 @@ class Assistant:
         progress: ProgressFn | None = None,
         show_progress_bar: bool = True,
     ) -> "Assistant":
-        """Build the index for `seeds_dir` (or update it, embedding only what changed), then load it."""
-        settings = (settings or Settings.from_env()).with_(model=model, seeds_dir=Path(seeds_dir),
-                                                           index_dir=Path(index_dir) if index_dir else None)
+        """Build the index for `seeds_dir` (or update it, embedding only what changed), then load it.
+
+        A folder left out (None) comes from `settings` (`Settings.from_env()` when none are
+        given: QA_SEEDS_DIR / QA_INDEX_DIR, else "seeds" / "index"); an explicit one wins.
+        """
+        settings = (settings or Settings.from_env()).with_(model=model, seeds_dir=_path_or_none(seeds_dir),
+                                                           index_dir=_path_or_none(index_dir))
         discover(settings.seeds_dir)  # a missing folder fails before the model loads
         encoder = load_encoder(settings.model, settings.device)
         data, report = update_index(settings.seeds_dir, settings.index_dir, encoder, settings,
@@ -106,17 +128,19 @@ class Assistant:
     @classmethod
     def from_index(
         cls,
-        index_dir: str | Path = "index",
+        index_dir: str | Path | None = None,
         *,
         settings: Settings | None = None,
         model: str | None = None,
     ) -> "Assistant":
         """Load an existing index without touching it; IndexNotFoundError if there is none.
 
-        The model is the one the index was built with; naming another raises ModelMismatchError.
+        `index_dir` left out (None) comes from `settings` (`Settings.from_env()` when none are
+        given: QA_INDEX_DIR, else "index"); an explicit one wins. The model is the one the
+        index was built with; naming another raises ModelMismatchError.
         """
         settings = settings or Settings.from_env()
-        index_dir = Path(index_dir)
+        index_dir = _path_or_none(index_dir) or settings.index_dir
         built_with = check_model(index_dir, model)
         settings = settings.with_(model=built_with, index_dir=index_dir)
         data = store.load(index_dir)

@@ -180,8 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return args.func(args)
-    except (QAError, ValueError, OSError) as exc:
-        print(f"qa: error: {exc}", file=sys.stderr)
+    except (QAError, ValueError, OSError) as exc:  # expected: bad input, missing index, damaged model…
+        print(f"qa: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
@@ -189,8 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line for the user, the traceback with -v
         if args.verbose:
             log.error("unexpected error", exc_info=True)
-        print(f"qa: error: unexpected {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        print(f"qa: error: unexpected {type(exc).__name__}: {_one_line(exc)} (run with -v for details)",
+              file=sys.stderr)
         return EXIT_ERROR
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of `exc` on one line (line breaks become spaces)."""
+    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
 if __name__ == "__main__":

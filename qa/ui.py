@@ -557,6 +557,9 @@ def build_ui(
         """The documents table and the remove/view dropdown, fresh from the index."""
         try:
             docs = backend.documents()
+        except QAError as exc:
+            log.warning("could not list documents: %s", exc)
+            docs = []
         except Exception:
             log.exception("could not list documents")
             docs = []
@@ -636,7 +639,10 @@ def build_ui(
             raise gr.Error(EMPTY_QUESTION)
         try:
             return backend.ask(question, top_k=top_k, history=history).to_dict()
-        except (ValueError, QAError) as exc:
+        except ValueError as exc:  # bad input (question, top_k, history): the caller's message
+            raise gr.Error(str(exc) or EMPTY_QUESTION) from None
+        except QAError as exc:
+            log.warning("/ask failed: %s", exc)
             raise gr.Error(str(exc) or GENERIC_FAILURE) from None
         except Exception:
             log.exception("unexpected error in /ask")

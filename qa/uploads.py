@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .documents import Document, check_suffix, file_sha256, is_valid_name, parse_document, printable
+from .documents import (HIDDEN_REASON, Document, check_suffix, file_sha256, is_hidden, is_valid_name,
+                        parse_document, printable)
 from .errors import DocumentError
 
 log = logging.getLogger(__name__)
@@ -49,8 +50,8 @@ def upload_name(path: Path) -> str:
         raise DocumentError(f"{printable(name)}: the file name is not valid UTF-8; rename the file")
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise DocumentError(f"{name!r}: the file name contains control characters; rename the file")
-    if name.startswith("."):
-        raise DocumentError(f"{name}: hidden files (names starting with '.') are not indexed; rename the file")
+    if is_hidden(name):
+        raise DocumentError(f"{name}: {HIDDEN_REASON}")
     check_suffix(path, name)
     return name
 

@@ -130,8 +130,12 @@ def test_explain_shows_every_stage_and_ask_follows_it(article_bot) -> None:
     assert isinstance(trace, Trace) and trace.query == BORDER and trace.answered
     assert trace.passages == article_bot.search(BORDER, top_k=article_bot.settings.top_k)
     assert all(isinstance(c, Candidate) for c in trace.candidates)
+    from qa.answering import SURE
+
     read = [c for c in trace.candidates if c.probability is not None]
-    assert len(read) == min(article_bot.settings.reader_candidates, len(trace.candidates))
+    limit = min(article_bot.settings.reader_candidates, len(trace.candidates))
+    assert len(read) == limit or (len(read) == (limit + 1) // 2 and read[0].probability >= SURE), (
+        "the second round is read only when the first leaves the reader unsure")
     assert [c.probability for c in read] == sorted((c.probability for c in read), reverse=True)
     assert trace.chosen[0] == 0 and "570-mile" in trace.candidates[0].text
     answer = article_bot.ask(BORDER)
@@ -158,6 +162,78 @@ def test_bad_questions_raise_value_error(article_bot, question) -> None:
         article_bot.ask(question)
     with pytest.raises(ValueError):
         article_bot.search(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "cleaned"),
+    [
+        pytest.param("Who\ud800?", "Who\ufffd?", id="lone-high-surrogate"),
+        pytest.param("Who\udcff is he?", "Who\ufffd is he?", id="surrogate-escaped-byte"),
+        pytest.param("How\x00 long?", "How long?", id="NUL"),
+        pytest.param("\x1b[1mBorder\x1b[0m?", "[1mBorder[0m?", id="ANSI-escape"),
+        pytest.param("Iran\x7f and\x85 Afghanistan\x9f?", "Iran and Afghanistan?", id="DEL-and-C1"),
+        pytest.param("line\r\nbreak\tkept?", "line\r\nbreak\tkept?", id="tab-and-line-breaks-kept"),
+        pytest.param(" \x00\x0b Who? \x0c\x7f ", "Who?", id="padded-with-controls"),
+    ],
+)
+def test_questions_are_cleaned_of_control_characters_and_lone_surrogates(question: str, cleaned: str) -> None:
+    from qa.assistant import validate_question
+
+    assert validate_question(question) == cleaned
+    cleaned.encode("utf-8")  # always writable
+
+
+@pytest.mark.parametrize("question", ["\x00", "\x01\x02\x03", " \x00\t\x7f \n", "\x9f\x85", "\x1b\x1b"],
+                         ids=["NUL", "C0", "mixed-with-spaces", "C1", "escapes"])
+def test_a_question_of_only_control_characters_is_empty(question: str) -> None:
+    from qa.assistant import validate_question
+
+    with pytest.raises(ValueError, match="the question is empty"):
+        validate_question(question)
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    [pytest.param(BORDER.replace("border", "bor\x00der"), id="NUL"),
+     pytest.param(BORDER.replace(" between", "\x07 between\x1b"), id="bell-escape"),
+     pytest.param(BORDER.replace("?", "\ud800?"), id="lone-surrogate")],
+)
+def test_a_dirty_question_is_answered_like_the_clean_one(article_bot, dirty: str) -> None:
+    answer = article_bot.ask(dirty)
+    json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8")
+    assert "\x00" not in answer.question and "\ud800" not in answer.question
+    if "\ud800" not in dirty:
+        assert answer.question == BORDER and answer.text == article_bot.ask(BORDER).text
+    assert article_bot.search(dirty, top_k=3)[0].text == article_bot.search(BORDER, top_k=3)[0].text
+
+
+def test_dirty_history_is_cleaned_too(article_bot) -> None:
+    answer = article_bot.ask("Who is he?", history=["Who is Mullah Abdul Ghani\x00 Baradar\ud800?", "\x00\x01"])
+    answer.query.encode("utf-8")
+    json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"history": 5}, "history", id="history-int"),
+        pytest.param({"history": "a string"}, "history", id="history-str"),
+        pytest.param({"history": [1, 2]}, "history", id="history-ints"),
+        pytest.param({"history": [None]}, "history", id="history-none-item"),
+        pytest.param({"question": "\x00\x01"}, "the question is empty", id="question-only-controls"),
+        pytest.param({"top_k": 0}, "top_k", id="top_k-zero"),
+    ],
+)
+def test_the_ui_ask_api_turns_bad_input_into_a_clear_error(article_bot, caplog, kwargs: dict, message: str) -> None:
+    """/ask (the chat's public API) answers bad input with the library's message, logged without a traceback."""
+    gr = pytest.importorskip("gradio")
+    import qa.ui
+
+    fns = {f.name: f.fn for f in qa.ui.build_ui(article_bot).fns.values()}
+    call = {"question": BORDER, "top_k": None, "history": None, **kwargs}
+    with pytest.raises(gr.Error, match=message):
+        fns["ask"](**call)
+    assert not [r for r in caplog.records if r.exc_info], "bad input was logged with a traceback"
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import ARTICLE_NAME, clean_env, qa_command
+from qa.errors import DocumentError, IndexNotFoundError, ModelLoadError, QAError
 
 BORDER = "How long is the border between Iran and Afghanistan?"
 TIMEOUT = 300
@@ -218,3 +220,76 @@ def test_unexpected_errors_are_one_line_too(monkeypatch, capsys, tmp_path: Path)
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("qa: error:") and "simulated internal failure" in err
+
+
+# --------------------------------------------------------------------------- clean input, one-line errors
+
+
+@pytest.mark.parametrize(
+    "question",
+    [pytest.param("\x01\x02", id="C0-controls"), pytest.param("\x7f", id="DEL"), pytest.param("\x1b \x07 \x0b", id="escape-bell-vtab"),
+     pytest.param("\u0085\u009f", id="C1-controls")],
+)
+def test_a_question_of_only_control_characters_is_empty(index_dir, question: str) -> None:
+    line = assert_clean_error(run_qa("ask", question, "--index-dir", str(index_dir)))
+    assert "the question is empty" in line
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+def test_undecodable_bytes_and_control_characters_in_a_question_are_cleaned(index_dir, command: str) -> None:
+    """Bytes that are not UTF-8 reach Python as lone surrogates; they become U+FFFD, controls are dropped."""
+    raw = os.fsdecode(b"How long is the border\x01 between Iran and Afghanistan\xff?")
+    proc = run_qa(command, raw, "--index-dir", str(index_dir), "--json")
+    assert proc.returncode == 0, describe(proc)
+    assert "Traceback" not in proc.stderr, describe(proc)
+    data = json.loads(proc.stdout)
+    if command == "ask":
+        assert data["question"] == "How long is the border between Iran and Afghanistan\ufffd?"
+        assert "570" in data["text"], describe(proc)
+    else:
+        assert data and "570-mile" in " ".join(p["text"] for p in data[:3])
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(ValueError("history must be a list of earlier questions or answers"), id="ValueError"),
+        pytest.param(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"), id="UnicodeEncodeError"),
+        pytest.param(IndexNotFoundError("no index in /nowhere; build one with `qa index`"), id="IndexNotFoundError"),
+        pytest.param(ModelLoadError("model.safetensors is damaged or not the expected all-MiniLM-L6-v2 weights"),
+                     id="ModelLoadError"),
+        pytest.param(DocumentError("notes.txt: no text found in the file"), id="DocumentError"),
+        pytest.param(QAError("multi\nline\nmessage"), id="QAError-multiline"),
+    ],
+)
+@pytest.mark.parametrize("verbose", [False, True], ids=["quiet", "verbose"])
+def test_expected_errors_are_one_line_without_a_traceback(monkeypatch, capsys, caplog, tmp_path: Path, error,
+                                                          verbose: bool) -> None:
+    import qa.assistant
+    from qa import cli
+
+    def fail(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr(qa.assistant.Assistant, "from_index", classmethod(fail))
+    code = cli.main([*(["-v"] if verbose else []), "ask", BORDER, "--index-dir", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("qa: error: "), captured.err
+    assert "Traceback" not in captured.err
+    assert not [r for r in caplog.records if r.exc_info], "an expected error was logged with a traceback"
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [pytest.param('{"question": "q?", "answerable": "maybe"}', '"maybe"', id="answerable-maybe"),
+     pytest.param('{"question": "q?", "answerable": 2}', "2", id="answerable-number"),
+     pytest.param("not json", "", id="not-json")],
+)
+def test_eval_question_file_errors_name_the_line(tmp_path: Path, line: str, shown: str) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?", "answers": ["x"], "answerable": "no"}\n' + line + "\n", encoding="utf-8")
+    message = assert_clean_error(run_qa("eval", str(bad), "--index-dir", str(tmp_path / "no-index")))
+    assert "line 2" in message and shown in message

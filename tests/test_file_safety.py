@@ -24,7 +24,7 @@ import pytest
 import qa.assistant
 import qa.index as store
 from qa import Assistant
-from qa.documents import read_document, scan
+from qa.documents import HIDDEN_REASON, is_hidden, read_document, scan
 from qa.errors import DocumentError, IndexCorruptError
 from qa.indexer import apply_documents
 
@@ -333,6 +333,60 @@ def test_scan_reports_a_link_in_a_subfolder_under_its_relative_name(seeds, outsi
     (seeds / "notes" / "secret.txt").symlink_to(outside / "secret.txt")
     paths, failed = scan(seeds)
     assert "notes/secret.txt" in failed and all(p.name != "secret.txt" for p in paths)
+
+
+# --------------------------------------------------------------------------- hidden files: one rule, reported
+
+HIDDEN_NAMES = [
+    pytest.param(".draft.txt", id="dot-txt"),
+    pytest.param(".Notes.MD", id="dot-md-upper-case"),
+    pytest.param("..two-dots.html", id="two-dots-html"),
+    pytest.param(".#lock.md", id="editor-lock-md"),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), [(".env", True), (".draft.txt", True), ("..x.md", True),
+                                                ("draft.txt", False), ("notes.v1.md", False), ("a.", False)],
+                         ids=["dotenv", "dot-txt", "two-dots", "plain", "inner-dot", "trailing-dot"])
+def test_is_hidden_is_the_leading_dot(name, expected) -> None:
+    assert is_hidden(name) is expected
+
+
+@pytest.mark.parametrize("folder", ["top", "subfolder"])
+@pytest.mark.parametrize("name", HIDDEN_NAMES)
+def test_folder_scan_reports_hidden_files_instead_of_skipping_them_silently(seeds, tmp_path, fake_encoder, settings,
+                                                                            name, folder) -> None:
+    source = name if folder == "top" else f"notes/{name}"
+    write(seeds / source, DELTA)
+    paths, failed = scan(seeds)
+    assert failed == {source: HIDDEN_REASON}
+    assert all(not is_hidden(p.name) for p in paths)
+    data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
+    assert set(data.documents) == set(DOCS)
+    assert report.failed == {source: HIDDEN_REASON}
+    assert source in report.summary()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [pytest.param(".git/notes.txt", id="file-in-a-hidden-folder"), pytest.param(".gitkeep", id="hidden-no-suffix"),
+     pytest.param(".tool.cfg", id="hidden-unsupported-type"), pytest.param(".alpha.txt.0a1b2c3d.upload", id="staged-upload")],
+)
+def test_hidden_folders_and_unsupported_hidden_files_are_not_reported(seeds, entry) -> None:
+    write(seeds / entry, DELTA)
+    paths, failed = scan(seeds)
+    assert failed == {} and len(paths) == len(DOCS)
+
+
+@pytest.mark.parametrize("name", HIDDEN_NAMES)
+def test_hidden_upload_is_refused_with_the_same_reason(fake_bot, seeds, index_dir, tmp_path, name) -> None:
+    upload = write(tmp_path / "upload" / name, DELTA)
+    before_folder, before_manifest = folder_state(seeds), manifest_bytes(index_dir)
+    with pytest.raises(DocumentError) as info:
+        fake_bot.add_files([upload])
+    assert str(info.value) == f"{name}: {HIDDEN_REASON}"
+    assert folder_state(seeds) == before_folder
+    assert manifest_bytes(index_dir) == before_manifest
 
 
 # --------------------------------------------------------------------------- updates over an unusable index

@@ -21,6 +21,7 @@ import qa
 import qa.index as store
 from qa import Assistant, Settings
 from qa.chunking import split_sentences
+from qa.documents import HIDDEN_REASON
 from qa.errors import (
     DocumentError,
     IndexCorruptError,
@@ -565,7 +566,8 @@ def test_formats_nesting_and_hidden_files(tmp_path, fake_encoder, settings) -> N
     if "paper.pdf" in report.failed:
         pytest.fail(f"the generated PDF could not be read: {report.failed['paper.pdf']}")
     assert set(data.documents) == expected
-    assert not report.failed
+    # Hidden files are reported, not silently skipped; hidden folders (.git) are not entered.
+    assert report.failed == {".hidden.txt": HIDDEN_REASON, "sub/.draft.md": HIDDEN_REASON}
     text = {s: d.text for s, d in data.documents.items()}
     assert "badgers" in text["page.html"] and "Web page" in text["page.html"]
     assert "secret" not in text["page.html"] and "color" not in text["page.html"]

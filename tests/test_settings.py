@@ -1,7 +1,9 @@
-"""Settings: defaults, QA_* environment overrides, explicit overrides, validation messages."""
+"""Settings: defaults, QA_* environment overrides, explicit overrides, validation messages,
+and the folders `Assistant.from_index` / `from_seeds` use when none are given."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -152,3 +154,111 @@ def test_settings_are_immutable() -> None:
     s = Settings()
     with pytest.raises(AttributeError):
         s.top_k = 3  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- folders from the environment
+# Assistant.from_index() / from_seeds() without folder arguments read QA_INDEX_DIR / QA_SEEDS_DIR
+# (through Settings.from_env); an explicit argument still wins. Real model, a 2-sentence document.
+
+TINY_DOC = "Otters hold hands while they sleep. A group of otters resting on the water is called a raft.\n"
+
+
+@pytest.fixture
+def no_qa_env(monkeypatch, tmp_path: Path) -> Path:
+    """No QA_* variable set, and an empty working folder (so ./seeds and ./index do not exist)."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("QA_"):
+            monkeypatch.delenv(name)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    return cwd
+
+
+@pytest.fixture(scope="module")
+def tiny_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(seeds, index) of the tiny document, built once with explicit folders."""
+    from qa import Assistant
+
+    root = tmp_path_factory.mktemp("env-folders")
+    seeds = root / "docs"
+    seeds.mkdir()
+    (seeds / "otters.txt").write_text(TINY_DOC, encoding="utf-8")
+    Assistant.from_seeds(seeds, root / "built-index", settings=Settings.from_env(env={}), show_progress_bar=False)
+    return seeds, root / "built-index"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda A: A.from_index(), id="no-arguments"),
+        pytest.param(lambda A: A.from_index(None), id="index_dir-None"),
+        pytest.param(lambda A: A.from_index(model=None), id="only-model-None"),
+    ],
+)
+def test_from_index_without_a_folder_loads_QA_INDEX_DIR(no_qa_env, tiny_index, monkeypatch, call) -> None:
+    from qa import Assistant
+
+    monkeypatch.setenv("QA_INDEX_DIR", str(tiny_index[1]))
+    bot = call(Assistant)
+    assert bot.index_dir == tiny_index[1] == bot.settings.index_dir
+    assert [d.source for d in bot.documents()] == ["otters.txt"]
+    assert "raft" in bot.ask("What is a group of resting otters called?").text
+    assert not (no_qa_env / "index").exists()
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["env-only", "explicit-argument-wins", "explicit-settings-win", "settings-from-env-without-folder"],
+)
+def test_missing_index_error_names_the_folder_that_was_used(no_qa_env, tmp_path: Path, monkeypatch, case: str) -> None:
+    from qa import Assistant
+    from qa.errors import IndexNotFoundError
+
+    from_env, explicit = tmp_path / "index-from-env", tmp_path / "index-explicit"
+    monkeypatch.setenv("QA_INDEX_DIR", str(from_env))
+    call = {
+        "env-only": lambda: Assistant.from_index(),
+        "explicit-argument-wins": lambda: Assistant.from_index(explicit),
+        "explicit-settings-win": lambda: Assistant.from_index(settings=Settings.from_env(env={}, index_dir=explicit)),
+        "settings-from-env-without-folder": lambda: Assistant.from_index(settings=Settings.from_env()),
+    }[case]
+    expected = from_env if case in ("env-only", "settings-from-env-without-folder") else explicit
+    with pytest.raises(IndexNotFoundError) as info:
+        call()
+    message = str(info.value)
+    assert str(expected) in message
+    other = explicit if expected == from_env else from_env
+    assert str(other) not in message
+
+
+@pytest.mark.parametrize("seeds_from", ["env", "explicit-argument"])
+def test_from_seeds_without_folders_uses_QA_SEEDS_DIR_and_QA_INDEX_DIR(no_qa_env, tiny_index, tmp_path: Path,
+                                                                      monkeypatch, seeds_from: str) -> None:
+    from qa import Assistant
+
+    seeds, index_dir = tiny_index[0], tmp_path / "index-from-env"
+    monkeypatch.setenv("QA_INDEX_DIR", str(index_dir))
+    if seeds_from == "env":
+        monkeypatch.setenv("QA_SEEDS_DIR", str(seeds))
+        bot = Assistant.from_seeds(show_progress_bar=False)
+    else:
+        monkeypatch.setenv("QA_SEEDS_DIR", str(tmp_path / "not-these-seeds"))
+        bot = Assistant.from_seeds(seeds, show_progress_bar=False)
+    assert (bot.seeds_dir, bot.index_dir) == (seeds, index_dir)
+    assert (bot.settings.seeds_dir, bot.settings.index_dir) == (seeds, index_dir)
+    assert (index_dir / "manifest.json").is_file()
+    assert bot.last_update is not None and bot.last_update.added == ["otters.txt"]
+    assert not (no_qa_env / "index").exists() and not (no_qa_env / "seeds").exists()
+
+
+def test_from_seeds_with_a_missing_QA_SEEDS_DIR_names_it(no_qa_env, tmp_path: Path, monkeypatch) -> None:
+    from qa import Assistant
+    from qa.errors import NoDocumentsError
+
+    missing = tmp_path / "seeds-from-env"
+    monkeypatch.setenv("QA_SEEDS_DIR", str(missing))
+    with pytest.raises(NoDocumentsError, match=re.escape(str(missing))):
+        Assistant.from_seeds(show_progress_bar=False)
