@@ -1,6 +1,7 @@
-"""Start the web UI: `python app.py [--host H] [--port P] [--seeds DIR] [--index-dir DIR]`.
+"""Start the web UI: `python app.py [--host H] [--port P] [--seeds DIR] [--index-dir DIR] [--insecure]`.
 
-Host and port also come from QA_HOST / QA_PORT (see qa.settings); flags win.
+Host and port also come from QA_HOST / QA_PORT (see qa.settings); flags win. Beyond loopback
+it needs an account (QA_AUTH / QA_AUTH_FILE) or --insecure, else it exits 1 at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port to listen on (default: QA_PORT or 7860)")
     parser.add_argument("--seeds", type=Path, help="folder of documents to index (default: QA_SEEDS_DIR or seeds)")
     parser.add_argument("--index-dir", type=Path, help="folder of the index (default: QA_INDEX_DIR or index)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="allow serving beyond loopback without authentication (QA_AUTH / QA_AUTH_FILE)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -30,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.ui import serve
 
     try:
-        serve(settings)
+        serve(settings, insecure=args.insecure)
     except QAError as exc:
         logging.getLogger("app").error("%s", exc)
         return 1

@@ -6,7 +6,9 @@ __version__ = "0.1.0"
 
 from .assistant import Assistant
 from .errors import (
+    AccessError,
     DocumentError,
+    IndexBusyError,
     IndexCorruptError,
     IndexNotFoundError,
     ModelLoadError,
@@ -18,12 +20,14 @@ from .schema import Answer, Candidate, Citation, DocumentInfo, Passage, Trace, U
 from .settings import Settings
 
 __all__ = [
+    "AccessError",
     "Answer",
     "Assistant",
     "Candidate",
     "Citation",
     "DocumentError",
     "DocumentInfo",
+    "IndexBusyError",
     "IndexCorruptError",
     "IndexNotFoundError",
     "ModelLoadError",

@@ -13,7 +13,7 @@ from . import answering
 from .followup import Turn, resolve
 from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
-from .errors import DocumentError, IndexNotFoundError
+from .errors import DocumentError, IndexCorruptError, IndexNotFoundError
 from .indexer import apply_documents, check_model, update_index
 from .index import IndexData
 from .retrieval import Retriever
@@ -82,16 +82,22 @@ class Assistant:
     """Question answering with citations over one index.
 
     Build with `from_seeds` (builds or updates the index first) or `from_index` (loads only).
-    Thread-safe for concurrent `ask` calls; updates swap the loaded index atomically.
+    Thread-safe for concurrent `ask` calls; updates swap the loaded index atomically, and
+    questions asked meanwhile are answered from the version loaded before (they never wait).
+    Updates hold the index folder's writer lock (one writer per folder, across processes):
+    another writer's update is waited for up to `lock_timeout` seconds (default
+    `qa.index.WRITE_LOCK_TIMEOUT`), then IndexBusyError.
     """
 
     def __init__(self, data: IndexData, encoder: Encoder, settings: Settings, index_dir: Path,
-                 seeds_dir: Path | None = None, last_update: UpdateReport | None = None) -> None:
+                 seeds_dir: Path | None = None, last_update: UpdateReport | None = None, *,
+                 lock_timeout: float | None = None) -> None:
         self.settings = settings
         self.index_dir = Path(index_dir)
         self.seeds_dir = Path(seeds_dir) if seeds_dir is not None else None
         self.encoder = encoder
         self.last_update = last_update
+        self.lock_timeout = lock_timeout
         self._write_lock = threading.Lock()
         self._set_data(data)
 
@@ -111,19 +117,22 @@ class Assistant:
         model: str | None = None,
         progress: ProgressFn | None = None,
         show_progress_bar: bool = True,
+        lock_timeout: float | None = None,
     ) -> "Assistant":
         """Build the index for `seeds_dir` (or update it, embedding only what changed), then load it.
 
         A folder left out (None) comes from `settings` (`Settings.from_env()` when none are
         given: QA_SEEDS_DIR / QA_INDEX_DIR, else "seeds" / "index"); an explicit one wins.
+        While another process writes the same index folder this waits up to `lock_timeout`
+        seconds (default `qa.index.WRITE_LOCK_TIMEOUT`), then raises IndexBusyError.
         """
         settings = (settings or Settings.from_env()).with_(model=model, seeds_dir=_path_or_none(seeds_dir),
                                                            index_dir=_path_or_none(index_dir))
         discover(settings.seeds_dir)  # a missing folder fails before the model loads
         encoder = load_encoder(settings.model, settings.device)
         data, report = update_index(settings.seeds_dir, settings.index_dir, encoder, settings,
-                                    progress=progress, show_progress_bar=show_progress_bar)
-        return cls(data, encoder, settings, settings.index_dir, settings.seeds_dir, report)
+                                    progress=progress, show_progress_bar=show_progress_bar, lock_timeout=lock_timeout)
+        return cls(data, encoder, settings, settings.index_dir, settings.seeds_dir, report, lock_timeout=lock_timeout)
 
     @classmethod
     def from_index(
@@ -162,15 +171,19 @@ class Assistant:
         `history` holds the earlier turns of a conversation (questions, or better the earlier
         `Answer`s), for follow-ups such as "Who is he?"; `Answer.query` shows how it was read.
         """
-        trace = self.explain(question, top_k=top_k, history=history)
-        return answering.compose(trace, self._state[0])
+        state = self._state  # one version throughout, even if an update swaps in another meanwhile
+        return answering.compose(self._explain(question, top_k, history, state), state[0])
 
     def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
         """What each stage produced for `question`: the query, passages, scored candidates, decision."""
+        return self._explain(question, top_k, history, self._state)
+
+    def _explain(self, question: str, top_k: int | None, history: Sequence[HistoryItem] | None,
+                 state: tuple[IndexData, Retriever]) -> Trace:
         question = validate_question(question)
         top_k = self._top_k(top_k)
         query = resolve(question[:MAX_QUESTION_CHARS], history_turns(history))
-        data, retriever = self._state
+        data, retriever = state
         vector, words = retriever.embed_query(query)
         hits = retriever.search(query, top_k, query_vector=vector)
         passages = self._passages(data, hits)
@@ -245,7 +258,7 @@ class Assistant:
         """
         seeds_dir = self._require_seeds()
         uploads = read_uploads(paths)
-        with self._write_lock:
+        with self._write_lock, store.writer_lock(self.index_dir, self.lock_timeout):
             excluded = store.read_excluded(self.index_dir)
             seeds_dir.mkdir(parents=True, exist_ok=True)
             plan_uploads(seeds_dir, uploads, replace)
@@ -275,8 +288,8 @@ class Assistant:
         again with `add_files`.
         """
         seeds_dir = self._require_seeds()
-        with self._write_lock:
-            if source not in self._state[0].documents:
+        with self._write_lock, store.writer_lock(self.index_dir, self.lock_timeout):
+            if source not in self._state[0].documents and source not in self._sources_on_disk():
                 raise DocumentError(f"no document named {source!r} in the index")
             before = store.read_excluded(self.index_dir)
             self._set_excluded(before | {source}, before)
@@ -289,6 +302,13 @@ class Assistant:
             self._set_data(data)
             self.last_update = report
         return report
+
+    def _sources_on_disk(self) -> set[str]:
+        """The sources of the index version on disk (another process may have written a newer one)."""
+        try:
+            return set(store.read_manifest(self.index_dir).sources)
+        except (IndexNotFoundError, IndexCorruptError):
+            return set()
 
     def _set_excluded(self, sources: set[str], current: set[str]) -> None:
         """Save the sources kept out of the index, if they differ from `current`."""

@@ -119,7 +119,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     serve(settings=settings, seeds_dir=Path(args.seeds_dir) if args.seeds_dir else settings.seeds_dir,
-          index_dir=settings.index_dir)
+          index_dir=settings.index_dir, insecure=args.insecure)
     return EXIT_OK
 
 
@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("seeds_dir", nargs="?", help="folder of documents (default: seeds)")
     p.add_argument("--host", help="interface to listen on (QA_HOST, default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (QA_PORT, default 7860)")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow serving beyond loopback without authentication (QA_AUTH / QA_AUTH_FILE)")
     common(p)
     p.set_defaults(func=cmd_serve)
     return parser

@@ -15,6 +15,10 @@ class IndexCorruptError(QAError):
     """The index folder exists but its files are unreadable or inconsistent."""
 
 
+class IndexBusyError(QAError):
+    """Another process kept writing the index folder for longer than this writer would wait."""
+
+
 class ModelMismatchError(QAError):
     """The index was built with another embedding model than the one requested."""
 
@@ -29,3 +33,7 @@ class DocumentError(QAError):
 
 class NoDocumentsError(QAError):
     """The seeds folder holds no supported documents."""
+
+
+class AccessError(QAError):
+    """Serving is refused: no authentication beyond loopback, or the accounts cannot be read."""

@@ -9,10 +9,16 @@ Folder layout (self-describing):
     sentences-<gen>.faiss     normalised sentence embeddings, in document/sentence order
     excluded.json             sources removed from the index on purpose; their files stay in
                               the documents folder and folder scans skip them (optional)
+    .lock                     the writers' lock file (never an index file, never deleted)
 
 Writes are atomic: a new generation's files are written first, then manifest.json is
 replaced in one `os.replace`, then the old generation is deleted. An interrupted write
 leaves the previous manifest pointing at the previous, complete files.
+
+One writer per folder: every update holds `writer_lock` (an inter-process file lock on
+`.lock`), so two processes never interleave their writes; a second writer waits, then gives
+up with IndexBusyError. Readers never take it: they read whichever generation the manifest
+names, and `load` reads the next one if a writer switched generations under it.
 """
 
 from __future__ import annotations
@@ -24,16 +30,18 @@ import math
 import os
 import secrets
 import tempfile
+import threading
 from bisect import bisect_right
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from .errors import IndexCorruptError, IndexNotFoundError
+from .errors import IndexBusyError, IndexCorruptError, IndexNotFoundError
 from .text import tokenize
 from .vocabulary import WordVectors
 
@@ -42,6 +50,11 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 EXCLUDED = "excluded.json"
+LOCK = ".lock"
+# Seconds a writer waits for another process's update of the same folder before IndexBusyError.
+WRITE_LOCK_TIMEOUT = 600.0
+# A reader retries this many times when writers keep switching generations while it reads.
+LOAD_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -270,9 +283,32 @@ def read_manifest(index_dir: Path) -> Manifest:
 
 
 def load(index_dir: Path) -> IndexData:
-    """Read the current generation; IndexNotFoundError / IndexCorruptError if unusable."""
+    """Read the current generation; IndexNotFoundError / IndexCorruptError if unusable.
+
+    Takes no lock: if a writer switches to a new generation (and deletes the old files) while
+    this reads, the new generation is read instead; only a damaged one is an error.
+    """
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        manifest = read_manifest(index_dir)
+        try:
+            return _load_generation(index_dir, manifest)
+        except IndexCorruptError:
+            if attempt == LOAD_ATTEMPTS or not _switched(index_dir, manifest):
+                raise
+            log.info("index in %s changed while it was read; reading the new version", index_dir)
+    raise AssertionError("unreachable")
+
+
+def _switched(index_dir: Path, manifest: Manifest) -> bool:
+    """Whether the manifest now names other files than `manifest` (a writer finished meanwhile)."""
+    try:
+        return read_manifest(index_dir).files != manifest.files
+    except (IndexNotFoundError, IndexCorruptError):
+        return False
+
+
+def _load_generation(index_dir: Path, manifest: Manifest) -> IndexData:
     try:
         files = {k: index_dir / v for k, v in manifest.files.items()}
         documents = {
@@ -320,6 +356,53 @@ def save(index_dir: Path, data: IndexData) -> None:
     _remove_orphans(index_dir, set(files.values()))
 
 
+# Per thread: the index folders whose writer lock this thread holds (and how deep).
+_held_locks = threading.local()
+
+
+@contextmanager
+def writer_lock(index_dir: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the one writer's place of `index_dir` (a file lock on `index_dir/.lock`, shared by
+    every process on this machine) for a whole update: read, write, switch.
+
+    If another writer holds it, logs once that it waits, waits up to `timeout` seconds
+    (default WRITE_LOCK_TIMEOUT), then raises IndexBusyError. Re-entrant within a thread, so
+    an update inside a locked section does not wait for itself. Readers never take it.
+    """
+    from filelock import FileLock, Timeout
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    key = os.path.realpath(index_dir)
+    held: Counter[str] = _held_locks.__dict__.setdefault("counts", Counter())
+    if held[key]:
+        held[key] += 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
+    limit = WRITE_LOCK_TIMEOUT if timeout is None else max(0.0, float(timeout))
+    lock = FileLock(index_dir / LOCK, thread_local=False)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        log.warning("another process is writing the index in %s; waiting up to %g s", index_dir, limit)
+        try:
+            lock.acquire(timeout=limit)
+        except Timeout:
+            raise IndexBusyError(
+                f"another process is still writing the index in {index_dir} after {limit:g} s; "
+                "try again when it has finished"
+            ) from None
+    held[key] = 1
+    try:
+        yield
+    finally:
+        del held[key]
+        lock.release()
+
+
 def read_excluded(index_dir: Path) -> set[str]:
     """Sources removed from the index on purpose; IndexCorruptError if the list is unreadable
     (guessing would put removed documents back)."""
@@ -350,7 +433,7 @@ def write_excluded(index_dir: Path, sources: Iterable[str]) -> None:
 def _remove_orphans(index_dir: Path, keep: set[str]) -> None:
     """Files of generations whose write was interrupted before the manifest switched."""
     for path in index_dir.iterdir():
-        if path.name in keep or path.name == MANIFEST:
+        if path.name in keep or path.name in {MANIFEST, LOCK}:
             continue
         if path.suffix in {".jsonl", ".faiss", ".npz", ".tmp"} and path.name.split("-")[0] in {
             "documents", "chunks", "sentences", "words"

@@ -95,19 +95,23 @@ def update_index(
     settings: Settings,
     progress: ProgressFn | None = None,
     show_progress_bar: bool = True,
+    lock_timeout: float | None = None,
 ) -> tuple[IndexData, UpdateReport]:
     """Bring the index in `index_dir` in line with the documents in `seeds_dir`.
 
     Unchanged sources keep their vectors; added or changed ones are embedded; removed
     ones are dropped. An index built with another model or chunking is rebuilt whole.
+    Holds the folder's writer lock throughout (IndexBusyError after `lock_timeout` seconds,
+    default `index.WRITE_LOCK_TIMEOUT`, if another process keeps writing it).
     """
     t0 = time.perf_counter()
-    docs, failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir))
-    if not docs and not excluded:
-        why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
-        raise NoDocumentsError(f"no readable .txt, .md, .html or .pdf documents in {seeds_dir}{why}")
-    return apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded, progress=progress,
-                           show_progress_bar=show_progress_bar, started=t0, replace_all=True)
+    with store.writer_lock(index_dir, lock_timeout):
+        docs, failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir))
+        if not docs and not excluded:
+            why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
+            raise NoDocumentsError(f"no readable .txt, .md, .html or .pdf documents in {seeds_dir}{why}")
+        return apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded, progress=progress,
+                               show_progress_bar=show_progress_bar, started=t0, replace_all=True)
 
 
 def apply_documents(
@@ -124,6 +128,7 @@ def apply_documents(
     show_progress_bar: bool = True,
     started: float | None = None,
     replace_all: bool = False,
+    lock_timeout: float | None = None,
 ) -> tuple[IndexData, UpdateReport]:
     """Add or replace `docs` (and drop `remove`) in the index, then save it atomically.
 
@@ -131,7 +136,31 @@ def apply_documents(
     Otherwise, if the old index is missing, unreadable or built differently, the whole
     collection is rebuilt from `seeds_dir` (less its exclusions) with `docs` on top, so no
     other document is dropped; IndexCorruptError if no `seeds_dir` is given for that.
+
+    Runs under the folder's writer lock (see `index.writer_lock`) and starts from the index
+    on disk, not from any copy in memory, so another process's newer version is built upon.
     """
+    with store.writer_lock(index_dir, lock_timeout):
+        return _apply_documents(index_dir, docs, encoder, settings, remove=remove, failed=failed, excluded=excluded,
+                                seeds_dir=seeds_dir, progress=progress, show_progress_bar=show_progress_bar,
+                                started=started, replace_all=replace_all)
+
+
+def _apply_documents(
+    index_dir: Path,
+    docs: Sequence[Document],
+    encoder: Encoder,
+    settings: Settings,
+    *,
+    remove: Sequence[str],
+    failed: dict[str, str] | None,
+    excluded: Sequence[str],
+    seeds_dir: Path | None,
+    progress: ProgressFn | None,
+    show_progress_bar: bool,
+    started: float | None,
+    replace_all: bool,
+) -> tuple[IndexData, UpdateReport]:
     t0 = started if started is not None else time.perf_counter()
     chunking = chunking_settings(settings, encoder)
     old, rebuild_reason = _load_compatible(index_dir, encoder, chunking)

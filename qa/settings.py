@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The largest upload the chat accepts, in MB (qa.documents.MAX_FILE_BYTES is the same 50 MB).
+MAX_UPLOAD_MB = 50.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     device: str = "cpu"
+    # Accounts for the web UI: "user:password[,user2:password2]" (QA_AUTH) and/or a file with one
+    # user:password per line (QA_AUTH_FILE). Required to serve beyond loopback (see qa.access).
+    auth: str = field(default="", repr=False)
+    auth_file: str = ""
+    # Uploads larger than this (MB) are refused while they arrive, before they are stored.
+    max_upload_mb: float = MAX_UPLOAD_MB
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -79,6 +87,13 @@ class Settings:
             raise ValueError("reader_candidates must be between 1 and 100")
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if not 0 < self.max_upload_mb <= MAX_UPLOAD_MB:
+            raise ValueError(f"max_upload_mb must be > 0 and at most {MAX_UPLOAD_MB:g} (the largest file indexed)")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """`max_upload_mb` in bytes (the default is qa.documents.MAX_FILE_BYTES)."""
+        return int(self.max_upload_mb * 1024 * 1024)
 
 
 def _coerce(name: str, raw: str, cls: type) -> Any:

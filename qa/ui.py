@@ -29,15 +29,16 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from qa.access import Access, CrossSiteGuard, decide_access, load_accounts
 from qa.citations import answer_html, answer_markdown, document_html
 from qa.errors import QAError
 from qa.schema import Answer, DocumentInfo, UpdateReport
@@ -45,7 +46,7 @@ from qa.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CSS", "EXAMPLE_QUESTIONS", "build_ui", "serve"]
+__all__ = ["CSS", "EXAMPLE_QUESTIONS", "build_ui", "check_access", "launch_app", "serve"]
 
 #: Example questions about the bundled article (seeds/iran-taliban-relations.txt).
 EXAMPLE_QUESTIONS: list[str] = [
@@ -182,49 +183,12 @@ class AssistantLike(Protocol):
     def remove_document(self, source: str) -> UpdateReport: ...
 
 
-class _ReadWriteLock:
-    """Many concurrent readers (questions) or one writer (index update); writers go first."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._waiting_writers = 0
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writer or self._waiting_writers:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._cond:
-            self._waiting_writers += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._waiting_writers -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
-
-
 class _Backend:
     """The one assistant shared by all sessions, created lazily if given a factory.
 
-    Questions may run concurrently; adding or removing documents waits for them and
-    blocks new ones, so nobody reads a half-updated index.
+    Questions never wait for an update: the assistant answers from the index version it has
+    loaded until the update swaps in the new one at once. Adding and removing documents run
+    one at a time (the index folder's writer lock also keeps other processes out).
     """
 
     def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike]) -> None:
@@ -232,7 +196,7 @@ class _Backend:
         self._assistant: AssistantLike | None = assistant if is_instance else None  # type: ignore[assignment]
         self._factory: Callable[[], AssistantLike] | None = None if is_instance else assistant  # type: ignore[assignment]
         self._create_lock = threading.Lock()
-        self.lock = _ReadWriteLock()
+        self._write_lock = threading.Lock()
 
     @property
     def bot(self) -> AssistantLike:
@@ -244,23 +208,20 @@ class _Backend:
         return self._assistant
 
     def ask(self, question: str, top_k: int | None, history: list[Any] | None) -> Answer:
-        with self.lock.read():
-            return self.bot.ask(question, top_k=top_k, history=history)
+        return self.bot.ask(question, top_k=top_k, history=history)
 
     def documents(self) -> list[DocumentInfo]:
-        with self.lock.read():
-            return list(self.bot.documents())
+        return list(self.bot.documents())
 
     def document_text(self, source: str) -> str:
-        with self.lock.read():
-            return self.bot.document_text(source)
+        return self.bot.document_text(source)
 
     def add_files(self, paths: list[str | Path], progress: Callable[[int, int, str], None] | None) -> UpdateReport:
-        with self.lock.write():
+        with self._write_lock:
             return self.bot.add_files(paths, progress=progress)
 
     def remove_document(self, source: str) -> UpdateReport:
-        with self.lock.write():
+        with self._write_lock:
             return self.bot.remove_document(source)
 
 
@@ -835,16 +796,57 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def check_access(settings: Settings, insecure: bool = False) -> tuple[Access, list[tuple[str, str]]]:
+    """The serving mode and accounts for `settings` (QA_AUTH / QA_AUTH_FILE); `AccessError` if
+    the host is beyond loopback with no account and not `insecure`. Passwords are never logged."""
+    accounts = load_accounts(settings.auth, settings.auth_file)
+    return decide_access(settings.host, accounts, insecure), accounts
+
+
+def launch_app(
+    demo: gr.Blocks,
+    settings: Settings,
+    access: Access,
+    accounts: Sequence[tuple[str, str]] = (),
+    **launch_kwargs: Any,
+) -> Any:
+    """`demo.launch` on settings.host:port with the guards: accounts (if any) as Gradio's auth,
+    `CrossSiteGuard` (403 for another site's POST/PUT/DELETE/PATCH), uploads over
+    settings.max_upload_bytes refused while they arrive. Gradio's static file workers and Node
+    front server stay off: they would take uploads outside the guard."""
+    if access.mode == "insecure":
+        log.warning("%s", access.message)
+    else:
+        log.info("%s", access.message)
+    app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
+    guard = Middleware(CrossSiteGuard, host=settings.host, port=settings.port, loopback_only=access.mode == "loopback")
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), guard]
+    options: dict[str, Any] = {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "css": CSS,
+        "auth": list(accounts) or None,
+        "max_file_size": settings.max_upload_bytes,
+        "num_workers": 0,
+        "ssr_mode": False,
+    }
+    options.update(launch_kwargs)
+    return demo.launch(app_kwargs=app_kwargs, **options)
+
+
 def serve(
     settings: Settings | None = None,
     seeds_dir: str | Path | None = None,
     index_dir: str | Path | None = None,
+    insecure: bool = False,
     **launch_kwargs: Any,
 ) -> None:
     """Build or update the index for the seeds folder, then serve the UI on settings.host:port.
 
-    `seeds_dir`/`index_dir` override the settings. Raises `QAError` if the index cannot be
-    built or loaded (no documents, model unavailable…), before anything is launched.
+    `seeds_dir`/`index_dir` override the settings. Beyond loopback an account (QA_AUTH /
+    QA_AUTH_FILE) is required unless `insecure`. Raises `QAError` (`AccessError` for the
+    former) if serving is refused or the index cannot be built or loaded (no documents, model
+    unavailable…), before anything is launched.
     """
     from qa import Assistant  # the heavy library core, only needed when serving
 
@@ -852,6 +854,7 @@ def serve(
         seeds_dir=Path(seeds_dir) if seeds_dir is not None else None,
         index_dir=Path(index_dir) if index_dir is not None else None,
     )
+    access, accounts = check_access(settings, insecure)  # before the (slow) index
     log.info("Preparing the index of %s in %s", settings.seeds_dir, settings.index_dir)
     started = time.monotonic()
     bot = Assistant.from_seeds(
@@ -861,4 +864,4 @@ def serve(
     demo = build_ui(bot, settings)
     demo.queue(default_concurrency_limit=4)
     _stop_on_sigterm()
-    demo.launch(server_name=settings.host, server_port=settings.port, css=CSS, **launch_kwargs)
+    launch_app(demo, settings, access, accounts, **launch_kwargs)

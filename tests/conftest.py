@@ -255,3 +255,34 @@ def terminate(proc: "subprocess.Popen[Any]", timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=timeout)
+
+
+def http_request(url: str, method: str = "POST", body: bytes | None = None,
+                 headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, bytes]:
+    """One HTTP request (no retries): (status, body), error statuses included."""
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def upload_request(base_url: str, name: str, data: bytes, origin: str | None = None,
+                   timeout: float = 30) -> tuple[int, bytes]:
+    """POST one file to Gradio's upload route (what the chat's file box does), optionally with Origin."""
+    boundary = "qa-test-boundary-7f3a"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            f"Content-Type: text/plain\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    if origin is not None:
+        headers["Origin"] = origin
+    return http_request(base_url.rstrip("/") + "/gradio_api/upload", "POST", body, headers, timeout)
+
+
+def files_under(folder: Path) -> set[Path]:
+    """Every file below `folder` (relative paths)."""
+    return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()

@@ -13,7 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLE_NAME, REPO_ROOT, clean_env, free_port, terminate
+from conftest import (
+    ARTICLE_NAME,
+    REPO_ROOT,
+    SEEDS_DIR,
+    clean_env,
+    files_under,
+    free_port,
+    http_request,
+    qa_command,
+    terminate,
+    upload_request,
+)
 
 BORDER = "How long is the border between Iran and Afghanistan?"
 STARTUP_TIMEOUT = 120
@@ -24,6 +35,7 @@ class Server:
     url: str
     proc: subprocess.Popen
     log: Path
+    uploads: Path | None = None  # its GRADIO_TEMP_DIR, where Gradio stores uploads
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-6000:]
@@ -61,12 +73,19 @@ def app_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("app") / "index"
 
 
+UPLOAD_LIMIT_MB = "0.01"  # 10,485 bytes, so the over-limit upload stays small
+
+
 @pytest.fixture(scope="module")
 def server(app_index_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """`python app.py --port P --index-dir TMP` with the repository's seeds (cwd = repo root)."""
+    """`python app.py --port P --index-dir TMP` with the repository's seeds (cwd = repo root),
+    uploads limited to UPLOAD_LIMIT_MB and stored in a private GRADIO_TEMP_DIR."""
     port = free_port()
     log = tmp_path_factory.mktemp("app-log") / "server.log"
-    srv = start_server(["--port", str(port), "--index-dir", str(app_index_dir)], log, clean_env(), port)
+    uploads = tmp_path_factory.mktemp("app-uploads")
+    env = clean_env(QA_MAX_UPLOAD_MB=UPLOAD_LIMIT_MB, GRADIO_TEMP_DIR=str(uploads))
+    srv = start_server(["--port", str(port), "--index-dir", str(app_index_dir)], log, env, port)
+    srv.uploads = uploads
     yield srv
     stop_server(srv)
 
@@ -146,3 +165,88 @@ def test_qa_port_env_is_honoured(server: Server, app_index_dir: Path, tmp_path: 
         assert ARTICLE_NAME in [d["source"] for d in docs]
     finally:
         stop_server(srv)
+
+
+# --------------------------------------------------------------------------- who may use it
+
+
+def _stored(server: Server, name: str) -> bool:
+    """Whether a file named `name` reached Gradio's upload folder or the documents folder."""
+    assert server.uploads is not None
+    return any(p.name == name for p in files_under(server.uploads) | files_under(SEEDS_DIR))
+
+
+@pytest.mark.parametrize(
+    "origin,status",
+    [
+        pytest.param("http://evil.example", 403, id="cross-origin"),
+        pytest.param("{own}", 200, id="same-origin"),
+        pytest.param(None, 200, id="no-origin"),
+    ],
+)
+def test_upload_route_refuses_other_origins(server: Server, origin: str | None, status: int,
+                                            request: pytest.FixtureRequest) -> None:
+    name = f"app-upload-{request.node.callspec.id}.txt"
+    sent = origin.format(own=server.url.rstrip("/")) if origin else None
+    got, body = upload_request(server.url, name, b"The Zorblax festival is held in March.\n", origin=sent)
+    assert got == status, body[:300]
+    assert _stored(server, name) is (status == 200)
+
+
+@pytest.mark.parametrize(
+    "origin,status",
+    [
+        pytest.param("http://evil.example", 403, id="cross-origin"),
+        pytest.param("http://localhost:{port}", 200, id="same-origin-localhost"),
+        pytest.param(None, 200, id="no-origin"),
+    ],
+)
+def test_ask_api_refuses_other_origins(server: Server, origin: str | None, status: int) -> None:
+    port = server.url.rstrip("/").rsplit(":", 1)[1]
+    headers = {"Content-Type": "application/json"}
+    if origin:
+        headers["Origin"] = origin.format(port=port)
+    data = json.dumps({"data": [BORDER]}).encode()
+    got, body = http_request(server.url + "gradio_api/call/ask", "POST", data, headers)
+    assert got == status, body[:300]
+    assert (b"event_id" in body) is (status == 200)
+
+
+def test_upload_over_the_limit_is_refused_and_not_stored(server: Server) -> None:
+    assert server.uploads is not None
+    before = files_under(server.uploads)
+    name = "app-upload-too-big.txt"
+    status, body = upload_request(server.url, name, b"x" * 30_000, origin=server.url.rstrip("/"))
+    assert status == 413, body[:300]
+    assert files_under(server.uploads) == before, "the refused upload left a file behind"
+    assert not _stored(server, name)
+    assert server.proc.poll() is None, f"the server died\n{server.output()}"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param("app.py --host", id="app-host-flag"),
+        pytest.param("app.py QA_HOST", id="app-QA_HOST"),
+        pytest.param("qa serve --host", id="qa-serve"),
+    ],
+)
+def test_serving_beyond_loopback_without_auth_refuses_to_start(tmp_path: Path, how: str) -> None:
+    port = str(free_port())
+    env = clean_env()
+    if how == "app.py --host":
+        cmd = [sys.executable, str(REPO_ROOT / "app.py"), "--host", "0.0.0.0", "--port", port]
+    elif how == "app.py QA_HOST":
+        cmd = [sys.executable, str(REPO_ROOT / "app.py"), "--port", port]
+        env["QA_HOST"] = "0.0.0.0"
+    else:
+        cmd = [*qa_command(), "serve", "--host", "0.0.0.0", "--port", port]
+    cmd += ["--index-dir", str(tmp_path / "index")]
+    done = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-3000:]
+    errors = [line for line in output.splitlines() if "refusing to serve" in line]
+    assert len(errors) == 1, output[-3000:]
+    assert "0.0.0.0" in errors[0] and "QA_AUTH" in errors[0] and "--insecure" in errors[0]
+    assert "Traceback" not in output
+    assert not (tmp_path / "index").exists(), "it built the index before refusing"

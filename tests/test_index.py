@@ -123,7 +123,8 @@ def assert_consistent(data, encoder) -> None:  # type: ignore[no-untyped-def]
 
 
 def index_files(index_dir: Path) -> set[str]:
-    return {p.name for p in index_dir.iterdir()}
+    """The files in the index folder, less the writers' lock file (which is not part of the index)."""
+    return {p.name for p in index_dir.iterdir() if p.name != store.LOCK}
 
 
 def make_pdf(lines: list[str]) -> bytes:

@@ -49,6 +49,9 @@ def test_from_env_reads_os_environ_by_default(monkeypatch) -> None:
         pytest.param("QA_HOST", "0.0.0.0", "host", "0.0.0.0", id="host"),
         pytest.param("QA_PORT", "8080", "port", 8080, id="port"),
         pytest.param("QA_DEVICE", "cuda", "device", "cuda", id="device"),
+        pytest.param("QA_AUTH", "ann:pw,bob:x:y", "auth", "ann:pw,bob:x:y", id="auth-str"),
+        pytest.param("QA_AUTH_FILE", "/etc/qa/users", "auth_file", "/etc/qa/users", id="auth_file-str"),
+        pytest.param("QA_MAX_UPLOAD_MB", "0.5", "max_upload_mb", 0.5, id="max_upload_mb-float"),
     ],
 )
 def test_env_overrides(var: str, raw: str, name: str, value: object) -> None:
@@ -129,6 +132,10 @@ def test_with_applies_non_none_overrides() -> None:
         pytest.param("QA_MIN_CONFIDENCE", "nan", "min_confidence", id="min_confidence-nan"),
         pytest.param("QA_MIN_CONFIDENCE", "high", "min_confidence", id="min_confidence-not-a-number"),
         pytest.param("QA_BATCH_SIZE", "0", "batch_size", id="batch_size-zero"),
+        pytest.param("QA_MAX_UPLOAD_MB", "0", "max_upload_mb", id="max_upload_mb-zero"),
+        pytest.param("QA_MAX_UPLOAD_MB", "51", "max_upload_mb", id="max_upload_mb-above-library-limit"),
+        pytest.param("QA_MAX_UPLOAD_MB", "nan", "max_upload_mb", id="max_upload_mb-nan"),
+        pytest.param("QA_MAX_UPLOAD_MB", "big", "max_upload_mb", id="max_upload_mb-not-a-number"),
     ],
 )
 def test_bad_env_values_name_the_setting(var: str, raw: str, setting: str) -> None:
@@ -148,6 +155,19 @@ def test_bad_env_values_name_the_setting(var: str, raw: str, setting: str) -> No
 def test_bad_explicit_values_name_the_setting(overrides: dict, setting: str) -> None:
     with pytest.raises(ValueError, match=setting):
         Settings.from_env(env={}, **overrides)
+
+
+def test_upload_limit_defaults_to_the_library_limit() -> None:
+    from qa.documents import MAX_FILE_BYTES
+
+    assert Settings.from_env(env={}).max_upload_bytes == MAX_FILE_BYTES
+    assert Settings.from_env(env={"QA_MAX_UPLOAD_MB": "0.01"}).max_upload_bytes == 10485
+
+
+def test_auth_password_is_not_in_the_repr() -> None:
+    s = Settings.from_env(env={"QA_AUTH": "ann:s3cret-pw"})
+    assert s.auth == "ann:s3cret-pw"
+    assert "s3cret-pw" not in repr(s) and "s3cret-pw" not in str(s)
 
 
 def test_settings_are_immutable() -> None:
