@@ -22,7 +22,7 @@ import numpy as np
 from .index import IndexData
 from .reader import Reader
 from .retrieval import QueryWords
-from .schema import Answer, Candidate, Citation, Passage, Trace
+from .schema import Answer, Candidate, Citation, Trace
 from .text import tokenize
 from .vocabulary import soft_coverage
 

@@ -7,6 +7,7 @@ Folder layout (self-describing):
     chunks-<gen>.jsonl        one record per chunk: id, source, offsets, sentence range
     chunks-<gen>.faiss        normalised chunk embeddings (inner product = cosine)
     sentences-<gen>.faiss     normalised sentence embeddings, in document/sentence order
+    words-<gen>.npz           vectors of the documents' content words (qa/vocabulary.py)
     excluded.json             sources removed from the index on purpose; their files stay in
                               the documents folder and folder scans skip them (optional)
     .lock                     the writers' lock file (never an index file, never deleted)
@@ -14,6 +15,13 @@ Folder layout (self-describing):
 Writes are atomic: a new generation's files are written first, then manifest.json is
 replaced in one `os.replace`, then the old generation is deleted. An interrupted write
 leaves the previous manifest pointing at the previous, complete files.
+
+Every file is checked: the manifest records the sha256 of each file it names (`checksums`,
+computed after the file is written and synced, before the switch), and `load` hashes each
+file before reading it; a file that does not match (truncated, a flipped byte, rows moved)
+is IndexCorruptError naming it, never different answers. A manifest written before
+checksums existed (no `checksums`) still loads, unverified; the next update of the folder
+(even one that changes nothing) rewrites it with checksums.
 
 One writer per folder: every update holds `writer_lock` (an inter-process file lock on
 `.lock`), so two processes never interleave their writes; a second writer waits, then gives
@@ -55,6 +63,8 @@ LOCK = ".lock"
 WRITE_LOCK_TIMEOUT = 600.0
 # A reader retries this many times when writers keep switching generations while it reads.
 LOAD_ATTEMPTS = 5
+# Files are hashed in blocks of this many bytes (sha256; benchmarks/index_integrity.py measures it).
+HASH_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,9 @@ class Manifest:
     chunking: dict[str, Any]
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+    # sha256 (hex) of each file in `files`, by the same key; empty in manifests written before
+    # checksums existed (loaded unverified, see the module docstring).
+    checksums: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     library_version: str = ""
 
@@ -172,6 +185,8 @@ class VectorIndex:
         import faiss
 
         faiss.write_index(self._index, str(path))
+        with open(path, "rb+") as fh:  # FAISS does not sync; the manifest must never name a lost file
+            os.fsync(fh.fileno())
 
     @classmethod
     def load(cls, path: Path, dimension: int) -> "VectorIndex":
@@ -308,7 +323,39 @@ def _switched(index_dir: Path, manifest: Manifest) -> bool:
         return False
 
 
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in HASH_BLOCK blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify(index_dir: Path, manifest: Manifest) -> None:
+    """IndexCorruptError naming the first file whose bytes differ from the manifest's sha256."""
+    if not isinstance(manifest.files, dict) or not isinstance(manifest.checksums, dict):
+        raise IndexCorruptError(f"the manifest in {index_dir} is damaged (files or checksums are not a mapping)")
+    if not manifest.checksums:
+        log.info("index in %s has no checksums (written by an older version): loaded unverified; "
+                 "the next update records them", index_dir)
+        return
+    for key, name in manifest.files.items():
+        expected = manifest.checksums.get(key)
+        if not expected:
+            raise IndexCorruptError(f"the manifest in {index_dir} has no checksum for {name}; rebuild the index")
+        try:
+            actual = file_sha256(index_dir / name)
+        except (OSError, TypeError) as exc:
+            raise IndexCorruptError(f"cannot read {name} in {index_dir} ({exc}); rebuild the index") from exc
+        if actual != expected:
+            raise IndexCorruptError(
+                f"{name} in {index_dir} is damaged (its sha256 differs from the manifest's); rebuild the index"
+            )
+
+
 def _load_generation(index_dir: Path, manifest: Manifest) -> IndexData:
+    _verify(index_dir, manifest)
     try:
         files = {k: index_dir / v for k, v in manifest.files.items()}
         documents = {
@@ -346,6 +393,8 @@ def save(index_dir: Path, data: IndexData) -> None:
     data.sentence_vectors.save(index_dir / files["sentence_vectors"])
     files["words"] = f"words-{gen}.npz"
     data.words.save(index_dir / files["words"])
+    # Hashed from the files as written (and synced), so a damaged write is caught on load too.
+    data.manifest.checksums = {key: file_sha256(index_dir / name) for key, name in files.items()}
     data.manifest.files = files
     _atomic_write_text(index_dir / MANIFEST, json.dumps(data.manifest.to_json(), indent=2, ensure_ascii=False))
     for name in old_files - set(files.values()):

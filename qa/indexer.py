@@ -183,6 +183,8 @@ def _apply_documents(
     # An index written before word vectors existed gets them once, without re-embedding text.
     words_only = old is not None and bool(old_docs) and "words" not in old.manifest.files
     if old is not None and not (added or changed or removed or words_only):
+        if not old.manifest.checksums:  # written before checksums: record them once, nothing re-embedded
+            store.save(index_dir, old)
         report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), excluded=sorted(excluded),
                               seconds=time.perf_counter() - t0)
         return old, report
