@@ -29,6 +29,9 @@ MAX_QUESTION_CHARS = 2000
 # A conversation's history is read back this many turns, each cut to this many characters.
 MAX_HISTORY_TURNS = 20
 MAX_HISTORY_CHARS = 2000
+# A follow-up rewritten with the history (qa.followup.resolve) is cut to this many characters,
+# so a question with history costs at most about twice one without.
+MAX_QUERY_CHARS = 2 * MAX_QUESTION_CHARS
 
 HistoryItem = Union[str, Answer]
 
@@ -65,12 +68,23 @@ def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
         if isinstance(item, Answer):
             turns.append(Turn(item.question[:MAX_HISTORY_CHARS], item.short[:MAX_HISTORY_CHARS]))
         elif isinstance(item, str):
-            text = clean_text(item)
+            text = _clean_prefix(item, MAX_HISTORY_CHARS)
             if text:
-                turns.append(Turn(text[:MAX_HISTORY_CHARS]))
+                turns.append(Turn(text))
         else:
             raise ValueError(f"history items must be questions (str) or Answers, not {type(item).__name__}")
     return turns
+
+
+def _clean_prefix(text: str, limit: int) -> str:
+    """`clean_text(text)[:limit]`, reading only as much of `text` as that needs (a long
+    history item costs no more than a short one)."""
+    size = 2 * limit + 64
+    while True:
+        cleaned = clean_text(text[:size])
+        if len(cleaned) >= limit or size >= len(text):
+            return cleaned[:limit]
+        size *= 4
 
 
 def _path_or_none(value: str | Path | None) -> Path | None:
@@ -182,7 +196,7 @@ class Assistant:
                  state: tuple[IndexData, Retriever]) -> Trace:
         question = validate_question(question)
         top_k = self._top_k(top_k)
-        query = resolve(question[:MAX_QUESTION_CHARS], history_turns(history))
+        query = resolve(question[:MAX_QUESTION_CHARS], history_turns(history))[:MAX_QUERY_CHARS]
         data, retriever = state
         vector, words = retriever.embed_query(query)
         hits = retriever.search(query, top_k, query_vector=vector)

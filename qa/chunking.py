@@ -47,7 +47,10 @@ _TERMINATORS = ".!?…"
 _CLOSERS = "\"'”’)]»"
 _OPENERS = "\"'“‘([«¿¡"
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]»]*)(\s+)")
+# It starts only where a run of terminal punctuation starts: trying every dot of a long "....."
+# run again would make the search quadratic (the matches found are the same).
+_BOUNDARY = re.compile(r"(?<![.!?…])([.!?…]+)([\"'”’)\]»]*)(\s+)")
+_OPENER_RUN = re.compile("[" + re.escape(_OPENERS) + "]*")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _LIST_OR_HEADING = re.compile(r"\s*(#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>\s|\|)")
 
@@ -98,13 +101,26 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     wrapped = len(raw) >= 3 and sorted(widths)[len(widths) // 2] >= 40
     wrap_width = max(widths)
     out = [raw[0]]
+    # Starts of the last two lines of out[-1] (None while it is a single line): reading only
+    # those keeps this linear when many wrapped lines merge into one unit.
+    penult: int | None = None
+    last = raw[0][0]
     for (s, e), width in zip(raw[1:], widths[:-1]):
-        prev = text[out[-1][0] : out[-1][1]].rstrip()
+        group_start, group_end = out[-1]
+        if penult is None or penult == group_start:
+            prev = text[group_start:group_end].rstrip()
+        else:
+            # Three or more merged lines: the unit did not start with a list marker or heading
+            # (or it would not have grown), so a neutral first line and the last two lines
+            # stand in for it; _line_continues reads them exactly as it reads the whole unit.
+            prev = "x\n" + text[penult:group_end].rstrip()
         nxt = text[s:e].lstrip()
         if _line_continues(prev, nxt, width, wrap_width if wrapped else 0):
-            out[-1] = (out[-1][0], e)
+            out[-1] = (group_start, e)
+            penult, last = last, s
         else:
             out.append((s, e))
+            penult, last = None, s
     return out
 
 
@@ -147,19 +163,30 @@ _TRAILING_PARENTHETICAL = re.compile(r"\([^()\n]{1,120}\)(?:[^()\n.!?]{0,60}\))?
 def _is_boundary(text: str, seg_start: int, m: re.Match[str], end: int) -> bool:
     punct = m.group(1)
     after = m.end(3)
-    nxt = text[after:end].lstrip(_OPENERS)
-    if not nxt:
+    first_at = _OPENER_RUN.match(text, after, end).end()
+    if first_at >= end:
         return False
-    first = nxt[0]
+    first = text[first_at]
     if first.islower():
         return False  # "e.g. this", "the U.S. dollar", "... and so on. and then"
     if _TRAILING_PARENTHETICAL.fullmatch(text, after, end):
         return False  # a credit or aside that ends the line belongs to the sentence before it
     if punct[-1] != "." or len(punct) > 1:
         return True  # ! ? … and "..." end sentences when a capital follows
-    if _LIST_MARKER.fullmatch(text[seg_start : m.start(1)]):
+    if _LIST_MARKER.fullmatch(text, seg_start, m.start(1)):
         return False  # "1. Open the box."
-    return not _ends_with_abbreviation(text[seg_start : m.start(1)])
+    # Only the last word before the period matters; slicing the whole segment instead made
+    # "Mr. Mr. Mr. ..." (a boundary rejected again and again) quadratic.
+    return not _ends_with_abbreviation(text[_last_word_start(text, seg_start, m.start(1)) : m.start(1)])
+
+
+def _last_word_start(text: str, lo: int, hi: int) -> int:
+    """Where the word `_ends_with_abbreviation` reads in `text[lo:hi]` starts (a line break
+    right before `hi` is skipped, as `$` does)."""
+    i = hi - 1 if hi > lo and text[hi - 1] == "\n" else hi
+    while i > lo and (text[i - 1].isalnum() or text[i - 1] in "_.'’-"):
+        i -= 1
+    return i
 
 
 def _ends_with_abbreviation(before: str) -> bool:

@@ -57,18 +57,24 @@ def _is_name(token: str, position: int) -> bool:
 
 def _has_referent(tokens: list[str], before: int) -> bool:
     """Whether something a pronoun could stand for comes before position `before`."""
-    for i, tok in enumerate(tokens[:before]):
+    return _first_referent(tokens) < before
+
+
+def _first_referent(tokens: list[str]) -> int:
+    """The position of the first thing a pronoun could stand for (len(tokens) if none)."""
+    for i, tok in enumerate(tokens):
         low = tok.lower()
         if _is_name(tok, i) or tok[:1].isdigit():
-            return True
+            return i
         if i > 0 and tokens[i - 1].lower() in DETERMINERS and tok[:1].isalpha() and low not in DETERMINERS:
-            return True
-    return False
+            return i
+    return len(tokens)
 
 
 def _dangling(tokens: list[str]) -> list[int]:
     """Positions of pronouns (and pronoun-like demonstratives) with no referent before them."""
     out = []
+    first_referent = _first_referent(tokens)  # once, not once per pronoun: linear in the question
     for i, tok in enumerate(tokens):
         low = tok.lower()
         nxt = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
@@ -78,7 +84,7 @@ def _dangling(tokens: list[str]) -> list[int]:
             pronoun = not nxt[:1].isalnum() or nxt in _PRONOUN_FOLLOWERS
         else:
             continue
-        if pronoun and not _has_referent(tokens, i):
+        if pronoun and first_referent >= i:
             out.append(i)
     return out
 
@@ -131,7 +137,9 @@ def resolve(question: str, history: list[Turn]) -> str:
     if dangling and all(tokens[i].lower() in PERSONAL | THINGS for i in dangling):
         personal = any(tokens[i].lower() in PERSONAL for i in dangling)
         name = referent(previous, personal)
-        if name:
+        # Each pronoun becomes the name: bound the growth by the last turn's own size, so a
+        # question of many pronouns cannot multiply a long name into a huge query.
+        if name and len(name) * len(dangling) <= 2 * (len(previous.question) + len(previous.short)) + 1:
             return _substitute(question, tokens, dangling, name)
     return f"{question} {previous.question.strip()}"
 

@@ -432,3 +432,27 @@ def test_soft_matching_prefers_a_synonym_to_an_unrelated_word(article_bot) -> No
     vocab = WordVectors(["soldier", "banana"], enc.encode(["soldiers", "banana"]))
     got = soft_coverage(["troop"], enc.encode(["troops"]), np.ones(1, dtype=np.float32), [{"soldier"}, {"banana"}], vocab)
     assert got[0] > got[1] + 0.3, got
+
+
+def test_a_question_with_a_huge_history_costs_at_most_twice_one_without(article_bot) -> None:
+    """Reliability: every request is bounded. 300 KB of history (30,000 distinct words)."""
+    import time
+
+    huge = "".join(f"Name{i:05d} " for i in range(30_000))
+    history = [huge] * 10 + ["Who leads the Taliban delegation " + huge]
+
+    def best(question: str, **kwargs) -> float:
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            article_bot.ask(question, **kwargs)
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    # The follow-up grows to the name it stands for (its query is cut to 2 x MAX_QUESTION_CHARS):
+    # compare with the longest question asked without history.
+    longest = ("Where was Mullah Abdul Ghani Baradar born? " * 50)[:2000]
+    article_bot.ask("Where was he born?", history=history)  # warm up
+    without, with_history = best(question=longest), best(question="Where was he born?", history=history)
+    assert with_history <= 2 * without + 0.05, f"{with_history:.3f} s with history, {without:.3f} s without"
+    assert len(article_bot.explain("he " * 2000, history=history).query) <= 2 * 2000

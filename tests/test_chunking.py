@@ -343,3 +343,48 @@ def test_whole_text_fits_in_one_chunk() -> None:
     (chunk,) = chunk_sentences(text, sentences, word_counts, 100, overlap=1)
     assert chunk.text == text
     assert (chunk.first_sentence, chunk.last_sentence) == (0, 3)
+
+
+# -- bounded cost (reliability: every request is bounded) -------------------------------
+
+
+def _best_time(fn, text: str, runs: int = 3) -> float:
+    import time
+
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _split_and_chunk(text: str) -> None:
+    sentences = split_sentences(text)
+    chunk_sentences(text, sentences, lambda texts: [len(t.split()) for t in texts], 64)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        pytest.param("word " * 12 + "\n", id="hard-wrapped-no-sentence-end"),
+        pytest.param("word " * 13, id="one-line-no-punctuation"),
+        pytest.param("x" * 65, id="no-whitespace"),
+        pytest.param("." * 65, id="only-dots"),
+        pytest.param("Mr. " * 16, id="rejected-boundaries"),
+        pytest.param("The cat sat on the mat. Mr. Smith went to Washington!\n", id="prose"),
+    ],
+)
+def test_splitting_and_chunking_run_in_linear_time(unit: str) -> None:
+    # 8x the text may cost at most ~12x the time (linear is 8x; the quadratic splitter was 64x).
+    small = unit * (125_000 // len(unit))
+    large = small * 8
+    _best_time(_split_and_chunk, small, runs=1)  # warm up
+    ratio = _best_time(_split_and_chunk, large) / _best_time(_split_and_chunk, small)
+    assert ratio <= 12, f"{ratio:.1f}x the time for 8x the text"
+
+
+def test_ten_megabytes_of_hard_wrapped_text_split_in_seconds() -> None:
+    text = ("word " * 12 + "\n") * (10_000_000 // 61)
+    seconds = _best_time(_split_and_chunk, text, runs=1)
+    assert seconds < 10, f"{seconds:.1f} s for 10 MB"  # ~1 s here; the quadratic splitter needed hours

@@ -1,0 +1,78 @@
+"""A question with history costs at most about twice one without (reliability: every request
+is bounded): the history is cut to its last turns, follow-up resolution reads only the last
+turn, and the resolved query stays short. Pure functions, no model."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from qa.assistant import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUERY_CHARS, MAX_QUESTION_CHARS, history_turns
+from qa.followup import Turn, needs_context, resolve
+
+# 300 KB of conversation: 30,000 distinct words, capitalised so each one could be a name.
+HUGE = "".join(f"Name{i:05d} " for i in range(30_000))
+assert len(HUGE) >= 300_000
+
+
+def _timed(fn, *args):
+    t0 = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - t0
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        pytest.param([HUGE], id="one-huge-question"),
+        pytest.param(HUGE.split(" "), id="30000-turns"),
+        pytest.param([HUGE[i : i + 10_000] for i in range(0, len(HUGE), 10_000)], id="30-long-turns"),
+    ],
+)
+def test_a_huge_history_is_cut_to_the_cap_quickly(history: list[str]) -> None:
+    turns, seconds = _timed(history_turns, history)
+    assert len(turns) <= MAX_HISTORY_TURNS
+    assert all(len(t.question) <= MAX_HISTORY_CHARS and len(t.short) <= MAX_HISTORY_CHARS for t in turns)
+    assert seconds < 0.5
+
+
+def test_resolution_reads_only_the_last_turn() -> None:
+    last = Turn("Who leads the delegation?", "Baradar")
+    alone = resolve("Where was he born?", [last])
+    assert alone == "Where was Baradar born?"
+    # Earlier turns, however long, change nothing and cost nothing.
+    result, seconds = _timed(resolve, "Where was he born?", [Turn(HUGE, HUGE)] * 1000 + [last])
+    assert result == alone
+    assert seconds < 0.05
+
+
+WORST_QUESTIONS = [
+    pytest.param(("he " * 1000)[:MAX_QUESTION_CHARS], id="many-pronouns"),
+    pytest.param(("Where was he born and what did she say? " * 60)[:MAX_QUESTION_CHARS], id="many-follow-ups"),
+    pytest.param(("and " * 600)[:MAX_QUESTION_CHARS], id="long-ellipsis"),
+    pytest.param("Who is he?", id="short"),
+]
+
+
+@pytest.mark.parametrize("question", WORST_QUESTIONS)
+def test_the_resolved_query_stays_bounded(question: str) -> None:
+    # The capped history of a huge conversation, whose last turn is as long as allowed.
+    turns = history_turns([HUGE] * 50)
+    turns += [Turn(f"Who leads {HUGE}"[:MAX_HISTORY_CHARS], HUGE[:MAX_HISTORY_CHARS])]
+    previous = turns[-1]
+    query, seconds = _timed(resolve, question, turns)
+    assert seconds < 0.5
+    # Never more than the question plus twice the last turn (it was the name times each pronoun: 1.3 MB) ...
+    assert len(query) <= len(question) + 2 * (len(previous.question) + len(previous.short)) + 1
+    # ... and the assistant cuts what it searches for to twice a question.
+    assert MAX_QUERY_CHARS == 2 * MAX_QUESTION_CHARS
+
+
+@pytest.mark.parametrize("question", WORST_QUESTIONS)
+def test_follow_up_detection_is_linear_in_the_question(question: str) -> None:
+    _, small = _timed(needs_context, question)
+    long_question = question * 8
+    best = min(_timed(needs_context, long_question)[1] for _ in range(3))
+    small = min([small] + [_timed(needs_context, question)[1] for _ in range(3)])
+    assert best <= max(12 * small, 0.01)
