@@ -479,14 +479,22 @@ def write_excluded(index_dir: Path, sources: Iterable[str]) -> None:
     _atomic_write_text(index_dir / EXCLUDED, json.dumps({"excluded": items}, indent=2, ensure_ascii=False))
 
 
+def remove_orphans(index_dir: Path, manifest: Manifest) -> None:
+    """Drop what an interrupted write left beside the generation `manifest` names (call under
+    the writer lock): files of other generations and half-written temporary files."""
+    _remove_orphans(Path(index_dir), set(manifest.files.values()))
+
+
 def _remove_orphans(index_dir: Path, keep: set[str]) -> None:
-    """Files of generations whose write was interrupted before the manifest switched."""
+    """Files of generations whose write was interrupted before (or whose removal was interrupted
+    after) the manifest switched, and temporary files of interrupted atomic writes."""
     for path in index_dir.iterdir():
         if path.name in keep or path.name in {MANIFEST, LOCK}:
             continue
-        if path.suffix in {".jsonl", ".faiss", ".npz", ".tmp"} and path.name.split("-")[0] in {
+        generation = path.suffix in {".jsonl", ".faiss", ".npz", ".tmp"} and path.name.split("-")[0] in {
             "documents", "chunks", "sentences", "words"
-        }:
+        }
+        if generation or (path.suffix == ".tmp" and path.name.startswith((MANIFEST, EXCLUDED))):
             path.unlink(missing_ok=True)
 
 

@@ -185,6 +185,8 @@ def _apply_documents(
     if old is not None and not (added or changed or removed or words_only):
         if not old.manifest.checksums:  # written before checksums: record them once, nothing re-embedded
             store.save(index_dir, old)
+        else:  # a write killed after its switch may have left files behind
+            store.remove_orphans(index_dir, old.manifest)
         report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), excluded=sorted(excluded),
                               seconds=time.perf_counter() - t0)
         return old, report

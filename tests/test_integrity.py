@@ -162,3 +162,24 @@ def test_manifest_from_before_checksums_loads_unverified_and_is_upgraded(built, 
     _change_byte(index_dir / upgraded.files["chunk_vectors"])
     with pytest.raises(IndexCorruptError, match=upgraded.files["chunk_vectors"]):
         store.load(index_dir)
+
+
+@pytest.mark.parametrize(
+    "leftover",
+    [
+        pytest.param("documents-deadbeef.jsonl", id="old-generation-file"),
+        pytest.param("sentences-deadbeef.faiss", id="old-generation-vectors"),
+        pytest.param("manifest.jsonab12cd.tmp", id="manifest-temp-file"),
+        pytest.param("excluded.jsonab12cd.tmp", id="excluded-temp-file"),
+    ],
+)
+def test_an_update_that_changes_nothing_still_removes_what_a_killed_write_left(
+        built, seeds: Path, index_dir: Path, fake_encoder, settings, leftover: str) -> None:
+    (index_dir / leftover).write_text("left by a killed write", encoding="utf-8")
+    keep = (index_dir / "notes.txt")
+    keep.write_text("not ours", encoding="utf-8")
+    _, report = build(seeds, index_dir, fake_encoder, settings)
+    assert not report.changed_anything
+    assert not (index_dir / leftover).exists()
+    assert keep.exists(), "files that are not the index's are never touched"
+    store.load(index_dir)
