@@ -60,11 +60,9 @@ def sha(*parts: str | bytes) -> str:
 
 
 def file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from qa.index import file_sha256
+
+    return file_sha256(path)
 
 
 def index_key(data_hash: str, settings: Any) -> str:

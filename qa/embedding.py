@@ -8,7 +8,6 @@ works too, as long as it is already on disk (it is not checked).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -107,15 +106,13 @@ def _verify_stamped(folder: str, stamps: tuple[tuple[str, str, int, int], ...], 
 
 
 def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
+    from .index import file_sha256
+
     try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        return file_sha256(Path(path))
     except OSError as exc:
         raise ModelLoadError(f"the embedding model file {path} cannot be read ({exc.strerror or exc}); "
                              f"{_REINSTALL}") from exc
-    return digest.hexdigest()
 
 
 def _read_verified(cache_file: Path) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -12,7 +12,6 @@ Training encodes pairs with the same `encode_pairs`, so the two cannot drift apa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -24,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import ModelLoadError
+from .index import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +126,6 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, n_tokens: int,
     return int(first), int(last)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Reader:
     """Scores candidate sentences for a question with the ONNX reader (thread-safe)."""
 
@@ -144,7 +136,7 @@ class Reader:
             raise ModelLoadError(f"the reader model is missing: {path} (reinstall the package, or "
                                  "rebuild it with `make train-reader`)")
         if expected_sha256 is not None:
-            actual = _sha256(path)
+            actual = file_sha256(path)
             if actual != expected_sha256:
                 raise ModelLoadError(f"the reader model {path.name} is damaged or not the shipped one "
                                      f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); reinstall the package")

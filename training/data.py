@@ -14,7 +14,6 @@ Negatives that contain an accepted answer string are dropped (they may well answ
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -60,10 +59,6 @@ class Corpus:
     sentences: list[Sentence]
     questions: list[Question]
     by_paragraph: dict[tuple[str, int], list[int]]
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _norm(text: str) -> str:

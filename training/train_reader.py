@@ -38,9 +38,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, V1_DEV, V2_TRAIN, Corpus, Question, attach_candidates, file_sha256, load_corpus, split  # noqa: E402
-from metrics import best_f1, roc_auc  # noqa: E402
+from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, V1_DEV, V2_TRAIN, Corpus, Question, attach_candidates, load_corpus, split  # noqa: E402
+from metrics import roc_auc  # noqa: E402
 
+from qa.evaluation import span_f1  # noqa: E402
+from qa.index import file_sha256  # noqa: E402
 from qa.reader import MAX_ANSWER_TOKENS, Reader, best_span, encode_pairs  # noqa: E402
 
 log = logging.getLogger("train_reader")
@@ -206,9 +208,9 @@ def evaluate(preds_pos: list, groups_pos: list[dict], qs_pos: list[Question], pr
         top = int(np.argmax(scores))
         pos_max.append(float(scores.max()))
         hits.append(g["labels"][top] == 1.0)
-        f1_top.append(best_f1(_span_text(tok, corpus, g, top, spans[top], q), q.answers))
+        f1_top.append(span_f1(_span_text(tok, corpus, g, top, spans[top], q), q.answers))
         gold = int(np.argmax(g["labels"]))
-        f1_gold.append(best_f1(_span_text(tok, corpus, g, gold, spans[gold], q), q.answers))
+        f1_gold.append(span_f1(_span_text(tok, corpus, g, gold, spans[gold], q), q.answers))
     neg_max = [float(s.max()) for s, _ in preds_neg]
     return {
         "questions": len(qs_pos),
