@@ -142,9 +142,17 @@ def write_seeds(folder: Path, docs: dict[str, str]) -> Path:
 
 
 def bench_settings() -> Any:
+    """Settings from the environment; builds have no time limit unless QA_MAX_INDEX_SECONDS is set
+    (SciFact's first build takes tens of minutes on 2 cores)."""
+    import dataclasses
+    import os
+
     from qa import Settings
 
-    return Settings.from_env()
+    settings = Settings.from_env()
+    if "QA_MAX_INDEX_SECONDS" not in os.environ:
+        settings = dataclasses.replace(settings, max_index_seconds=0)
+    return settings
 
 
 def settings_line(settings: Any) -> str:

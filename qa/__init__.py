@@ -11,12 +11,14 @@ from .errors import (
     IndexBusyError,
     IndexCorruptError,
     IndexNotFoundError,
+    IndexingCancelled,
+    IndexingTooSlowError,
     ModelLoadError,
     ModelMismatchError,
     NoDocumentsError,
     QAError,
 )
-from .schema import Answer, Candidate, Citation, DocumentInfo, Passage, Trace, UpdateReport
+from .schema import Answer, Candidate, Citation, DocumentInfo, IndexProgress, Passage, Trace, UpdateReport
 from .settings import Settings
 
 __all__ = [
@@ -30,6 +32,9 @@ __all__ = [
     "IndexBusyError",
     "IndexCorruptError",
     "IndexNotFoundError",
+    "IndexProgress",
+    "IndexingCancelled",
+    "IndexingTooSlowError",
     "ModelLoadError",
     "ModelMismatchError",
     "NoDocumentsError",

@@ -14,7 +14,7 @@ from .followup import Turn, resolve
 from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
 from .errors import DocumentError, IndexCorruptError, IndexNotFoundError
-from .indexer import apply_documents, check_model, update_index
+from .indexer import IndexProgressFn, apply_documents, check_model, update_index
 from .index import IndexData
 from .retrieval import Retriever
 from .reader import Reader, load_reader
@@ -132,6 +132,8 @@ class Assistant:
         progress: ProgressFn | None = None,
         show_progress_bar: bool = True,
         lock_timeout: float | None = None,
+        on_progress: IndexProgressFn | None = None,
+        cancel: threading.Event | None = None,
     ) -> "Assistant":
         """Build the index for `seeds_dir` (or update it, embedding only what changed), then load it.
 
@@ -139,13 +141,18 @@ class Assistant:
         given: QA_SEEDS_DIR / QA_INDEX_DIR, else "seeds" / "index"); an explicit one wins.
         While another process writes the same index folder this waits up to `lock_timeout`
         seconds (default `qa.index.WRITE_LOCK_TIMEOUT`), then raises IndexBusyError.
+        `on_progress` gets an `IndexProgress` per stage and batch (with the time left); setting
+        `cancel` stops the build within a batch (IndexingCancelled), and one estimated to take
+        longer than `settings.max_index_seconds` stops after its first batch
+        (IndexingTooSlowError); either way the index on disk is left as it was.
         """
         settings = (settings or Settings.from_env()).with_(model=model, seeds_dir=_path_or_none(seeds_dir),
                                                            index_dir=_path_or_none(index_dir))
         discover(settings.seeds_dir)  # a missing folder fails before the model loads
         encoder = load_encoder(settings.model, settings.device)
         data, report = update_index(settings.seeds_dir, settings.index_dir, encoder, settings,
-                                    progress=progress, show_progress_bar=show_progress_bar, lock_timeout=lock_timeout)
+                                    progress=progress, show_progress_bar=show_progress_bar, lock_timeout=lock_timeout,
+                                    on_progress=on_progress, cancel=cancel)
         return cls(data, encoder, settings, settings.index_dir, settings.seeds_dir, report, lock_timeout=lock_timeout)
 
     @classmethod
@@ -263,12 +270,14 @@ class Assistant:
         return data.documents[source].text
 
     def add_files(self, paths: Sequence[str | Path], progress: ProgressFn | None = None, *,
-                  replace: bool = False) -> UpdateReport:
+                  replace: bool = False, on_progress: IndexProgressFn | None = None,
+                  cancel: threading.Event | None = None) -> UpdateReport:
         """Copy files into the seeds folder and index them; nothing changes if any file fails.
 
         A file never silently replaces another: a different file of the same name already in
         the folder is a DocumentError unless `replace=True`; the same content is a no-op.
-        Adding a file that was removed from the index puts it back.
+        Adding a file that was removed from the index puts it back. `on_progress` and `cancel`
+        work as in `from_seeds`: a cancelled or refused (too slow) add changes nothing.
         """
         seeds_dir = self._require_seeds()
         uploads = read_uploads(paths)
@@ -276,30 +285,34 @@ class Assistant:
             excluded = store.read_excluded(self.index_dir)
             seeds_dir.mkdir(parents=True, exist_ok=True)
             plan_uploads(seeds_dir, uploads, replace)
-            data, report = self._index_uploads(seeds_dir, uploads, progress)
+            data, report = self._index_uploads(seeds_dir, uploads, progress, on_progress, cancel)
             self._set_data(data)
             self.last_update = report
             self._set_excluded(excluded - {u.doc.source for u in uploads}, excluded)
         return report
 
-    def _index_uploads(self, seeds_dir: Path, uploads: list[Upload],
-                       progress: ProgressFn | None) -> tuple[IndexData, UpdateReport]:
+    def _index_uploads(self, seeds_dir: Path, uploads: list[Upload], progress: ProgressFn | None,
+                       on_progress: IndexProgressFn | None,
+                       cancel: threading.Event | None) -> tuple[IndexData, UpdateReport]:
         """Write the uploads, index them, then put replacements in place; undo the writes on failure."""
         write_uploads(uploads)
         try:
             data, report = apply_documents(self.index_dir, [u.doc for u in uploads], self.encoder, self.settings,
-                                           seeds_dir=seeds_dir, progress=progress, show_progress_bar=False)
+                                           seeds_dir=seeds_dir, progress=progress, show_progress_bar=False,
+                                           on_progress=on_progress, cancel=cancel)
         except BaseException:
             discard_uploads(uploads)
             raise
         commit_uploads(uploads)
         return data, report
 
-    def remove_document(self, source: str) -> UpdateReport:
+    def remove_document(self, source: str, *, on_progress: IndexProgressFn | None = None,
+                        cancel: threading.Event | None = None) -> UpdateReport:
         """Drop a document from the index; its file stays in the seeds folder.
 
         Later `from_seeds` / `qa index` runs skip it (reported as excluded) until it is added
-        again with `add_files`.
+        again with `add_files`. `on_progress` and `cancel` matter only when the index must be
+        rebuilt (it was unreadable or built differently); they work as in `from_seeds`.
         """
         seeds_dir = self._require_seeds()
         with self._write_lock, store.writer_lock(self.index_dir, self.lock_timeout):
@@ -309,7 +322,8 @@ class Assistant:
             self._set_excluded(before | {source}, before)
             try:
                 data, report = apply_documents(self.index_dir, [], self.encoder, self.settings, remove=[source],
-                                               seeds_dir=seeds_dir, show_progress_bar=False)
+                                               seeds_dir=seeds_dir, show_progress_bar=False,
+                                               on_progress=on_progress, cancel=cancel)
             except BaseException:
                 self._set_excluded(before, before | {source})
                 raise

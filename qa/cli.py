@@ -8,11 +8,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
-from .errors import QAError
+from .errors import IndexingCancelled, QAError
 
 if TYPE_CHECKING:
     from .schema import Citation
@@ -22,6 +25,7 @@ log = logging.getLogger("qa")
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -33,7 +37,29 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         top_k=getattr(args, "top_k", None),
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        max_index_seconds=getattr(args, "max_index_seconds", None),
     )
+
+
+@contextmanager
+def ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
+    """While inside, a first Ctrl-C sets `cancel` (the build stops at its next batch, the previous
+    index intact); a second one interrupts at once. Only in the main thread (signals go there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if cancel.is_set():
+            raise KeyboardInterrupt
+        cancel.set()
+        print("qa: cancelling after the current batch (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -41,8 +67,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     seeds = Path(args.seeds_dir) if args.seeds_dir else settings.seeds_dir
-    bot = Assistant.from_seeds(seeds, index_dir=settings.index_dir, settings=settings,
-                               show_progress_bar=not args.quiet)
+    cancel = threading.Event()
+    with ctrl_c_cancels(cancel):
+        bot = Assistant.from_seeds(seeds, index_dir=settings.index_dir, settings=settings,
+                                   show_progress_bar=not args.quiet, cancel=cancel)
     report = bot.last_update
     print(f"{settings.index_dir}: {report.summary()}" if report else f"{settings.index_dir}: loaded")
     return EXIT_ERROR if report and report.failed and args.strict else EXIT_OK
@@ -102,8 +130,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     questions = load_questions(args.questions)
     if args.seeds_dir:
-        bot = Assistant.from_seeds(args.seeds_dir, index_dir=settings.index_dir, settings=settings,
-                                   show_progress_bar=False)
+        cancel = threading.Event()
+        with ctrl_c_cancels(cancel):
+            bot = Assistant.from_seeds(args.seeds_dir, index_dir=settings.index_dir, settings=settings,
+                                       show_progress_bar=False, cancel=cancel)
     else:
         bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     report = evaluate(lambda q: bot.ask(q, top_k=args.top_k), questions)
@@ -132,11 +162,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index-dir", help="index folder (QA_INDEX_DIR, default: index)")
         p.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
 
+    def time_limit(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--max-index-seconds", type=float, metavar="S",
+                       help="refuse to index what would take longer than S seconds on this machine, "
+                            "estimated after the first batch (QA_MAX_INDEX_SECONDS, default 1800; 0 = no limit)")
+
     p = sub.add_parser("index", help="build or update the index for a folder of documents")
     p.add_argument("seeds_dir", nargs="?", help="folder of .txt/.md/.html/.pdf files (QA_SEEDS_DIR, default: seeds)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be read")
     common(p)
+    time_limit(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer a question with citations")
@@ -159,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=int)
     p.add_argument("--json", action="store_true", help="print every result as JSON")
     common(p)
+    time_limit(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="start the browser chat")
@@ -168,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insecure", action="store_true",
                    help="allow serving beyond loopback without authentication (QA_AUTH / QA_AUTH_FILE)")
     common(p)
+    time_limit(p)
     p.set_defaults(func=cmd_serve)
     return parser
 
@@ -182,12 +220,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return args.func(args)
+    except IndexingCancelled as exc:  # Ctrl-C during a build: stopped cleanly, the previous index intact
+        print(f"qa: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (QAError, ValueError, OSError) as exc:  # expected: bad input, missing index, damaged model…
         print(f"qa: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line for the user, the traceback with -v
         if args.verbose:
             log.error("unexpected error", exc_info=True)

@@ -37,3 +37,11 @@ class NoDocumentsError(QAError):
 
 class AccessError(QAError):
     """Serving is refused: no authentication beyond loopback, or the accounts cannot be read."""
+
+
+class IndexingCancelled(QAError):
+    """An index build was cancelled on request; the index on disk and in memory are unchanged."""
+
+
+class IndexingTooSlowError(QAError):
+    """Indexing would take longer than `Settings.max_index_seconds` on this machine; nothing was changed."""

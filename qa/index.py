@@ -485,6 +485,19 @@ def remove_orphans(index_dir: Path, manifest: Manifest) -> None:
     _remove_orphans(Path(index_dir), set(manifest.files.values()))
 
 
+def remove_leftovers(index_dir: Path) -> None:
+    """After a write that failed or was interrupted in this process (call under the writer lock):
+    drop the files it left beside the generation the manifest now names (all generation files
+    when there is no manifest; nothing when the manifest is unreadable)."""
+    try:
+        keep = set(read_manifest(index_dir).files.values())
+    except IndexNotFoundError:
+        keep = set()
+    except IndexCorruptError:
+        return
+    _remove_orphans(Path(index_dir), keep)
+
+
 def _remove_orphans(index_dir: Path, keep: set[str]) -> None:
     """Files of generations whose write was interrupted before (or whose removal was interrupted
     after) the manifest switched, and temporary files of interrupted atomic writes."""

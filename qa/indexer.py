@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -14,14 +15,23 @@ from . import index as store
 from .chunking import chunk_sentences, split_sentences
 from .documents import Document, load_documents
 from .embedding import Encoder, ProgressFn
-from .errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError, NoDocumentsError
+from .errors import (
+    IndexCorruptError,
+    IndexingCancelled,
+    IndexingTooSlowError,
+    IndexNotFoundError,
+    ModelMismatchError,
+    NoDocumentsError,
+)
 from .index import Chunk, IndexData, IndexedDocument, Manifest, VectorIndex, chunk_id
 from .text import content_words
-from .schema import UpdateReport
+from .schema import IndexProgress, UpdateReport, duration
 from .settings import Settings
 from .vocabulary import WordVectors
 
 log = logging.getLogger(__name__)
+
+IndexProgressFn = Callable[[IndexProgress], None]
 
 
 def library_version() -> str:
@@ -96,6 +106,9 @@ def update_index(
     progress: ProgressFn | None = None,
     show_progress_bar: bool = True,
     lock_timeout: float | None = None,
+    *,
+    on_progress: IndexProgressFn | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[IndexData, UpdateReport]:
     """Bring the index in `index_dir` in line with the documents in `seeds_dir`.
 
@@ -103,6 +116,11 @@ def update_index(
     ones are dropped. An index built with another model or chunking is rebuilt whole.
     Holds the folder's writer lock throughout (IndexBusyError after `lock_timeout` seconds,
     default `index.WRITE_LOCK_TIMEOUT`, if another process keeps writing it).
+
+    `on_progress` receives an `IndexProgress` at each stage and embedding batch. Setting
+    `cancel` stops the build at the next batch with IndexingCancelled; a build estimated after
+    its first batch to take longer than `settings.max_index_seconds` stops with
+    IndexingTooSlowError. Either way nothing is written: the previous index stays as it was.
     """
     t0 = time.perf_counter()
     with store.writer_lock(index_dir, lock_timeout):
@@ -111,7 +129,8 @@ def update_index(
             why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
             raise NoDocumentsError(f"no readable .txt, .md, .html or .pdf documents in {seeds_dir}{why}")
         return apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded, progress=progress,
-                               show_progress_bar=show_progress_bar, started=t0, replace_all=True)
+                               show_progress_bar=show_progress_bar, started=t0, replace_all=True,
+                               on_progress=on_progress, cancel=cancel)
 
 
 def apply_documents(
@@ -129,6 +148,8 @@ def apply_documents(
     started: float | None = None,
     replace_all: bool = False,
     lock_timeout: float | None = None,
+    on_progress: IndexProgressFn | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[IndexData, UpdateReport]:
     """Add or replace `docs` (and drop `remove`) in the index, then save it atomically.
 
@@ -139,11 +160,12 @@ def apply_documents(
 
     Runs under the folder's writer lock (see `index.writer_lock`) and starts from the index
     on disk, not from any copy in memory, so another process's newer version is built upon.
+    `on_progress` and `cancel` work as in `update_index`.
     """
     with store.writer_lock(index_dir, lock_timeout):
         return _apply_documents(index_dir, docs, encoder, settings, remove=remove, failed=failed, excluded=excluded,
                                 seeds_dir=seeds_dir, progress=progress, show_progress_bar=show_progress_bar,
-                                started=started, replace_all=replace_all)
+                                started=started, replace_all=replace_all, on_progress=on_progress, cancel=cancel)
 
 
 def _apply_documents(
@@ -160,8 +182,11 @@ def _apply_documents(
     show_progress_bar: bool,
     started: float | None,
     replace_all: bool,
+    on_progress: IndexProgressFn | None,
+    cancel: threading.Event | None,
 ) -> tuple[IndexData, UpdateReport]:
     t0 = started if started is not None else time.perf_counter()
+    _check_cancel(cancel)
     chunking = chunking_settings(settings, encoder)
     old, rebuild_reason = _load_compatible(index_dir, encoder, chunking)
     old_docs = old.documents if old else {}
@@ -175,7 +200,9 @@ def _apply_documents(
     else:
         removed = [s for s in remove if s in old_docs and s not in wanted]
     added = [s for s in wanted if s not in old_docs]
-    changed = [s for s in wanted if s in old_docs and old_docs[s].sha256 != wanted[s].sha256]
+    # Same bytes but other text (a newer extractor, e.g. Markdown now read without markup) counts as changed.
+    changed = [s for s in wanted if s in old_docs
+               and (old_docs[s].sha256 != wanted[s].sha256 or old_docs[s].text != wanted[s].text)]
     to_embed = [wanted[s] for s in wanted if s in added or s in changed]
     keep = [s for s in old_docs if s not in removed and s not in changed]
     unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
@@ -191,21 +218,13 @@ def _apply_documents(
                               seconds=time.perf_counter() - t0)
         return old, report
 
+    build = _Build(len(to_embed), t0, settings, on_progress, cancel, progress, show_progress_bar)
+    build.emit("reading")
     new_docs: dict[str, IndexedDocument] = {}
     new_chunks: dict[str, list[Chunk]] = {}
     for doc in to_embed:
+        build.check_cancel()
         new_docs[doc.source], new_chunks[doc.source] = prepare(doc, encoder, chunking)
-
-    texts_c = [c.text for s in new_chunks for c in new_chunks[s]]
-    texts_s = [d.text[a:b] for d in new_docs.values() for a, b in d.sentences]
-    all_vecs = encoder.encode(
-        texts_c + texts_s,
-        batch_size=settings.batch_size,
-        progress=progress,
-        show_progress_bar=show_progress_bar,
-        desc=f"Embedding {len(to_embed)} document(s)",
-    )
-    new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
 
     # The whole collection's vocabulary when old words may be stale (removed or changed text)
     # or missing (an index from before word vectors); else the new documents' words suffice.
@@ -214,16 +233,33 @@ def _apply_documents(
                                           else new_docs.values())])
     base_words = old.words if old is not None else WordVectors()
     new_words = base_words.missing(vocab)
-    word_vecs = encoder.encode_words(
-        list(new_words.values()), batch_size=settings.batch_size, progress=progress,
-        show_progress_bar=show_progress_bar,
-    )
+
+    texts_c = [c.text for s in new_chunks for c in new_chunks[s]]
+    texts = texts_c + [d.text[a:b] for d in new_docs.values() for a, b in d.sentences]
+    word_texts = list(new_words.values())
+    all_vecs = np.empty((len(texts), encoder.dimension), dtype=np.float32)
+    with build:
+        build.plan(texts + word_texts)
+        desc = f"Embedding {len(to_embed)} document(s)"
+        for files, rows in _file_runs(new_docs, new_chunks, len(texts_c), settings.batch_size):
+            all_vecs[rows] = build.embed(encoder.encode, [texts[r] for r in rows], settings.batch_size, desc, files)
+        word_vecs = build.embed(encoder.encode_words, word_texts, settings.batch_size,
+                                f"Embedding {len(word_texts)} new word(s)")
+    texts_s = texts[len(texts_c) :]
+    new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
     words = base_words.extended(list(new_words), word_vecs)
     if removed or changed:  # drop the words only the old versions used
         words = words.restricted(set(vocab))
 
     data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, words, encoder, chunking)
-    store.save(index_dir, data)
+    build.check_cancel()  # the last moment: once the new version is written, it stays
+    build.emit("saving")
+    try:
+        store.save(index_dir, data)
+    except BaseException:  # e.g. a second Ctrl-C: keep no half-written generation
+        store.remove_leftovers(index_dir)
+        raise
+    build.emit("done")
     report = UpdateReport(
         added=sorted(added),
         changed=sorted(changed),
@@ -240,6 +276,141 @@ def _apply_documents(
     )
     log.info("index %s: %s", index_dir, report.summary())
     return data, report
+
+
+def _file_runs(new_docs: dict[str, IndexedDocument], new_chunks: dict[str, list[Chunk]], n_chunks: int,
+               batch_size: int) -> list[tuple[int, list[int]]]:
+    """(number of files, their rows in chunk texts + sentence texts) for runs of whole files,
+    each run a few batches long (one encode call each: batches stay full, files finish in order)."""
+    size = max(4 * batch_size, 256)
+    runs: list[tuple[int, list[int]]] = []
+    rows: list[int] = []
+    files, c, s = 0, 0, n_chunks
+    for source, doc in new_docs.items():
+        nc, ns = len(new_chunks[source]), len(doc.sentences)
+        rows += [*range(c, c + nc), *range(s, s + ns)]
+        c, s, files = c + nc, s + ns, files + 1
+        if len(rows) >= size:
+            runs.append((files, rows))
+            rows, files = [], 0
+    if files:
+        runs.append((files, rows))
+    return runs
+
+
+# A text costs about its length in characters plus the model's per-text overhead (special
+# tokens, padding); time left = cost left / cost embedded per second so far.
+TEXT_OVERHEAD_CHARS = 8
+
+
+def _cost(text: str) -> int:
+    return len(text) + TEXT_OVERHEAD_CHARS
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise IndexingCancelled("indexing was cancelled; the previous index is unchanged")
+
+
+class _Build:
+    """Progress, cancellation and the time limit of one build (see `update_index`)."""
+
+    def __init__(self, files_total: int, started: float, settings: Settings, on_progress: IndexProgressFn | None,
+                 cancel: threading.Event | None, progress: ProgressFn | None, show_progress_bar: bool) -> None:
+        self.files_total, self.started, self.settings = files_total, started, settings
+        self.on_progress, self.cancel, self.progress = on_progress, cancel, progress
+        self.show_progress_bar = show_progress_bar
+        self.files_done = self.texts_done = self.texts_total = self.cost_done = self.cost_total = 0
+        self.embed_started: float | None = None
+        self.limit_checked = False
+        self.bar: Any = None
+
+    def __enter__(self) -> "_Build":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def plan(self, texts: Sequence[str]) -> None:
+        """Start embedding `texts` (all of this build's, in any order)."""
+        self.texts_total, self.cost_total = len(texts), sum(map(_cost, texts))
+        if self.show_progress_bar and texts:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=len(texts), desc=f"Embedding {self.files_total} document(s)", unit="text")
+        self.embed_started = time.perf_counter()
+        self.emit("embedding")
+
+    def embed(self, fn: Callable[..., np.ndarray], texts: list[str], batch_size: int, desc: str,
+              files: int = 0) -> np.ndarray:
+        """`fn(texts)` (an encoder's encode or encode_words), longest first, reporting each batch;
+        `files` are complete once it returns."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        ordered = [texts[i] for i in order]
+        prefix = [0]
+        for t in ordered:
+            prefix.append(prefix[-1] + _cost(t))
+        base_texts, base_cost = self.texts_done, self.cost_done
+
+        def report(done: int, total: int, _desc: str) -> None:
+            done = max(0, min(done, len(ordered)))
+            self._advance(base_texts + done, base_cost + prefix[done], desc)
+
+        vecs = fn(ordered, batch_size=batch_size, progress=report, show_progress_bar=False)
+        self.files_done += files
+        self._advance(base_texts + len(ordered), base_cost + prefix[-1], desc)
+        out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
+        out[order] = vecs
+        return out
+
+    def _advance(self, texts_done: int, cost_done: int, desc: str) -> None:
+        if texts_done > self.texts_done:
+            if self.bar is not None:
+                self.bar.update(texts_done - self.texts_done)
+            self.texts_done, self.cost_done = texts_done, cost_done
+            if self.progress is not None:
+                self.progress(texts_done, self.texts_total, desc)
+        self.emit("embedding")
+        if not self.limit_checked and self.texts_done:
+            self._check_limit()
+        self.check_cancel()
+
+    def eta(self) -> float | None:
+        """Seconds left at the rate measured so far; None before the first batch."""
+        if self.embed_started is None or not self.cost_done:
+            return None
+        spent = time.perf_counter() - self.embed_started
+        return (self.cost_total - self.cost_done) * spent / self.cost_done
+
+    def _check_limit(self) -> None:
+        """IndexingTooSlowError if the whole build would take longer than `max_index_seconds`."""
+        self.limit_checked = True
+        limit, eta = self.settings.max_index_seconds, self.eta()
+        if not limit or eta is None or self.texts_done >= self.texts_total:
+            return
+        estimate = time.perf_counter() - self.started + eta
+        log.info("indexing %d texts: about %.0f s estimated (limit %g s)", self.texts_total, estimate, limit)
+        if estimate > limit:
+            files = "1 file" if self.files_total == 1 else f"{self.files_total:,} files"
+            raise IndexingTooSlowError(
+                f"indexing {files} ({self.texts_total:,} passages) would take about {duration(estimate)} on this "
+                f"machine, more than the limit of {duration(limit)} (max_index_seconds, QA_MAX_INDEX_SECONDS); "
+                "nothing was changed: index fewer or smaller files, or raise the limit"
+            )
+
+    def check_cancel(self) -> None:
+        """IndexingCancelled (after a "cancelled" event) if `cancel` is set."""
+        if self.cancel is not None and self.cancel.is_set():
+            log.info("indexing cancelled after %d of %d texts", self.texts_done, self.texts_total)
+            self.emit("cancelled")
+            _check_cancel(self.cancel)
+
+    def emit(self, stage: str) -> None:
+        if self.on_progress is not None:
+            elapsed = time.perf_counter() - self.started
+            self.on_progress(IndexProgress(self.files_done, self.files_total, self.texts_done, self.texts_total,
+                                           elapsed, self.eta() if stage == "embedding" else None, stage))
 
 
 def _whole_folder(

@@ -172,6 +172,70 @@ class UpdateReport:
         return asdict(self)
 
 
+# The stages an index build goes through, in order ("cancelled" replaces the rest when it stops early).
+STAGES = ("reading", "embedding", "saving", "done", "cancelled")
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    """Where an index build stands, for a progress line (`describe()`) or a progress bar (`fraction`).
+
+    `chunks_*` count every text embedded (passages, their sentences and new words); `files_done`
+    counts files whose texts are all embedded. `eta_s` is the time left at the embedding rate
+    measured so far (None until one batch is done); `stage` is one of `STAGES`.
+    """
+
+    files_done: int
+    files_total: int
+    chunks_done: int
+    chunks_total: int
+    elapsed_s: float
+    eta_s: float | None
+    stage: str
+
+    @property
+    def fraction(self) -> float:
+        """Share of the texts embedded so far, from 0.0 to 1.0 (1.0 when there is nothing to embed)."""
+        return min(1.0, self.chunks_done / self.chunks_total) if self.chunks_total else 1.0
+
+    def describe(self) -> str:
+        """One line in plain words, e.g. "Indexing 5 files (2 done): 340 of 1,200 passages, about 40 s left"."""
+        files = _files(self.files_total)
+        if self.stage == "reading":
+            return f"Reading {files}"
+        if self.stage == "saving":
+            return f"Saving the index of {files}"
+        if self.stage == "done":
+            return f"Indexed {files}: {self.chunks_total:,} passages in {duration(self.elapsed_s)}"
+        if self.stage == "cancelled":
+            return f"Indexing cancelled after {duration(self.elapsed_s)}; the previous index is unchanged"
+        done = f" ({self.files_done} done)" if 0 < self.files_done < self.files_total else ""
+        if self.eta_s is None:
+            left = "estimating the time left"
+        else:
+            left = f"about {duration(self.eta_s)} left" if self.eta_s >= 1 else "almost done"
+        return f"Indexing {files}{done}: {self.chunks_done:,} of {self.chunks_total:,} passages, {left}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "message": self.describe()}
+
+
+def _files(n: int) -> str:
+    return "1 file" if n == 1 else f"{n:,} files"
+
+
+def duration(seconds: float) -> str:
+    """A rounded duration in plain words: "40 s", "3 min", "1 h 5 min"."""
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{max(s, 1)} s"
+    minutes = round(s / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
 def _some(items: list[str], limit: int = 5, sep: str = ", ") -> str:
     """The first `limit` items joined, then how many more there are (a summary stays one line)."""
     shown = sep.join(items[:limit])

@@ -46,6 +46,9 @@ class Settings:
     auth_file: str = ""
     # Uploads larger than this (MB) are refused while they arrive, before they are stored.
     max_upload_mb: float = MAX_UPLOAD_MB
+    # A build estimated (from the embedding rate measured on this machine) to take longer than
+    # this many seconds is refused before anything is written; 0 = no limit.
+    max_index_seconds: float = 1800.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -87,6 +90,8 @@ class Settings:
             raise ValueError("reader_candidates must be between 1 and 100")
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if not self.max_index_seconds >= 0:  # also rejects nan
+            raise ValueError("max_index_seconds must be >= 0 (0 = no limit)")
         if not 0 < self.max_upload_mb <= MAX_UPLOAD_MB:
             raise ValueError(f"max_upload_mb must be > 0 and at most {MAX_UPLOAD_MB:g} (the largest file indexed)")
 

@@ -293,3 +293,98 @@ def test_eval_question_file_errors_name_the_line(tmp_path: Path, line: str, show
     bad.write_text('{"question": "ok?", "answers": ["x"], "answerable": "no"}\n' + line + "\n", encoding="utf-8")
     message = assert_clean_error(run_qa("eval", str(bad), "--index-dir", str(tmp_path / "no-index")))
     assert "line 2" in message and shown in message
+
+
+# --------------------------------------------------------------------------- Ctrl-C and the time limit of `qa index`
+
+
+def test_ctrl_c_during_index_cancels_with_one_line_and_exit_130(monkeypatch, capsys, tmp_path: Path) -> None:
+    """A first Ctrl-C only sets the build's cancel flag (it stops at its next batch); the
+    resulting IndexingCancelled is one line and exit 130; the SIGINT handler is restored."""
+    import signal
+
+    import qa.assistant
+    from qa import cli
+    from qa.errors import IndexingCancelled
+
+    seen: dict[str, object] = {}
+
+    def build(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        cancel = kwargs["cancel"]
+        seen["limit"] = kwargs["settings"].max_index_seconds
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(100):  # the handler runs in the main thread between bytecodes
+            if cancel.is_set():
+                break
+        seen["cancelled"] = cancel.is_set()
+        raise IndexingCancelled("indexing was cancelled; the previous index is unchanged")
+
+    handler = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(qa.assistant.Assistant, "from_seeds", classmethod(build))
+    code = cli.main(["index", str(tmp_path), "--index-dir", str(tmp_path / "index"), "--max-index-seconds", "60"])
+    err = capsys.readouterr().err.splitlines()
+    assert code == 130 and seen == {"limit": 60.0, "cancelled": True}
+    assert err == ["qa: cancelling after the current batch (Ctrl-C again to stop at once)",
+                   "qa: indexing was cancelled; the previous index is unchanged"]
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+_SLOW_CLI = """
+import sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from conftest import FakeEncoder
+import qa.assistant
+from qa.cli import main
+
+class SlowEncoder(FakeEncoder):
+    def encode(self, texts, batch_size=64, progress=None, show_progress_bar=False, desc=""):
+        texts, out = list(texts), []
+        for i in range(0, len(texts), batch_size):
+            print("batch", flush=True)
+            time.sleep(0.2)
+            out.append(super().encode(texts[i : i + batch_size]))
+            if progress is not None:
+                progress(min(i + batch_size, len(texts)), len(texts), desc)
+        return np.vstack(out) if out else np.zeros((0, self.dimension), dtype=np.float32)
+
+qa.assistant.load_encoder = lambda *args, **kwargs: SlowEncoder()
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_ctrl_c_in_a_real_qa_index_process_keeps_the_previous_index(tmp_path: Path) -> None:
+    import signal
+    import sys
+
+    from conftest import REPO_ROOT, FakeEncoder
+    from qa import Settings
+    from qa.index import LOCK, load
+    from qa.indexer import update_index
+
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "first.txt").write_text("The first lake is cold. Fishermen visit it in spring.", encoding="utf-8")
+    update_index(seeds, index_dir, FakeEncoder(), Settings.from_env(env={}), show_progress_bar=False)
+    before = {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK}
+    for i in range(20):
+        (seeds / f"lake{i:02d}.txt").write_text(
+            " ".join(f"Lake {i} has {j} islands and cold water in winter." for j in range(40)), encoding="utf-8")
+
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_CLI, str(REPO_ROOT / "tests"), "index", str(seeds),
+                             "--index-dir", str(index_dir), "--quiet"], cwd=REPO_ROOT, env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "batch"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == "qa: indexing was cancelled; the previous index is unchanged", err
+    assert out.count("batch") <= 1, "the build must stop at the next batch boundary"
+    assert {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK} == before
+    assert set(load(index_dir).documents) == {"first.txt"}

@@ -1,0 +1,256 @@
+"""Progress, cancellation and the time limit of index builds (qa.indexer), with a fake encoder.
+
+- `IndexProgress.describe()` is one line of plain words (pure);
+- progress events arrive per batch, with a time left once one batch is measured, and the old
+  `progress(done, total, desc)` callback still works;
+- a build cancelled after its first batch leaves the index on disk byte-identical and the
+  loaded assistant as it was;
+- a build estimated to exceed `max_index_seconds` is refused after its first batch, before
+  anything is written; a save interrupted in this process leaves no half-written files.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import qa
+import qa.assistant
+import qa.index as store
+from conftest import FakeEncoder
+from qa import Assistant, IndexingCancelled, IndexingTooSlowError, IndexProgress, QAError, Settings
+from qa.indexer import update_index
+from qa.schema import duration
+
+BATCH = 4
+
+
+class BatchedEncoder(FakeEncoder):
+    """The fake encoder, embedding `batch_size` texts at a time and reporting each batch like the
+    real one (optionally sleeping per batch); `batches` counts the batches embedded."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        super().__init__()
+        self.delay = delay
+        self.batches = 0
+
+    def encode(self, texts, batch_size=64, progress=None, show_progress_bar=False, desc=""):  # type: ignore[no-untyped-def, override]
+        texts = list(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            time.sleep(self.delay)
+            out[i : i + batch_size] = super().encode(texts[i : i + batch_size])
+            self.batches += 1
+            if progress is not None:
+                progress(min(i + batch_size, len(texts)), len(texts), desc)
+        return out
+
+
+def write_folder(folder: Path, names: list[str], sentences: int = 12) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text(
+            " ".join(f"The {name} lake number {j} is cold in winter and warm in summer." for j in range(sentences)),
+            encoding="utf-8",
+        )
+
+
+def snapshot(index_dir: Path) -> dict[str, bytes]:
+    """Every file of the index folder but the writers' lock, with its bytes."""
+    return {p.name: p.read_bytes() for p in sorted(index_dir.iterdir()) if p.name != store.LOCK}
+
+
+def settings(**overrides: Any) -> Settings:
+    return Settings.from_env(env={}, batch_size=BATCH, **overrides)
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Path, Path]:
+    """(seeds, index dir) with two documents indexed."""
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    write_folder(seeds, ["alpha.txt", "beta.txt"])
+    update_index(seeds, index_dir, FakeEncoder(), settings(), show_progress_bar=False)
+    return seeds, index_dir
+
+
+# --------------------------------------------------------------------------- IndexProgress (pure)
+
+
+def test_describe_is_one_line_of_plain_words() -> None:
+    p = IndexProgress(files_done=2, files_total=5, chunks_done=340, chunks_total=1200, elapsed_s=12.0, eta_s=40.2,
+                      stage="embedding")
+    assert p.describe() == "Indexing 5 files (2 done): 340 of 1,200 passages, about 40 s left"
+    assert p.fraction == pytest.approx(340 / 1200)
+    assert p.to_dict() == {"files_done": 2, "files_total": 5, "chunks_done": 340, "chunks_total": 1200,
+                           "elapsed_s": 12.0, "eta_s": 40.2, "stage": "embedding", "message": p.describe()}
+    first = IndexProgress(0, 1, 0, 90, 0.5, None, "embedding")
+    assert first.describe() == "Indexing 1 file: 0 of 90 passages, estimating the time left"
+    assert IndexProgress(0, 1, 80, 90, 1.0, 0.3, "embedding").describe().endswith("almost done")
+    assert IndexProgress(1, 1, 90, 90, 75.0, None, "done").describe() == "Indexed 1 file: 90 passages in 1 min"
+    assert "previous index is unchanged" in IndexProgress(0, 3, 8, 90, 2.0, None, "cancelled").describe()
+    for stage in qa.schema.STAGES:
+        line = IndexProgress(1, 3, 10, 90, 5.0, 7.0, stage).describe()
+        assert "\n" not in line and line[0].isupper() and "{" not in line and "None" not in line
+
+
+@pytest.mark.parametrize(("seconds", "words"), [(0.2, "1 s"), (40.4, "40 s"), (59.4, "59 s"), (61, "1 min"),
+                                                 (3599, "1 h"), (3900, "1 h 5 min"), (7200, "2 h")])
+def test_durations_are_rounded_plain_words(seconds: float, words: str) -> None:
+    assert duration(seconds) == words
+
+
+def test_the_new_errors_are_exported_domain_errors() -> None:
+    for name in ("IndexingCancelled", "IndexingTooSlowError", "IndexProgress"):
+        assert name in qa.__all__
+    assert issubclass(IndexingCancelled, QAError) and issubclass(IndexingTooSlowError, QAError)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_progress_events_arrive_per_batch_with_the_time_left(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    write_folder(seeds, [f"doc{i:02d}.txt" for i in range(12)], sentences=30)
+    events: list[IndexProgress] = []
+    legacy: list[tuple[int, int, str]] = []
+    encoder = BatchedEncoder()
+    _, report = update_index(seeds, tmp_path / "index", encoder, settings(), progress=lambda *a: legacy.append(a),
+                             show_progress_bar=False, on_progress=events.append)
+
+    assert [e.stage for e in events][0] == "reading"
+    assert [e.stage for e in events][-2:] == ["saving", "done"]
+    embedding = [e for e in events if e.stage == "embedding"]
+    assert len(embedding) >= encoder.batches
+    total = report.chunks_embedded + report.sentences_embedded + report.words_embedded
+    for before, after in zip(events, events[1:]):
+        assert after.chunks_done >= before.chunks_done and after.files_done >= before.files_done
+    for e in events:
+        assert e.files_total == 12 and 0 <= e.files_done <= e.files_total
+        assert e.chunks_total == (0 if e.stage == "reading" else total) and 0 <= e.chunks_done <= e.chunks_total
+        assert e.describe() and e.elapsed_s >= 0
+    assert all(isinstance(e.eta_s, float) and e.eta_s >= 0 for e in embedding if e.chunks_done > 0)
+    assert embedding[0].eta_s is None and embedding[0].chunks_done == 0
+    assert 0 < len({e.files_done for e in embedding}) and events[-1].files_done == 12
+    # The old callback: overall counts, never going back, ending at the total.
+    assert [d for d, _, _ in legacy] == sorted(d for d, _, _ in legacy) and legacy[-1][:2] == (total, total)
+
+
+# --------------------------------------------------------------------------- cancellation
+
+
+def cancel_at_first_batch(cancel: threading.Event, events: list[IndexProgress]):  # type: ignore[no-untyped-def]
+    def on_progress(p: IndexProgress) -> None:
+        events.append(p)
+        if p.stage == "embedding" and p.chunks_done > 0:
+            cancel.set()
+
+    return on_progress
+
+
+def test_cancel_after_the_first_batch_leaves_the_index_and_the_assistant_as_they_were(
+        built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    seeds, index_dir = built
+    encoder = BatchedEncoder()
+    monkeypatch.setattr(qa.assistant, "load_encoder", lambda *args, **kwargs: encoder)
+    bot = Assistant.from_seeds(seeds, index_dir, settings=settings(), show_progress_bar=False)
+    before, sources = snapshot(index_dir), [d.source for d in bot.documents()]
+    last_update, data = bot.last_update, bot.data
+    question = "Which lake is cold in winter?"
+    hits = [(p.source, p.chunk_id) for p in bot.search(question)]
+    upload = tmp_path / "uploads" / "gamma.txt"
+    write_folder(upload.parent, ["gamma.txt"], sentences=40)
+
+    cancel, events = threading.Event(), []
+    encoder.batches = 0
+    with pytest.raises(IndexingCancelled, match="cancelled"):
+        bot.add_files([upload], on_progress=cancel_at_first_batch(cancel, events), cancel=cancel)
+    assert encoder.batches == 1, "the build must stop at the first batch boundary after the cancel"
+    assert events[-1].stage == "cancelled"
+    assert snapshot(index_dir) == before
+    assert [d.source for d in store.load(index_dir).documents.values()] == sources
+    assert not (seeds / "gamma.txt").exists(), "the uploaded copy must be taken back"
+    assert [d.source for d in bot.documents()] == sources
+    assert bot.last_update is last_update and bot.data is data
+    assert [(p.source, p.chunk_id) for p in bot.search(question)] == hits
+    assert bot.ask(question).question == question
+
+    # The same add, not cancelled, goes through.
+    report = bot.add_files([upload], cancel=threading.Event())
+    assert report.added == ["gamma.txt"] and "gamma.txt" in {d.source for d in bot.documents()}
+
+
+def test_a_cancelled_rebuild_from_the_folder_writes_nothing(built) -> None:  # type: ignore[no-untyped-def]
+    seeds, index_dir = built
+    write_folder(seeds, ["gamma.txt", "delta.txt"], sentences=40)
+    before = snapshot(index_dir)
+    cancel, events = threading.Event(), []
+    encoder = BatchedEncoder()
+    with pytest.raises(IndexingCancelled):
+        update_index(seeds, index_dir, encoder, settings(), show_progress_bar=True,
+                     on_progress=cancel_at_first_batch(cancel, events), cancel=cancel)
+    assert encoder.batches == 1 and snapshot(index_dir) == before
+    assert set(store.load(index_dir).documents) == {"alpha.txt", "beta.txt"}
+    # A cancel set before the build starts stops it before anything is embedded.
+    with pytest.raises(IndexingCancelled):
+        update_index(seeds, index_dir, encoder, settings(), show_progress_bar=False, cancel=cancel)
+    assert encoder.batches == 1 and snapshot(index_dir) == before
+
+
+def test_a_save_interrupted_in_this_process_leaves_no_half_written_files(
+        built, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    seeds, index_dir = built
+    write_folder(seeds, ["gamma.txt"])
+    before = snapshot(index_dir)
+
+    def interrupted(path: Path, text: str) -> None:
+        raise KeyboardInterrupt  # e.g. a second Ctrl-C just before the manifest switch
+
+    monkeypatch.setattr(store, "_atomic_write_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        update_index(seeds, index_dir, FakeEncoder(), settings(), show_progress_bar=False)
+    assert snapshot(index_dir) == before
+
+
+# --------------------------------------------------------------------------- time limit
+
+
+def test_a_build_that_would_take_too_long_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    write_folder(seeds, [f"doc{i}.txt" for i in range(4)], sentences=100)
+    encoder = BatchedEncoder(delay=0.05)  # 100+ batches: several seconds, against a 1 s limit
+    events: list[IndexProgress] = []
+    with pytest.raises(IndexingTooSlowError) as err:
+        update_index(seeds, index_dir, encoder, settings(max_index_seconds=1), show_progress_bar=False,
+                     on_progress=events.append)
+    message = str(err.value)
+    assert "would take about" in message and "more than the limit of 1 s" in message and "4 files" in message
+    assert "QA_MAX_INDEX_SECONDS" in message and "nothing was changed" in message
+    assert encoder.batches == 1, "refused after the first batch"
+    assert snapshot(index_dir) == {}, "nothing may be written"
+    assert events[-1].eta_s is not None and events[-1].eta_s > 1
+
+    # The same over an existing index leaves it as it was; with no limit (0) the build goes through.
+    write_folder(tmp_path / "small", ["a.txt"])
+    update_index(tmp_path / "small", index_dir, FakeEncoder(), settings(), show_progress_bar=False)
+    before = snapshot(index_dir)
+    with pytest.raises(IndexingTooSlowError):
+        update_index(seeds, index_dir, BatchedEncoder(delay=0.05), settings(max_index_seconds=1),
+                     show_progress_bar=False)
+    assert snapshot(index_dir) == before
+    _, report = update_index(seeds, index_dir, BatchedEncoder(), settings(max_index_seconds=0),
+                             show_progress_bar=False)
+    assert len(report.added) == 4
+
+
+def test_max_index_seconds_setting() -> None:
+    assert Settings().max_index_seconds == 1800
+    assert Settings.from_env(env={"QA_MAX_INDEX_SECONDS": "90"}).max_index_seconds == 90.0
+    assert Settings.from_env(env={"QA_MAX_INDEX_SECONDS": "0"}).max_index_seconds == 0
+    for bad in ("-1", "nan"):
+        with pytest.raises(ValueError, match="max_index_seconds"):
+            Settings.from_env(env={"QA_MAX_INDEX_SECONDS": bad})
