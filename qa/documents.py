@@ -1,13 +1,15 @@
 """Finding source files and turning them into text, with a content hash per file.
 
-Offsets everywhere else in the library index into `Document.text`: the decoded file
-for .txt/.md, the extracted text for .html/.pdf.
+Offsets everywhere else in the library index into `Document.text`: the decoded file for
+.txt, the clean text for .md (markup removed) and .html (main content only), the extracted
+text for .pdf.
 """
 
 from __future__ import annotations
 
 import codecs
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -17,12 +19,19 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import DocumentError, NoDocumentsError
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from lxml.html import HtmlElement
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
@@ -211,7 +220,14 @@ def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
         return _pdf_text(data, source)
     text = decode_text(data)
     if suffix in HTML_SUFFIXES:
-        return _html_text(text)
+        try:
+            return _html_text(text)
+        except Exception as exc:  # html.parser is lenient, but deep nesting can still exhaust the stack
+            log.info("%s: could not extract the HTML text: %s: %s", source, type(exc).__name__, exc)
+            raise DocumentError(f"{source}: could not read this HTML page: its markup is broken or nested "
+                                f"too deeply ({type(exc).__name__})") from exc
+    if suffix in MARKDOWN_SUFFIXES:
+        return markdown_text(text)
     return text
 
 
@@ -260,12 +276,164 @@ def _reads_as_text(sample: bytes, encoding: str) -> bool:
     return controls * 20 <= len(text)
 
 
-def _html_text(markup: str) -> str:
+def markdown_text(source: str) -> str:
+    """Markdown as clean plain text: the words a reader sees, without markup.
+
+    Emphasis, code and link marks, heading marks, images and HTML comments go; link text stays.
+    Headings, paragraphs, code blocks and table rows each become their own paragraph (so the
+    sentence splitter never glues a heading or a row to the next sentence); list items become
+    lines ("• " or "1. "); table cells are joined with " | ". Line breaks inside a paragraph
+    stay, as in the file (the sentence splitter joins hard-wrapped prose).
+    """
+    blocks: list[str] = []  # paragraphs, joined by blank lines
+    lines: list[str] = []  # the lines of the list being read
+    lists = 0  # depth of nested lists
+    marker = ""  # the next list item's bullet or number
+    row: list[str] | None = None  # the cells of the table row being read
+
+    def add(text: str) -> None:
+        if not text.strip():
+            return
+        if lists:
+            lines.append("  " * (lists - 1) + text)
+        else:
+            blocks.append(text)
+
+    for tok in _markdown_parser().parse(source):
+        kind = tok.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists += 1
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists -= 1
+            if not lists and lines:
+                blocks.append("\n".join(lines))
+                lines = []
+        elif kind == "list_item_open":
+            marker = f"{tok.info}{tok.markup} " if tok.info else "• "
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            add(" | ".join(row))
+            row = None
+        elif kind == "inline":
+            text = _inline_text(tok)
+            if row is not None:
+                row.append(text)
+            elif text:
+                add(marker + text)
+                marker = ""
+        elif kind in ("fence", "code_block"):
+            add(tok.content.strip("\n"))
+        elif kind == "html_block":
+            add(_html_fragment_text(tok.content))
+    return "\n\n".join(blocks)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_parser() -> "MarkdownIt":
+    """CommonMark with GFM tables; raw HTML parsed as HTML tokens (dropped or reduced to text)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _inline_text(tok: "Token") -> str:
+    """The visible text of an inline token: text, code and link text; images and inline HTML dropped."""
+    parts: list[str] = []
+    for child in tok.children or ():
+        if child.type in ("text", "text_special", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak") or (child.type == "html_inline" and _BR.match(child.content)):
+            parts.append("\n")
+    return "\n".join(" ".join(line.split()) for line in "".join(parts).split("\n"))
+
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _html_fragment_text(markup: str) -> str:
+    """The text of a block of raw HTML inside Markdown (comments, scripts and styles dropped)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
+    return "\n".join(" ".join(line.split()) for line in soup.get_text("\n").splitlines() if line.strip())
+
+
+def _html_text(markup: str) -> str:
+    """The main content of an HTML page as clean text; navigation, menus, footers and sidebars dropped.
+
+    trafilatura finds the main content (given the string only: it never fetches anything) and
+    writes it as Markdown, which `markdown_text` turns into text (tables one line per row).
+    A page where it finds nothing (a tiny page, a fragment) falls back to all of its text,
+    so a small file never comes back empty.
+    """
+    try:
+        import trafilatura
+
+        tree = trafilatura.load_html(markup)
+        found = None
+        if tree is not None:
+            _collapse_whitespace(tree)
+            found = trafilatura.extract(tree, output_format="markdown", include_tables=True, include_comments=False,
+                                        include_links=False, include_images=False, deduplicate=False)
+    except Exception:  # a page trafilatura cannot handle still has its plain text
+        log.warning("main-content extraction failed; using all of the page's text", exc_info=True)
+        found = None
+    text = markdown_text(_pipe_tables_with_header(found)) if found else ""
+    return text if text.strip() else _html_all_text(markup)
+
+
+_WHITESPACE = re.compile(r"\s+")
+_PREFORMATTED = {"pre", "textarea"}
+
+
+def _collapse_whitespace(tree: "HtmlElement") -> None:
+    """Runs of whitespace in the page's text become one space, as a browser shows them (not in
+    <pre>), so a line break in the HTML source does not end a line of the extracted text."""
+    for el in tree.iter():
+        if any(a.tag in _PREFORMATTED for a in el.iterancestors()):
+            continue
+        if el.text and isinstance(el.tag, str) and el.tag not in _PREFORMATTED:
+            el.text = _WHITESPACE.sub(" ", el.text)
+        if el.tail:
+            el.tail = _WHITESPACE.sub(" ", el.tail)
+
+
+# A line of a pipe table as trafilatura writes it ("| a | b | "), and its header separator ("|---|---|").
+_PIPE_ROW = re.compile(r"\|.*\|\s*")
+_PIPE_SEPARATOR = re.compile(r"\|(\s*:?-+:?\s*\|)+\s*")
+
+
+def _pipe_tables_with_header(markdown: str) -> str:
+    """trafilatura writes a table without header cells as pipe rows with no "|---|" line, which
+    Markdown does not read as a table; add the line after the first row."""
+    lines = markdown.split("\n")
+    out: list[str] = []
+    in_code = False
+    for i, line in enumerate(lines):
+        out.append(line)
+        in_code ^= line.startswith("```")
+        starts_table = (not in_code and _PIPE_ROW.fullmatch(line)
+                        and (i == 0 or not _PIPE_ROW.fullmatch(lines[i - 1])))
+        if starts_table and i + 1 < len(lines) and not _PIPE_SEPARATOR.fullmatch(lines[i + 1]):
+            cells = len(re.findall(r"(?<!\\)\|", line.strip())) - 1
+            out.append("|" + "---|" * max(cells, 1))
+    return "\n".join(out)
+
+
+def _html_all_text(markup: str) -> str:
+    """All the visible text of an HTML page, one paragraph per text line and per table row
+    (cells joined with " | "); scripts and styles dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    for row in soup.find_all("tr"):
+        cells = [" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
+        row.replace_with(soup.new_string("\n" + " | ".join(cells) + "\n"))
     blocks = []
     for line in soup.get_text("\n").splitlines():
         line = " ".join(line.split())
@@ -275,6 +443,7 @@ def _html_text(markup: str) -> str:
 
 
 def _pdf_text(data: bytes, source: str) -> str:
+    """The text of a PDF's pages; DocumentError in plain words if the file cannot be read."""
     import io
 
     try:
@@ -283,8 +452,17 @@ def _pdf_text(data: bytes, source: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
     except Exception as exc:  # pypdf raises many error types for damaged files
-        raise DocumentError(f"{source}: cannot read PDF ({exc})") from exc
+        log.info("%s: pypdf could not read the PDF: %s: %s", source, type(exc).__name__, exc)
+        raise DocumentError(f"{source}: could not read this PDF: {_pdf_problem(exc)}") from exc
     return "\n\n".join(p for p in pages if p)
+
+
+def _pdf_problem(exc: Exception) -> str:
+    """What is wrong with a PDF pypdf could not read, in plain words."""
+    name = type(exc).__name__
+    if "Decrypt" in name or "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+        return "it is password-protected"
+    return "the file is damaged or incomplete"
 
 
 def load_documents(seeds_dir: Path, exclude: Collection[str] = ()) -> tuple[list[Document], dict[str, str], list[str]]:

@@ -8,7 +8,6 @@ files are read (formats, nested folders, hidden files, unreadable files).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import pathlib
@@ -31,6 +30,7 @@ from qa.errors import (
     NoDocumentsError,
 )
 from qa.indexer import check_model, update_index
+from conftest import make_pdf
 
 ALPHA = (
     "Alpha station opened in 1901 on the northern bank of the river. It served farmers and traders "
@@ -125,34 +125,6 @@ def assert_consistent(data, encoder) -> None:  # type: ignore[no-untyped-def]
 def index_files(index_dir: Path) -> set[str]:
     """The files in the index folder, less the writers' lock file (which is not part of the index)."""
     return {p.name for p in index_dir.iterdir() if p.name != store.LOCK}
-
-
-def make_pdf(lines: list[str]) -> bytes:
-    """A minimal one-page PDF with real text (Helvetica), with a correct xref table."""
-    def esc(s: str) -> str:
-        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-    content = ("BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({esc(line)}) Tj T*" for line in lines) + " ET").encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- fixtures
