@@ -254,7 +254,7 @@ def http_json(url: str, body: Any = None, headers: dict[str, str] | None = None,
 
 def find_index_event(base: str) -> tuple[int, int]:
     """(fn_index, trigger component id) of the event that indexes the upload box's files: the
-    `.then` after the upload box's `upload` event (see qa/ui.py)."""
+    `.then` after the upload box's `upload` event (see qa/ui/layout.py)."""
     config = http_json(base + "config")
     comps = {c["id"]: c for c in config["components"]}
     box = [i for i, c in comps.items() if c.get("props", {}).get("elem_id") == "qa-upload"]

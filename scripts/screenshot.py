@@ -36,7 +36,7 @@ def take(out: Path, width: int, height: int, question: str = QUESTION) -> None:
                     page = browser.new_page(viewport={"width": width, "height": height})
                     chat = ChatPage(page, server.url).open()
                     reply = chat.ask(question)
-                    reply.locator(PASSAGE_MARK).first.wait_for(state="visible")
+                    reply.locator(PASSAGE_MARK).first.wait_for(state="attached")  # sources start folded
                     chat.open_viewer_via_marker(reply, 1)
                     page.mouse.move(0, 0)  # no hover card over the answer
                     page.evaluate("() => document.activeElement && document.activeElement.blur()")

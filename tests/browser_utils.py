@@ -45,12 +45,15 @@ STARTUP_TIMEOUT = 180.0  # seconds: loading the model and indexing the article o
 ANSWER_TIMEOUT = 90_000  # milliseconds, for anything that waits on the server
 UI_TIMEOUT = 30_000  # milliseconds, for what only the page does
 
-# Selectors of the chat page (element ids are set in qa/ui.py).
+# Selectors of the chat page (element ids are set in qa/ui/layout.py).
 QUESTION_BOX = "#qa-question textarea"
+ASK_BUTTON = '#qa-question [data-testid="submit-button"]'
 CHAT = "#qa-chat"
 BOT_MESSAGE = '#qa-chat [data-testid="bot"]'
 USER_MESSAGE = '#qa-chat [data-testid="user"]'
 PASSAGE_MARK = ".qa-cite-passage mark"  # the quote highlighted in a cited passage under an answer
+SOURCE_LINE = "details.qa-cite > summary"  # one collapsed line per source under an answer
+COPY_BUTTON = 'button[aria-label="Copy message"]'  # Gradio's per-message copy button
 VIEWER = "#qa-doc-view"
 VIEWER_MARK = "#qa-doc-view .qa-doc mark"
 
@@ -236,7 +239,26 @@ class ChatPage:
         """Ask and wait for the answer; returns the locator of that reply."""
         return self.wait_for_reply(self.submit(question))
 
+    def message_row(self, message: Any) -> Any:
+        """The chat row around a message (it also holds the message's buttons)."""
+        return message.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' message-row ')][1]")
+
+    def copy_message(self, message: Any) -> str:
+        """Click the message's Copy button; returns what the clipboard then holds (needs the
+        context's clipboard-read/clipboard-write permissions)."""
+        self.page.evaluate("() => navigator.clipboard.writeText('')")
+        message.hover()
+        self.message_row(message).locator(COPY_BUTTON).click()
+        self.page.wait_for_function("async () => (await navigator.clipboard.readText()) !== ''", timeout=UI_TIMEOUT)
+        return str(self.page.evaluate("() => navigator.clipboard.readText()"))
+
     # -- citations ----------------------------------------------------------------------
+
+    def expand_sources(self, reply: Any) -> None:
+        """Open every collapsed source under `reply` (a person clicking each source line)."""
+        for line in reply.locator(SOURCE_LINE).all():
+            if not line.evaluate("(s) => s.parentElement.open"):
+                line.click()
 
     def open_viewer_via_marker(self, reply: Any, number: int = 1) -> Any:
         """Click the `[number]` marker of `reply`; returns the source viewer once it shows a highlight."""
@@ -299,4 +321,8 @@ class ChatPage:
         """The names in the documents table's first column."""
         self.open_documents_panel()
         cells = self.page.locator('#qa-docs [role="gridcell"][data-col="0"]')
+        try:  # the table renders a moment after its panel opens (the seeds are never empty)
+            cells.first.wait_for(state="attached", timeout=UI_TIMEOUT)
+        except Exception:
+            pass
         return [c.inner_text().strip() for c in cells.all()]

@@ -15,9 +15,12 @@ import pytest
 from browser_utils import (
     ANSWER_TIMEOUT,
     ARTICLE_NAME,
+    ASK_BUTTON,
     BOT_MESSAGE,
     PASSAGE_MARK,
     QUESTION_BOX,
+    SOURCE_LINE,
+    USER_MESSAGE,
     VIEWER,
     VIEWER_MARK,
     AppServer,
@@ -86,9 +89,12 @@ def browser():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def chat(browser, app_server: AppServer):  # type: ignore[no-untyped-def]
     """A fresh tab on the chat (1280x900), checked afterwards for page errors and a live server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    chat_page = ChatPage(page, app_server.url)
+    yield from _open_chat(browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True),
+                          app_server)
+
+
+def _open_chat(context, app_server: AppServer):  # type: ignore[no-untyped-def]
+    chat_page = ChatPage(context.new_page(), app_server.url)
     try:
         chat_page.open()
         yield chat_page
@@ -96,6 +102,21 @@ def chat(browser, app_server: AppServer):  # type: ignore[no-untyped-def]
         context.close()
     assert app_server.alive(), f"the server died\n{app_server.output()}"
     assert not chat_page.errors, f"JavaScript errors on the page: {chat_page.errors}"
+
+
+#: The two screens every chat-layout journey runs on.
+SCREENS = [
+    pytest.param({"viewport": {"width": 1280, "height": 800}}, id="desktop-1280x800"),
+    pytest.param({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+                  "device_scale_factor": 2}, id="phone-390x844"),
+]
+
+
+@pytest.fixture(params=SCREENS)
+def screen_chat(request: pytest.FixtureRequest, browser, app_server: AppServer):  # type: ignore[no-untyped-def]
+    """A fresh tab on the chat at one of SCREENS, allowed to use the clipboard."""
+    yield from _open_chat(browser.new_context(accept_downloads=True, permissions=["clipboard-read", "clipboard-write"],
+                                              **request.param), app_server)
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +137,12 @@ def test_question_shows_answer_with_highlighted_citation(chat: ChatPage, app_ser
     text = reply.locator(".qa-answer-text").inner_text()
     assert "570-mile" in text, f"unexpected answer: {reply.inner_text()!r}{_server_log(app_server)}"
     assert re.search(r"\[1\]", text), f"no [1] marker in {text!r}"
-    # The cited passage under the answer names the document and highlights the quote.
+    # The cited passage under the answer names the document and, opened, highlights the quote.
     cite = reply.locator("details.qa-cite").first
     expect(cite.locator(".qa-cite-source")).to_have_text(ARTICLE_NAME)
     mark = reply.locator(PASSAGE_MARK).first
+    expect(mark).to_be_hidden()
+    chat.expand_sources(reply)
     expect(mark).to_be_visible()
     assert "570-mile long border" in mark.inner_text()
 
@@ -150,6 +173,7 @@ def test_clicking_a_marker_shows_its_passage(chat: ChatPage) -> None:
 
 def test_cited_passage_opens_in_the_whole_document(chat: ChatPage) -> None:
     reply = chat.ask(BORDER)
+    chat.expand_sources(reply)  # the link is in the source's passage, folded until opened
     reply.locator("a.qa-open").first.click()
     mark = chat.page.locator(VIEWER_MARK)
     expect(mark).to_contain_text("570-mile long border", timeout=ANSWER_TIMEOUT)
@@ -170,6 +194,7 @@ def test_follow_up_question_uses_the_conversation(chat: ChatPage) -> None:
     text = follow_up.inner_text()
     assert DONT_SAY not in text, f"the follow-up was not answered in context: {text!r}"
     expect(follow_up.locator(".qa-answer-text")).to_contain_text("Baradar")
+    chat.expand_sources(follow_up)
     expect(follow_up.locator(PASSAGE_MARK).first).to_be_visible()
 
 
@@ -261,17 +286,96 @@ def test_upload_never_replaces_a_different_document_of_the_same_name(chat: ChatP
     expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
 
 
-def test_empty_question_gets_friendly_message(chat: ChatPage) -> None:
-    before = chat.submit("")
-    reply = chat.wait_for_reply(before)
-    expect(reply).to_contain_text("Please type a question")
-    before = chat.submit("    ")
-    reply = chat.wait_for_reply(before)
-    expect(reply).to_contain_text("Please type a question")
-    page_text = chat.page.locator("body").inner_text()
-    assert "Traceback" not in page_text and "Error" not in page_text, page_text[-2000:]
-    # And the chat still answers.
-    expect(chat.ask(BORDER).locator(".qa-answer-text")).to_contain_text("570-mile")
+def test_blank_question_does_nothing(screen_chat: ChatPage) -> None:
+    """Issue 9.3: Enter in a blank box sends nothing (no error bubble, no empty message), and
+    Ask is disabled while the box is blank."""
+    chat, page = screen_chat, screen_chat.page
+    ask = page.locator(ASK_BUTTON)
+    expect(ask).to_be_disabled()
+    for blank in ["", "    ", " \t "]:
+        chat.box.fill(blank)
+        expect(ask).to_be_disabled()
+        chat.box.press("Enter")
+    page.wait_for_timeout(1500)  # a send would have shown the question (unqueued) by now
+    expect(page.locator(USER_MESSAGE)).to_have_count(0)
+    expect(page.locator(BOT_MESSAGE)).to_have_count(0)
+    expect(page.locator("#qa-chat .qa-error")).to_have_count(0)
+    expect(page.locator(".toast-body")).to_have_count(0)
+    expect(chat.box).to_be_enabled()
+
+    chat.box.fill(BORDER)
+    expect(ask).to_be_enabled()
+    ask.click()
+    reply = chat.wait_for_reply(0)
+    expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+    # The box is empty again after the answer: Ask is disabled again, and Enter still does nothing.
+    expect(chat.box).to_have_value("")
+    expect(ask).to_be_disabled()
+    chat.box.press("Enter")
+    page.wait_for_timeout(1000)
+    expect(page.locator(USER_MESSAGE)).to_have_count(1)
+    expect(page.locator(BOT_MESSAGE)).to_have_count(1)
+    page_text = page.locator("body").inner_text()
+    assert "Please type a question" not in page_text and "Error" not in page_text, page_text[-2000:]
+
+
+def test_answer_stays_in_view_with_sources_collapsed(screen_chat: ChatPage) -> None:
+    """Issue 9.1: after each question, the question and the start of its answer are on screen;
+    the sources under it are collapsed to one line each, and open on a click."""
+    chat, page = screen_chat, screen_chat.page
+    height = page.viewport_size["height"]
+    for n, question in enumerate([SPOKESPERSON, BORDER, UNANSWERABLE, BORDER]):
+        reply = chat.ask(question)
+        asked = page.locator(USER_MESSAGE).nth(n)
+        expect(asked).to_contain_text(question)
+        expect(asked).to_be_in_viewport()
+        start = reply.locator(".qa-answer-text, .qa-unanswered > p").first
+        expect(start).to_be_in_viewport(ratio=1)
+        lines = reply.locator(SOURCE_LINE)
+        for i in range(lines.count()):
+            line = lines.nth(i)
+            assert not line.evaluate("(s) => s.parentElement.open"), "a source starts open"
+            box = line.bounding_box()
+            line_height = line.evaluate("(s) => parseFloat(getComputedStyle(s).lineHeight) || 24")
+            assert box is not None and box["height"] < 1.6 * line_height, f"source line {i} wraps: {box}"
+        for mark in reply.locator(PASSAGE_MARK).all():
+            expect(mark).to_be_hidden()
+        # One answer with its collapsed sources fits the screen, below its question.
+        expect(reply).to_be_in_viewport(ratio=1)
+        reply_box = reply.bounding_box()
+        assert reply_box is not None and reply_box["height"] <= height / 2, reply_box
+        if n == 1:  # open this answer's sources: the next question must still come into view
+            chat.expand_sources(reply)
+            expect(reply.locator(PASSAGE_MARK).first).to_be_visible()
+            expect(reply.locator(PASSAGE_MARK).first).to_contain_text("570-mile")
+    # The citation markers still open the viewer at the highlighted quote.
+    last = chat.last_answer()
+    chat.open_viewer_via_marker(last, 1)
+    expect(page.locator(VIEWER_MARK)).to_contain_text("570-mile")
+    expect(last.locator("details.qa-cite").first).to_have_attribute("open", "")
+
+
+def test_copy_gives_plain_text_with_numbered_sources(screen_chat: ChatPage) -> None:
+    """Issue 9.2: a message's Copy button copies the answer as text with numbered sources, not HTML."""
+    chat = screen_chat
+    reply = chat.ask(BORDER)
+    expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+    copied = chat.copy_message(reply)
+    assert "<" not in copied and "class=" not in copied and "&#" not in copied, copied
+    answer, _, sources = copied.partition("\n\nSources:\n")
+    assert "570-mile" in answer and "[1]" in answer, copied
+    assert "\n" not in answer.strip(), f"the answer should be one paragraph: {copied!r}"
+    first = sources.splitlines()[0]
+    assert first.startswith(f"[1] {ARTICLE_NAME}: \u201c") and first.endswith("\u201d"), copied
+    assert "570-mile long border" in first, copied
+    numbers = [line.split("]", 1)[0] + "]" for line in sources.splitlines()]
+    assert numbers == [f"[{i}]" for i in range(1, len(numbers) + 1)], copied
+    # The question's own Copy gives the question as typed (no HTML escapes).
+    assert chat.copy_message(chat.page.locator(USER_MESSAGE).last) == BORDER
+    # An unanswerable question copies its plain reply.
+    unanswered = chat.ask(UNANSWERABLE)
+    text = chat.copy_message(unanswered)
+    assert DONT_SAY in text and "<" not in text and "Sources:" not in text, text
 
 
 def test_keyboard_only_enter_sends_and_focus_returns(chat: ChatPage) -> None:
@@ -311,6 +415,7 @@ def test_phone_width_chat_is_usable(browser, app_server: AppServer) -> None:
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 + 1, box
         reply = chat.ask(BORDER)
         expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+        chat.expand_sources(reply)
         mark = reply.locator(PASSAGE_MARK).first
         mark.scroll_into_view_if_needed()
         expect(mark).to_be_in_viewport()
@@ -378,4 +483,5 @@ def test_example_question_answers_with_one_click(chat: ChatPage) -> None:
     chat.page.get_by_text(BORDER, exact=True).first.click()
     reply = chat.wait_for_reply(0)
     expect(reply.locator(".qa-answer-text")).to_contain_text("570-mile")
+    chat.expand_sources(reply)
     expect(reply.locator(PASSAGE_MARK).first).to_be_visible()

@@ -1,0 +1,208 @@
+"""Pure rendering for the chat UI: turns -> chat messages (HTML), copy text, export Markdown.
+
+No gradio here and no I/O: strings and dataclasses in, strings and lists out. The answer HTML
+itself comes from `qa.citations`; this module lays out the conversation around it, folds the
+sources under each answer (one collapsed line per source) and adds the plain text that the
+message's Copy button copies.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from qa.citations import answer_html, answer_markdown, document_html
+from qa.schema import Answer, DocumentInfo
+
+__all__ = [
+    "EMPTY_QUESTION",
+    "GENERIC_FAILURE",
+    "VIEWER_EMPTY",
+    "Turn",
+    "answer_plain_text",
+    "citation_choices",
+    "conversation_markdown",
+    "documents_rows",
+    "file_error",
+    "human_size",
+    "human_time",
+    "message_turns",
+    "render_answer",
+    "render_chat",
+    "viewer_document",
+    "viewer_note",
+]
+
+EMPTY_QUESTION = "Please type a question."
+GENERIC_FAILURE = "Sorry, something went wrong while answering. Please try again."
+VIEWER_EMPTY = '<p class="qa-viewer-empty">Ask a question, then pick one of its sources here.</p>'
+CHANGED_NOTE = "This document changed since the answer; the highlight may be off."
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a session: the question and either an answer or an error message."""
+
+    question: str
+    answer: Answer | None = None
+    error: str | None = None
+
+
+# --------------------------------------------------------------------------- chat messages
+
+
+def _turn_id(index: int) -> str:
+    return f"qa-t{index}"
+
+
+def _text_html(text: str) -> str:
+    """Escaped text with no raw newline (chat messages are Markdown; a blank line would end the HTML)."""
+    return html.escape(text, quote=True).replace("\r\n", "&#10;").replace("\r", "&#10;").replace("\n", "&#10;")
+
+
+_OPEN_CITE = re.compile(r'(<details class="qa-cite"[^>]*?) open>')
+_SOURCES = re.compile(r'<div class="qa-sources"><div class="qa-sources-title">Sources</div>(.*)</div></div>$')
+_CLOSEST = re.compile(r'<div class="qa-closest"><div class="qa-sources-title">Closest passages</div><ul>(.*?)</ul></div>')
+
+
+def _fold_sources(markup: str, count: int) -> str:
+    """`answer_html` with every cited passage collapsed to its one-line summary, "Sources (n)"
+    as the title, and the closest passages (of an unanswered question) folded too."""
+    markup = _OPEN_CITE.sub(r"\1>", markup)
+    markup = _SOURCES.sub(
+        lambda m: f'<div class="qa-sources"><div class="qa-sources-title">Sources ({count})</div>{m.group(1)}</div></div>',
+        markup,
+    )
+    return _CLOSEST.sub(
+        lambda m: (
+            f'<details class="qa-closest"><summary class="qa-sources-title">Closest passages '
+            f'({m.group(1).count("<li>")})</summary><ul>{m.group(1)}</ul></details>'
+        ),
+        markup,
+    )
+
+
+def answer_plain_text(answer: Answer) -> str:
+    """The answer as plain text with its numbered sources: what the Copy button copies."""
+    text = answer.text.strip()
+    if not (answer.answered and answer.citations):
+        return text
+    lines = [text, "", "Sources:"]
+    for c in sorted(answer.citations, key=lambda c: c.number):
+        lines.append(f"[{c.number}] {c.source}: \u201c{' '.join(c.quote.split())}\u201d")
+    return "\n".join(lines)
+
+
+def _copy_html(text: str) -> str:
+    """The text the Copy button copies, hidden in the message (read by static/ui.js)."""
+    return f'<span class="qa-copy-text" hidden>{_text_html(text)}</span>'
+
+
+def render_answer(turn: Turn, index: int, show_scores: bool) -> str:
+    """The HTML of one assistant message: the answer (sources folded) or the error."""
+    if turn.answer is not None:
+        body = answer_html(turn.answer, show_scores=show_scores, id_prefix=_turn_id(index))
+        return _fold_sources(body, len(turn.answer.citations)) + _copy_html(answer_plain_text(turn.answer))
+    message = turn.error or GENERIC_FAILURE
+    return f'<div class="qa-error">{_text_html(message)}</div>' + _copy_html(message)
+
+
+def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = None) -> list[dict[str, str]]:
+    """Chatbot messages (Gradio messages format) for the whole conversation.
+
+    Rebuilt from the turns every time, so each answer keeps its own citations and the
+    score toggle applies to earlier answers too. `pending` shows a question still being answered.
+    """
+    messages: list[dict[str, str]] = []
+    for i, turn in enumerate(turns):
+        if turn.question:
+            messages.append({"role": "user", "content": _text_html(turn.question)})
+        messages.append({"role": "assistant", "content": render_answer(turn, i, show_scores)})
+    if pending:
+        messages.append({"role": "user", "content": _text_html(pending)})
+    return messages
+
+
+def message_turns(turns: Sequence[Turn]) -> list[int]:
+    """For each chat message (as laid out by `render_chat`), the index of its turn."""
+    owners: list[int] = []
+    for i, turn in enumerate(turns):
+        owners.extend([i, i] if turn.question else [i])
+    return owners
+
+
+# --------------------------------------------------------------------------- export
+
+
+def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) -> str:
+    """The answered part of a conversation as one Markdown document."""
+    stamp = (now or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M %Z").strip()
+    parts = [f"# Conversation\n\n_Exported {stamp}_\n"]
+    parts.extend(answer_markdown(t.answer) for t in turns if t.answer is not None)
+    return "\n---\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- source viewer
+
+
+def citation_choices(turns: Sequence[Turn], turn_index: int) -> list[tuple[str, str]]:
+    """Dropdown choices `(label, "turn:number")` for the citations of one answer."""
+    if not 0 <= turn_index < len(turns):
+        return []
+    answer = turns[turn_index].answer
+    if answer is None:
+        return []
+    choices = []
+    for c in sorted(answer.citations, key=lambda c: c.number):
+        quote = " ".join(c.quote.split())
+        quote = quote if len(quote) <= 70 else quote[:69] + "…"
+        choices.append((f"[{c.number}] {c.source} — {quote}", f"{turn_index}:{c.number}"))
+    return choices
+
+
+def viewer_note(message: str) -> str:
+    """A one-line message in the source viewer."""
+    return f'<p class="qa-viewer-empty">{html.escape(message)}</p>'
+
+
+def viewer_document(text: str, quote_start: int = 0, quote_end: int = 0, quote: str | None = None) -> str:
+    """The whole document with the quote highlighted; a note first if `quote` no longer matches."""
+    stale = quote is not None and text[quote_start:quote_end] != quote
+    return (viewer_note(CHANGED_NOTE) if stale else "") + document_html(text, quote_start, quote_end)
+
+
+# --------------------------------------------------------------------------- documents panel
+
+
+def human_size(size: int) -> str:
+    """`1536` -> "1.5 KB"."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_time(iso: str) -> str:
+    """An ISO timestamp in local time to the minute (unchanged if it is not one)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return iso
+
+
+def documents_rows(docs: Sequence[DocumentInfo]) -> list[list[Any]]:
+    """Rows of the documents table: name, size, chunks, indexed at."""
+    return [[d.source, human_size(d.size), d.chunks, human_time(d.indexed_at)] for d in docs]
+
+
+def file_error(name: str, message: str) -> str:
+    """One Markdown line naming the file once (library messages often start with it already)."""
+    if message.startswith(name):
+        message = message[len(name) :].lstrip(" :—-")
+    return f"**{html.escape(name)}**: {html.escape(message or 'could not be indexed')}"
