@@ -336,10 +336,10 @@ def _details(report) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines)
 
 
-# Measured with the trained reader (issue 8): 84.6% hit@1 and answer accuracy, 87.5% declined.
+# Measured with the trained reader (issue 8): 88.5% hit@1 and answer accuracy, 87.5% declined.
 # Paraphrased questions whose words differ from the article's get probabilities under the
 # threshold calibrated on SQuAD, and an answer held in the next sentence is not seen.
-READER_MISSES_DEV = pytest.mark.xfail(strict=True, reason="dev set below the bar with the trained reader: 84.6%")
+READER_MISSES_DEV = pytest.mark.xfail(strict=True, reason="dev set hit@1 below the bar with the trained reader: 88.5%")
 
 
 @READER_MISSES_DEV
@@ -351,7 +351,6 @@ def test_dev_set_evidence_hit_at_1(dev_report) -> None:
     )
 
 
-@READER_MISSES_DEV
 def test_dev_set_answer_accuracy(dev_report) -> None:
     m = dev_report.metrics()
     assert m["answer_accuracy"] >= MIN_ANSWER_ACCURACY, (
