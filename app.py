@@ -10,9 +10,13 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import QAError
 from qa.settings import Settings
+
+if TYPE_CHECKING:
+    from qa.ui.starting import StartingPage
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,10 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env(host=args.host, port=args.port, seeds_dir=args.seeds, index_dir=args.index_dir)
     except ValueError as exc:  # a bad QA_* value or flag
         parser.error(str(exc))
-    from qa.ui import serve
+    starting = _starting_page(settings, args.insecure)
+    from qa.ui import serve  # gradio: seconds to import; the stand-in page answers meanwhile
 
     try:
-        serve(settings, insecure=args.insecure)
+        serve(settings, insecure=args.insecure, before_launch=starting.stop if starting else None)
     except QAError as exc:
         logging.getLogger("app").error("%s", exc)
         return 1
@@ -42,7 +47,23 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        if starting is not None:
+            starting.stop()
     return 0
+
+
+def _starting_page(settings: Settings, insecure: bool) -> "StartingPage | None":
+    """A page that says the app is starting, on the app's port at once (qa.ui.starting), if
+    serving is allowed at all (else `serve` refuses with its message) and the port is free."""
+    from qa.access import decide_access, load_accounts
+    from qa.ui.starting import StartingPage
+
+    try:
+        decide_access(settings.host, load_accounts(settings.auth, settings.auth_file), insecure)
+        return StartingPage(settings.host, settings.port).start()
+    except (QAError, OSError, ValueError):
+        return None
 
 
 if __name__ == "__main__":

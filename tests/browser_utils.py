@@ -112,7 +112,8 @@ def _serves(url: str) -> bool:
         return False
 
 
-def start_app(workdir: Path, seeds: Path = SEEDS_DIR, timeout: float = STARTUP_TIMEOUT, attempts: int = 3) -> AppServer:
+def start_app(workdir: Path, seeds: Path = SEEDS_DIR, timeout: float = STARTUP_TIMEOUT, attempts: int = 3,
+              wait_index: bool = True) -> AppServer:
     """Copy `seeds` to `workdir/seeds`, then serve `app.py` over it with the index in `workdir/index`.
 
     Waits until the page answers (up to `timeout` seconds); raises RuntimeError with the
@@ -139,7 +140,9 @@ def start_app(workdir: Path, seeds: Path = SEEDS_DIR, timeout: float = STARTUP_T
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 break
-            if _serves(server.url):
+            # The page serves at once and the index is built after: wait for it too unless told not to.
+            if _serves(server.url) and (not wait_index or "Index ready" in server.output()
+                                        or "could not be built" in server.output()):
                 return server
             time.sleep(0.5)
         else:

@@ -55,7 +55,8 @@ def start_server(args: list[str], log: Path, env: dict[str, str], port: int) -> 
             raise AssertionError(f"app.py exited with code {proc.returncode} before serving\n{server.output()}")
         try:
             with urllib.request.urlopen(server.url, timeout=3) as resp:
-                if resp.status == 200:
+                # The page serves at once; the index is built after (app.py logs "Index ready").
+                if resp.status == 200 and "Index ready" in server.output():
                     return server
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             pass

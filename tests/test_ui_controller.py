@@ -45,7 +45,7 @@ class FakeBot:
         self._maybe_fail()
         return DOC
 
-    def add_files(self, paths: list[str | Path], progress: Any = None) -> UpdateReport:
+    def add_files(self, paths: list[str | Path], progress: Any = None, **kwargs: Any) -> UpdateReport:
         self._maybe_fail()
         name = Path(paths[0]).name
         if progress is not None:
@@ -57,7 +57,7 @@ class FakeBot:
         self.docs.append(name)
         return UpdateReport(added=[name])
 
-    def remove_document(self, source: str) -> UpdateReport:
+    def remove_document(self, source: str, **kwargs: Any) -> UpdateReport:
         self._maybe_fail()
         self.docs.remove(source)
         return UpdateReport(removed=[source])

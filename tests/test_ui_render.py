@@ -91,7 +91,7 @@ def test_chat_layout_scores_pending_and_owners() -> None:
     messages = render_chat(turns, show_scores=True, pending="Fourth?")
     assert [m["role"] for m in messages] == ["user", "assistant", "assistant", "user", "assistant", "user"]
     assert messages[3]["content"] == "Third &lt;x&gt;?"
-    assert "relevance 0.80" in messages[1]["content"]
+    assert "Medium relevance" in messages[1]["content"]  # the reader probability 0.80, in words
     assert "relevance" not in render_chat(turns, show_scores=False)[1]["content"]
     assert message_turns(turns) == [0, 0, 1, 2, 2]
     assert 'id="qa-t2-1"' in messages[4]["content"], "anchors are numbered by turn"

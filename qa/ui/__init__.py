@@ -3,7 +3,8 @@
 This package is the only part of `qa` that imports gradio, and only its `layout` and `server`
 modules do: `render` (HTML and text of the conversation) and `controller` (the handlers, plain
 values in and out) load without it. `build_ui` wires an assistant into a `gr.Blocks`; `serve`
-builds or loads the index for the seeds folder, then launches it.
+launches it at once, then builds or loads the index for the seeds folder in the background
+(asking is paused until it is ready). `starting` is the stand-in page app.py serves meanwhile.
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from .render import (
 )
 
 if TYPE_CHECKING:
-    from .layout import CSS, EXAMPLE_QUESTIONS, build_ui
+    from .layout import CSS, build_ui
     from .server import check_access, launch_app, serve
 
 __all__ = [
     "CSS",
     "EMPTY_QUESTION",
-    "EXAMPLE_QUESTIONS",
     "GENERIC_FAILURE",
     "AssistantLike",
     "Controller",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _GRADIO_NAMES = {
-    "CSS": "layout", "EXAMPLE_QUESTIONS": "layout", "UI_JS": "layout", "build_ui": "layout",
+    "CSS": "layout", "UI_JS": "layout", "build_ui": "layout",
     "check_access": "server", "launch_app": "server", "serve": "server",
 }
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from qa.errors import QAError
-from qa.schema import Answer, DocumentInfo, UpdateReport
+from qa.errors import IndexingCancelled, QAError
+from qa.schema import Answer, DocumentInfo, IndexProgress, UpdateReport
 
 from .render import (
     EMPTY_QUESTION,
@@ -35,6 +35,7 @@ from .render import (
     viewer_document,
     viewer_note,
 )
+from .overview import documents_line, example_questions
 
 log = logging.getLogger("qa.ui")
 
@@ -50,8 +51,8 @@ class AssistantLike(Protocol):
     def ask(self, question: str, top_k: int | None = None, history: list[Any] | None = None) -> Answer: ...
     def documents(self) -> list[DocumentInfo]: ...
     def document_text(self, source: str) -> str: ...
-    def add_files(self, paths: list[str | Path], progress: Any = None) -> UpdateReport: ...
-    def remove_document(self, source: str) -> UpdateReport: ...
+    def add_files(self, paths: list[str | Path], progress: Any = None, **kwargs: Any) -> UpdateReport: ...
+    def remove_document(self, source: str, **kwargs: Any) -> UpdateReport: ...
 
 
 class UserError(Exception):
@@ -80,8 +81,9 @@ class _Backend:
     one at a time (the index folder's writer lock also keeps other processes out).
     """
 
-    def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike]) -> None:
-        is_instance = hasattr(assistant, "ask") and not isinstance(assistant, type)
+    def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike] | None) -> None:
+        # None: the assistant comes later (`Controller.start_build`); until then asking fails plainly.
+        is_instance = assistant is None or (hasattr(assistant, "ask") and not isinstance(assistant, type))
         self._assistant: AssistantLike | None = assistant if is_instance else None  # type: ignore[assignment]
         self._factory: Callable[[], AssistantLike] | None = None if is_instance else assistant  # type: ignore[assignment]
         self._create_lock = threading.Lock()
@@ -92,7 +94,8 @@ class _Backend:
         if self._assistant is None:
             with self._create_lock:
                 if self._assistant is None:
-                    assert self._factory is not None
+                    if self._factory is None:
+                        raise UserError(NOT_READY)
                     self._assistant = self._factory()
         return self._assistant
 
@@ -105,13 +108,13 @@ class _Backend:
     def document_text(self, source: str) -> str:
         return self.bot.document_text(source)
 
-    def add_files(self, paths: list[str | Path], progress: ProgressFn | None) -> UpdateReport:
+    def add_files(self, paths: list[str | Path], progress: ProgressFn | None, **kwargs: Any) -> UpdateReport:
         with self._write_lock:
-            return self.bot.add_files(paths, progress=progress)
+            return self.bot.add_files(paths, progress=progress, **kwargs)
 
-    def remove_document(self, source: str) -> UpdateReport:
+    def remove_document(self, source: str, **kwargs: Any) -> UpdateReport:
         with self._write_lock:
-            return self.bot.remove_document(source)
+            return self.bot.remove_document(source, **kwargs)
 
 
 class _Exports:
@@ -162,6 +165,56 @@ class _Exports:
 
 _EXPORTS = _Exports()
 
+NOT_READY = "The index is still being built; questions can be asked as soon as it is ready."
+PAUSED = "Documents are being indexed; questions are paused until it finishes. Please ask again in a moment."
+BUSY_INDEXING = "Other documents are being indexed right now; please try again when that finishes."
+CANCELLED_NOTE = "Indexing cancelled; nothing changed: the documents and the index are as they were."
+
+
+@dataclass(frozen=True)
+class IndexState:
+    """What every tab shows about indexing: `busy` pauses asking; `text` says why, `fraction`
+    (0..1, never going back) fills the bar; `cancellable` shows Cancel; `ready` is False until
+    the start-up build is done (or after it failed: `text` then says why)."""
+
+    busy: bool
+    ready: bool = True
+    text: str = ""
+    fraction: float | None = None
+    cancellable: bool = False
+    failed: bool = False  # the start-up build failed: asking stays off, `text` says why
+
+    def key(self) -> str:
+        """Changes whenever what a tab shows would change (starts with busy, ready)."""
+        frac = "" if self.fraction is None else f"{self.fraction:.2f}"
+        return f"{int(self.busy)}{int(self.ready)}{int(self.cancellable)}{int(self.failed)}|{frac}|{self.text}"
+
+
+class IndexJob:
+    """The one indexing at a time (start-up build, upload or removal), shared by all tabs."""
+
+    def __init__(self, kind: str, files_total: int = 0, text: str = "", cancellable: bool = True) -> None:
+        self.kind = kind
+        self.files_total = files_total
+        self.files_done = 0
+        self.name = ""
+        self.text = text
+        self.fraction = 0.0
+        self.cancellable = cancellable
+        self.cancel = threading.Event()
+
+    def update(self, progress: IndexProgress) -> None:
+        """One `IndexProgress` of the current file (uploads) or of the whole build (start-up)."""
+        if self.kind == "upload" and self.files_total:
+            frac = (self.files_done + progress.fraction) / self.files_total
+            self.text = (f"File {self.files_done + 1} of {self.files_total} ({self.files_done} done), "
+                         f"{self.name}: {progress.describe()}")
+        else:
+            frac = progress.fraction
+            self.text = progress.describe()
+        if progress.stage in ("embedding", "done"):
+            self.fraction = max(self.fraction, min(1.0, frac))  # never jumps back
+
 
 @dataclass
 class AskResult:
@@ -187,9 +240,90 @@ class Listing:
 class Controller:
     """The chat's handlers over one shared assistant (or a factory for it)."""
 
-    def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike], exports: _Exports | None = None) -> None:
+    def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike] | None,
+                 exports: _Exports | None = None) -> None:
+        """`assistant` None: it is built later by `start_build` (asking is paused until then)."""
         self.backend = _Backend(assistant)
         self.exports = exports or _EXPORTS
+        self._job_lock = threading.Lock()
+        self._job: IndexJob | None = None
+        self._note = ""  # how the last indexing ended, when that needs saying (cancelled)
+        self._startup_error: str | None = None
+        self._ready = assistant is not None
+
+    # ---- indexing state, shared by every tab -------------------------------------------
+
+    def _begin(self, kind: str, files_total: int = 0, text: str = "", cancellable: bool = True) -> IndexJob | None:
+        """Start the one indexing job; None if another one runs."""
+        with self._job_lock:
+            if self._job is not None:
+                return None
+            self._job = IndexJob(kind, files_total, text, cancellable)
+            self._note = ""
+            return self._job
+
+    def _end(self, job: IndexJob, note: str = "") -> None:
+        with self._job_lock:
+            if self._job is job:
+                self._job = None
+                self._note = note
+
+    def index_state(self) -> IndexState:
+        """What every tab shows now: indexing in progress (asking paused), not ready, or idle."""
+        job = self._job
+        if job is not None:
+            return IndexState(busy=True, ready=self._ready, text=job.text or "Indexing…",
+                              fraction=job.fraction, cancellable=job.cancellable and not job.cancel.is_set())
+        if not self._ready:
+            if self._startup_error:
+                return IndexState(busy=True, ready=False, failed=True,
+                                  text=f"The index could not be built, so questions cannot be answered: "
+                                       f"{self._startup_error}")
+            return IndexState(busy=True, ready=False, text="Starting: loading the model…")
+        return IndexState(busy=False, text=self._note)
+
+    def paused_reason(self) -> str | None:
+        """Why a question cannot be asked now (indexing or start-up), None if it can."""
+        state = self.index_state()
+        if not state.busy:
+            return None
+        if not state.ready:
+            return (f"The index could not be built, so questions cannot be answered: {self._startup_error}"
+                    if self._startup_error else NOT_READY)
+        return PAUSED
+
+    def cancel_indexing(self) -> str:
+        """Ask the running indexing to stop (it stops within a batch, changing nothing)."""
+        job = self._job
+        if job is None or not job.cancellable:
+            return "Nothing to cancel."
+        job.cancel.set()
+        job.text = "Cancelling…"
+        return "Cancelling…"
+
+    def start_build(self, build: Callable[..., AssistantLike], daemon: bool = True) -> threading.Thread:
+        """Build the assistant in a background thread: `build(on_progress=..., cancel=...)`;
+        asking is paused until it is ready; a failure is kept (in plain words) for every tab."""
+        job = self._begin("startup", text="Building the index of the documents…", cancellable=False)
+        assert job is not None, "start_build while indexing"
+        self._ready = False
+
+        def run() -> None:
+            try:
+                assistant = build(on_progress=job.update, cancel=job.cancel)
+            except BaseException as exc:  # noqa: BLE001 - kept for the page, logged once
+                self._startup_error = user_message(exc, "an unexpected error happened (see the server log)",
+                                                   "building the index")
+                log.error("The index could not be built: %s", self._startup_error)
+                self._end(job)
+                return
+            self.backend._assistant = assistant
+            self._ready = True
+            self._end(job)
+
+        thread = threading.Thread(target=run, name="qa-startup-build", daemon=daemon)
+        thread.start()
+        return thread
 
     # ---- questions ---------------------------------------------------------------
 
@@ -199,6 +333,10 @@ class Controller:
         turns = list(turns or [])
         q = question.strip() if isinstance(question, str) else ""
         if not q:
+            return AskResult(turns, any(t.answer is not None for t in turns))
+        paused = self.paused_reason()
+        if paused:
+            turns.append(Turn(question=q, error=paused))
             return AskResult(turns, any(t.answer is not None for t in turns))
         history = [t.answer for t in turns if t.answer is not None]
         try:
@@ -217,6 +355,9 @@ class Controller:
         """The public /ask endpoint: `Answer.to_dict()`; `UserError` with the message otherwise."""
         if not isinstance(question, str) or not question.strip():
             raise UserError(EMPTY_QUESTION)
+        paused = self.paused_reason()
+        if paused:
+            raise UserError(paused)
         try:
             return self.backend.ask(question, top_k=top_k, history=history).to_dict()
         except Exception as exc:
@@ -244,7 +385,7 @@ class Controller:
             text = self.backend.document_text(citation.source)
         except Exception as exc:
             return viewer_note(user_message(exc, f"Could not open {citation.source}.", f"opening {citation.source}"))
-        return viewer_document(text, citation.quote_start, citation.quote_end, citation.quote)
+        return viewer_document(text, citation.quote_start, citation.quote_end, citation.quote, source=citation.source)
 
     def open_citation(self, key: str | None, turns: Sequence[Turn]) -> tuple[list[tuple[str, str]], str, str] | None:
         """A marker was clicked (`key` is "turn:number[:nonce]"): its answer's choices, the chosen
@@ -277,7 +418,7 @@ class Controller:
         if not source:
             return VIEWER_EMPTY
         try:
-            return viewer_document(self.backend.document_text(source))
+            return viewer_document(self.backend.document_text(source), source=source)
         except Exception as exc:
             return viewer_note(user_message(exc, f"Could not open {source}.", f"opening {source}"))
 
@@ -294,36 +435,65 @@ class Controller:
         value = selected if selected in sources else (sources[0] if sources else None)
         return Listing(documents_rows(docs), sources, value)
 
-    def index_files(self, files: Sequence[str] | None, progress: Callable[[float, str], None] | None = None) -> Listing:
-        """Add uploaded files one by one, so each failure is reported with its own reason."""
+    def index_files(self, files: Sequence[str] | None, progress: Callable[[float, str], None] | None = None,
+                    replace: bool = False) -> Listing:
+        """Add uploaded files one by one, so each failure is reported with its own reason.
+
+        This is the one indexing job of the server while it runs (every tab pauses asking and
+        shows its progress, `index_state`); `cancel_indexing` stops it: the file being indexed
+        is not added, the ones after it are not tried. `replace` lets a file replace a different
+        document of the same name ("Updated"); otherwise that is refused."""
         paths = [Path(f) for f in (files or [])]
-        done: list[str] = []
+        if not paths:
+            listing = self.list_documents()
+            listing.status = "Nothing to index."
+            return listing
+        job = self._begin("upload", len(paths), f"Indexing {len(paths)} file{'s' if len(paths) > 1 else ''}…")
+        if job is None:
+            listing = self.list_documents()
+            listing.status = BUSY_INDEXING
+            return listing
+        added: list[str] = []
+        updated: list[str] = []
         failed: list[str] = []
-        for i, path in enumerate(paths):
-            name = path.name
-
-            def report(step: int, total: int, desc: str, _i: int = i, _name: str = name) -> None:
+        cancelled = False
+        try:
+            for i, path in enumerate(paths):
+                name = path.name
+                job.files_done, job.name = i, name
                 if progress is not None:
-                    frac = (step / total) if total else 0.0
-                    progress((_i + frac) / len(paths), f"{_name}: {desc}" if desc else _name)
-
-            if progress is not None:
-                progress(i / len(paths), f"Indexing {name}")
-            try:
-                result = self.backend.add_files([path], progress=report)
-            except Exception as exc:
-                failed.append(file_error(name, user_message(
-                    exc, "unexpected error while indexing this file", f"adding {path}")))
-                continue
-            failed.extend(file_error(source, why) for source, why in result.failed.items())
-            done.extend(result.added + result.changed)
-            if not (result.added or result.changed or result.failed):
-                done.append(f"{name} (unchanged)")
+                    progress(job.fraction, job.text)
+                if job.cancel.is_set():
+                    cancelled = True
+                    break
+                try:
+                    result = self.backend.add_files([path], progress=None, on_progress=job.update, cancel=job.cancel,
+                                                    replace=replace)
+                except IndexingCancelled:
+                    cancelled = True
+                    break
+                except Exception as exc:
+                    failed.append(file_error(name, user_message(
+                        exc, "unexpected error while indexing this file", f"adding {path}")))
+                    continue
+                failed.extend(file_error(source, why) for source, why in result.failed.items())
+                added.extend(result.added)
+                updated.extend(result.changed)
+                if not (result.added or result.changed or result.failed):
+                    added.append(f"{name} (unchanged)")
+        finally:
+            self._end(job, CANCELLED_NOTE if cancelled else "")
         lines = []
-        if done:
-            lines.append("**Indexed:** " + ", ".join(html.escape(d) for d in done))
+        if cancelled:
+            lines.append(f"**{CANCELLED_NOTE}**" if not (added or updated) else
+                         "**Indexing cancelled.** The files indexed before stay; the rest were not added.")
+        if added:
+            lines.append("**Indexed:** " + ", ".join(html.escape(d) for d in added))
+        if updated:
+            lines.append("**Updated:** " + ", ".join(html.escape(d) for d in updated))
         if failed:
             lines.append("**Not indexed:**\n" + "\n".join(f"- {f}" for f in failed))
+        done = added + updated
         listing = self.list_documents(done[-1] if done else None)
         listing.status = "\n\n".join(lines) or "Nothing to index."
         return listing
@@ -335,13 +505,20 @@ class Controller:
             listing.status = "Removal cancelled." if source is None else "Choose a document to remove."
             return listing
         log.info("removing %s from the index", source)
+        job = self._begin("removal", text=f"Removing {source} from the index…", cancellable=False)
+        if job is None:
+            listing = self.list_documents()
+            listing.status = BUSY_INDEXING
+            return listing
         try:
-            self.backend.remove_document(source)
+            self.backend.remove_document(source, on_progress=job.update)
             status = f"Removed **{html.escape(source)}** from the index. The file stays in the documents folder."
         except Exception as exc:
             reason = user_message(exc, "", f"removing {source}")
             status = (f"**Could not remove:** {html.escape(reason)}" if reason
                       else f"**Could not remove** {html.escape(source)}.")
+        finally:
+            self._end(job)
         listing = self.list_documents()
         listing.status = status
         return listing
@@ -355,3 +532,38 @@ class Controller:
     def forget(self, session: str) -> None:
         """Drop the session's export (new conversation, tab closed)."""
         self.exports.forget(session)
+
+    # ---- newcomers: what is loaded, what to ask --------------------------------------
+
+    _examples_lock = threading.Lock()  # one page load works the examples out; the others wait for it
+
+    def documents_line(self) -> str:
+        """One line naming the indexed documents and their count (see `overview.documents_line`)."""
+        return documents_line(self.list_documents().sources)
+
+    def example_questions(self, shown: int = 4, minimum: int = 3) -> list[str]:
+        """Up to `shown` example questions from the indexed documents (`overview.example_questions`),
+        those the assistant answers with a citation first; topped up to `minimum` with the others.
+        Worked out once per set of documents; [] while the assistant is not ready."""
+        try:
+            docs = self.backend.documents()
+            key = tuple((d.source, d.sha256) for d in docs)
+            with self._examples_lock:
+                cached = getattr(self, "_examples", None)
+                if cached is not None and cached[0] == key:
+                    return list(cached[1])
+                texts = [(d.source, self.backend.document_text(d.source)) for d in docs]
+                candidates = example_questions(texts, limit=2 * shown)
+                answered: list[str] = []
+                for q in candidates:
+                    answer = self.backend.ask(q, top_k=None, history=None)
+                    if answer.answered and answer.citations:
+                        answered.append(q)
+                        if len(answered) == shown:
+                            break
+                chosen = answered + [q for q in candidates if q not in answered][: max(0, minimum - len(answered))]
+                self._examples = (key, chosen)
+                return list(chosen)
+        except Exception as exc:
+            user_message(exc, "", "choosing example questions")
+            return []

@@ -18,6 +18,8 @@ from typing import Any
 from qa.citations import answer_html, answer_markdown, document_html
 from qa.schema import Answer, DocumentInfo
 
+from .language import LANGUAGE_NOTE, looks_non_english
+
 __all__ = [
     "EMPTY_QUESTION",
     "GENERIC_FAILURE",
@@ -102,13 +104,42 @@ def _copy_html(text: str) -> str:
     return f'<span class="qa-copy-text" hidden>{_text_html(text)}</span>'
 
 
+def confidence_level(score: float) -> str:
+    """A reader probability (`Citation.score`) in words: "High", "Medium" or "Low"."""
+    return "High" if score >= 0.85 else "Medium" if score >= 0.6 else "Low"
+
+
+_CONFIDENCE_WHY = {
+    "High": "the quoted passage very likely answers the question",
+    "Medium": "the quoted passage probably answers it; check the source",
+    "Low": "the quoted passage may not answer it; check the source",
+}
+_SCORE = re.compile(r'<span class="qa-cite-score">relevance ([0-9.]+)</span>')
+
+
+def confidence_html(answer: Answer) -> str:
+    """One line under an answer: how sure the reader is, from its best citation (none if unanswered)."""
+    if not (answer.answered and answer.citations):
+        return ""
+    level = confidence_level(max(c.score for c in answer.citations))
+    return (f'<p class="qa-confidence qa-confidence-{level.lower()}"><strong>{level} confidence</strong>: '
+            f"{_CONFIDENCE_WHY[level]}.</p>")
+
+
 def render_answer(turn: Turn, index: int, show_scores: bool) -> str:
-    """The HTML of one assistant message: the answer (sources folded) or the error."""
+    """The HTML of one assistant message: the answer (sources folded) or the error, with a
+    note first if the question does not look like English."""
+    note = (f'<p class="qa-lang-note">{html.escape(LANGUAGE_NOTE)}</p>'
+            if turn.question and looks_non_english(turn.question) else "")
     if turn.answer is not None:
         body = answer_html(turn.answer, show_scores=show_scores, id_prefix=_turn_id(index))
-        return _fold_sources(body, len(turn.answer.citations)) + _copy_html(answer_plain_text(turn.answer))
+        # Scores in words ("High relevance"): the reader's probability that the passage answers.
+        body = _SCORE.sub(lambda m: f'<span class="qa-cite-score">{confidence_level(float(m.group(1)))} relevance'
+                                    "</span>", body)
+        return (note + _fold_sources(body, len(turn.answer.citations)) + confidence_html(turn.answer)
+                + _copy_html(answer_plain_text(turn.answer)))
     message = turn.error or GENERIC_FAILURE
-    return f'<div class="qa-error">{_text_html(message)}</div>' + _copy_html(message)
+    return note + f'<div class="qa-error">{_text_html(message)}</div>' + _copy_html(message)
 
 
 def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = None) -> list[dict[str, str]]:
@@ -169,10 +200,17 @@ def viewer_note(message: str) -> str:
     return f'<p class="qa-viewer-empty">{html.escape(message)}</p>'
 
 
-def viewer_document(text: str, quote_start: int = 0, quote_end: int = 0, quote: str | None = None) -> str:
-    """The whole document with the quote highlighted; a note first if `quote` no longer matches."""
+def viewer_document(text: str, quote_start: int = 0, quote_end: int = 0, quote: str | None = None,
+                    source: str | None = None) -> str:
+    """The whole document with the quote highlighted, headed by its name (`source`); a note
+    first if `quote` no longer matches."""
     stale = quote is not None and text[quote_start:quote_end] != quote
-    return (viewer_note(CHANGED_NOTE) if stale else "") + document_html(text, quote_start, quote_end)
+    title = (f'<p class="qa-viewer-source">Document: <strong class="qa-viewer-name">{html.escape(source)}</strong></p>'
+             if source else "")
+    label = html.escape(f"Document {source}" if source else "Document", quote=True)
+    body = document_html(text, quote_start, quote_end).replace(  # a scrollable box: reachable by keyboard
+        '<div class="qa-doc">', f'<div class="qa-doc" tabindex="0" role="region" aria-label="{label}">', 1)
+    return title + (viewer_note(CHANGED_NOTE) if stale else "") + body
 
 
 # --------------------------------------------------------------------------- documents panel

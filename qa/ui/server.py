@@ -80,6 +80,9 @@ def launch_app(
         "max_file_size": settings.max_upload_bytes,
         "num_workers": 0,
         "ssr_mode": False,
+        # The footer keeps the API link (the /ask and /documents API is public) but not Gradio's
+        # developer settings dialog or the "Built with Gradio" link.
+        "footer_links": ["api"],
     }
     options.update(launch_kwargs)
     return demo.launch(app_kwargs=app_kwargs, **options)
@@ -90,29 +93,42 @@ def serve(
     seeds_dir: str | Path | None = None,
     index_dir: str | Path | None = None,
     insecure: bool = False,
+    before_launch: Callable[[], None] | None = None,
     **launch_kwargs: Any,
 ) -> None:
-    """Build or update the index for the seeds folder, then serve the UI on settings.host:port.
+    """Serve the UI on settings.host:port at once, and build or update the index for the seeds
+    folder in the background (the page says so and pauses asking until it is ready).
 
     `seeds_dir`/`index_dir` override the settings. Beyond loopback an account (QA_AUTH /
-    QA_AUTH_FILE) is required unless `insecure`. Raises `QAError` (`AccessError` for the
-    former) if serving is refused or the index cannot be built or loaded (no documents, model
-    unavailable…), before anything is launched.
+    QA_AUTH_FILE) is required unless `insecure`: `AccessError` (a `QAError`) before anything is
+    launched. If the index cannot be built or loaded (no documents, model unavailable…), the
+    page says why in plain words (and the log has it); the server keeps serving.
+    `before_launch` runs right before the port is taken (app.py stops its stand-in page there).
     """
-    from qa import Assistant  # the heavy library core, only needed when serving
-
     settings = (settings or Settings.from_env()).with_(
         seeds_dir=Path(seeds_dir) if seeds_dir is not None else None,
         index_dir=Path(index_dir) if index_dir is not None else None,
     )
     access, accounts = check_access(settings, insecure)  # before the (slow) index
-    log.info("Preparing the index of %s in %s", settings.seeds_dir, settings.index_dir)
-    started = time.monotonic()
-    bot = Assistant.from_seeds(
-        settings.seeds_dir, index_dir=settings.index_dir, settings=settings, progress=_log_progress()
-    )
-    log.info("Index ready in %.1fs; serving on http://%s:%d/", time.monotonic() - started, settings.host, settings.port)
-    demo = build_ui(bot, settings)
+    demo = build_ui(None, settings)
     demo.queue(default_concurrency_limit=4)
     _stop_on_sigterm()
-    launch_app(demo, settings, access, accounts, **launch_kwargs)
+    block = not launch_kwargs.pop("prevent_thread_lock", False)
+    if before_launch is not None:
+        before_launch()
+    launch_app(demo, settings, access, accounts, prevent_thread_lock=True, **launch_kwargs)
+    log.info("Serving on http://%s:%d/; preparing the index of %s in %s", settings.host, settings.port,
+             settings.seeds_dir, settings.index_dir)
+    started = time.monotonic()
+
+    def build(on_progress: Callable[..., None], cancel: threading.Event) -> Any:
+        from qa import Assistant  # the heavy library core, only needed when serving
+
+        bot = Assistant.from_seeds(settings.seeds_dir, index_dir=settings.index_dir, settings=settings,
+                                   progress=_log_progress(), on_progress=on_progress, cancel=cancel)
+        log.info("Index ready in %.1fs", time.monotonic() - started)
+        return bot
+
+    demo.qa_controller.start_build(build)  # type: ignore[attr-defined]
+    if block:
+        demo.block_thread()

@@ -151,8 +151,49 @@
   hookValue(document.querySelector(QUESTION));
   syncAsk();
 
+  // ---- indexing pauses the example questions too (the server pauses the box, layout.py) -------
+  // #qa-index-status holds data-busy="1" while documents are indexed (every tab polls it).
+  const EXAMPLE_BUTTONS = '#qa-examples button, #qa-chat .examples button';
+  const syncExamples = () => {
+    const busy = !!document.querySelector('#qa-index-status [data-busy="1"]');
+    document.body.classList.toggle('qa-indexing', busy);
+    document.querySelectorAll(EXAMPLE_BUTTONS).forEach((b) => {
+      if (b.disabled !== busy) b.disabled = busy;
+      if (busy) b.setAttribute('aria-disabled', 'true'); else b.removeAttribute('aria-disabled');
+      b.title = busy ? 'Paused while documents are being indexed' : '';
+    });
+  };
+  const indexStatus = document.querySelector('#qa-index-status');
+  if (indexStatus) new MutationObserver(syncExamples).observe(indexStatus, { subtree: true, childList: true, attributes: true });
+  const examplesBlock = document.querySelector('#qa-chat');  // the chat shows the examples while it is empty
+  let examplesPending = false;
+  if (examplesBlock) {
+    new MutationObserver(() => {
+      if (!examplesPending) { examplesPending = true; requestAnimationFrame(() => { examplesPending = false; syncExamples(); }); }
+    }).observe(examplesBlock, { subtree: true, childList: true });
+  }
+  syncExamples();
+
+  // ---- dark / light switch, remembered in this browser ----------------------------------------
+  const applyTheme = (dark) => {
+    document.body.classList.toggle('dark', dark);
+    const button = document.querySelector('#qa-theme');
+    if (button) {
+      button.textContent = dark ? 'Light mode' : 'Dark mode';
+      button.setAttribute('aria-pressed', String(dark));
+    }
+  };
+  let storedTheme = null;
+  try { storedTheme = localStorage.getItem('qa-theme'); } catch (e) { /* storage off */ }
+  applyTheme(storedTheme ? storedTheme === 'dark' : document.body.classList.contains('dark'));
+
   // ---- actions called from event js (layout.py) ----------------------------------------------
   window.qaUI = {
+    toggleTheme() {
+      const dark = !document.body.classList.contains('dark');
+      applyTheme(dark);
+      try { localStorage.setItem('qa-theme', dark ? 'dark' : 'light'); } catch (e) { /* storage off */ }
+    },
     afterAnswer() {
       setTimeout(() => {
         syncAsk();

@@ -1,0 +1,213 @@
+"""Issue 9 items 5 and 7 without a browser: the shared indexing state of `Controller` (one job,
+progress that never goes back, cancel, asking paused, the start-up build in the background),
+the language heuristic and the answer-confidence words."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qa.errors import IndexingCancelled, NoDocumentsError
+from qa.schema import Answer, Citation, IndexProgress, UpdateReport
+from qa.ui.controller import CANCELLED_NOTE, PAUSED, Controller, UserError, _Exports
+from qa.ui.language import looks_non_english
+from qa.ui.render import Turn, confidence_level, render_chat, viewer_document
+
+
+class SlowBot:
+    """An assistant whose add_files reports progress batch by batch until released or cancelled."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.docs: list[str] = []
+        self.replace_seen: list[bool] = []
+
+    def ask(self, question: str, top_k: int | None = None, history: list[Any] | None = None) -> Answer:
+        return Answer(question=question, text="ok", answered=False)
+
+    def documents(self) -> list[Any]:
+        return []
+
+    def document_text(self, source: str) -> str:
+        return "text"
+
+    def add_files(self, paths: list[Any], progress: Any = None, *, on_progress: Any = None,
+                  cancel: threading.Event | None = None, replace: bool = False) -> UpdateReport:
+        name = Path(paths[0]).name
+        self.replace_seen.append(replace)
+        for done in range(0, 11):
+            on_progress(IndexProgress(0, 1, done * 10, 100, elapsed_s=done, eta_s=10 - done, stage="embedding"))
+            self.started.set()
+            if cancel is not None and cancel.is_set():
+                raise IndexingCancelled("cancelled")
+            if done == 5:
+                self.release.wait(10)
+        if name in self.docs:
+            return UpdateReport(changed=[name])
+        self.docs.append(name)
+        return UpdateReport(added=[name])
+
+    def remove_document(self, source: str, **kwargs: Any) -> UpdateReport:
+        return UpdateReport(removed=[source])
+
+
+@pytest.fixture
+def slow() -> SlowBot:
+    return SlowBot()
+
+
+@pytest.fixture
+def ctl(slow: SlowBot):  # type: ignore[no-untyped-def]
+    exports = _Exports()
+    yield Controller(slow, exports)
+    exports.clear()
+
+
+def _in_thread(fn: Any, *args: Any, **kwargs: Any) -> tuple[threading.Thread, list[Any]]:
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(fn(*args, **kwargs)), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_indexing_is_shared_pauses_asking_and_reports_progress(ctl: Controller, slow: SlowBot) -> None:
+    assert not ctl.index_state().busy
+    thread, out = _in_thread(ctl.index_files, ["/up/a.txt", "/up/b.txt"])
+    assert slow.started.wait(5)
+    state = ctl.index_state()
+    assert state.busy and state.ready and state.cancellable
+    assert "File 1 of 2 (0 done), a.txt: Indexing 1 file: 50 of 100 passages, about 5 s left" in state.text
+    assert state.fraction == pytest.approx(0.25)
+    # Every way to ask is paused, with a clear message (never a silent wait).
+    assert ctl.paused_reason() == PAUSED
+    turn = ctl.ask("Who?", [], 3).turns[-1]
+    assert turn.error == PAUSED and turn.answer is None
+    with pytest.raises(UserError, match="being indexed"):
+        ctl.api_ask("Who?")
+    # A second upload (another tab) is refused while this one runs.
+    assert "Other documents are being indexed" in ctl.index_files(["/up/c.txt"]).status
+    fractions = [state.fraction]
+    slow.release.set()
+    while thread.is_alive():
+        fractions.append(ctl.index_state().fraction or fractions[-1])
+        time.sleep(0.001)
+    thread.join()
+    assert fractions == sorted(fractions), "the progress went back"
+    assert "**Indexed:** a.txt, b.txt" in out[0].status
+    assert not ctl.index_state().busy and ctl.paused_reason() is None
+    assert ctl.ask("Who?", [], 3).turns[-1].answer is not None
+
+
+def test_cancel_stops_indexing_and_says_nothing_changed(ctl: Controller, slow: SlowBot) -> None:
+    assert ctl.cancel_indexing() == "Nothing to cancel."
+    thread, out = _in_thread(ctl.index_files, ["/up/a.txt", "/up/b.txt"])
+    assert slow.started.wait(5)
+    ctl.cancel_indexing()
+    assert not ctl.index_state().cancellable  # Cancel is not offered twice
+    slow.release.set()
+    thread.join(10)
+    assert CANCELLED_NOTE in out[0].status and "Indexed" not in out[0].status
+    assert slow.docs == [] and slow.replace_seen == [False], "the second file must not be tried"
+    state = ctl.index_state()
+    assert not state.busy and state.text == CANCELLED_NOTE
+
+
+def test_replacing_a_document_says_updated(ctl: Controller, slow: SlowBot) -> None:
+    slow.release.set()
+    assert "**Indexed:** a.txt" in ctl.index_files(["/up/a.txt"]).status
+    status = ctl.index_files(["/up/a.txt"], replace=True).status
+    assert "**Updated:** a.txt" in status and "Indexed" not in status
+    assert slow.replace_seen == [False, True]
+
+
+def test_startup_build_runs_in_the_background(slow: SlowBot) -> None:
+    ctl = Controller(None, _Exports())
+    assert ctl.index_state().busy and not ctl.index_state().ready
+    release = threading.Event()
+
+    def build(on_progress: Any, cancel: threading.Event) -> SlowBot:
+        on_progress(IndexProgress(0, 3, 0, 90, elapsed_s=1, eta_s=None, stage="embedding"))
+        release.wait(10)
+        return slow
+
+    thread = ctl.start_build(build)
+    state = ctl.index_state()
+    assert state.busy and not state.ready and not state.cancellable
+    assert state.text == "Indexing 3 files: 0 of 90 passages, estimating the time left"
+    assert "still being built" in (ctl.paused_reason() or "")
+    with pytest.raises(UserError, match="still being built"):
+        ctl.api_ask("Who?")
+    release.set()
+    thread.join(10)
+    assert not ctl.index_state().busy and ctl.index_state().ready
+    assert ctl.api_ask("Who?")["text"] == "ok"
+
+
+@pytest.mark.parametrize("error, words", [
+    (NoDocumentsError("no documents to index in seeds; add .txt, .md, .html or .pdf files"), "no documents to index"),
+    (RuntimeError("CUDA exploded at 0xdeadbeef"), "unexpected error"),
+])
+def test_a_failed_startup_build_is_shown_in_plain_words(error: Exception, words: str) -> None:
+    ctl = Controller(None, _Exports())
+
+    def build(on_progress: Any, cancel: threading.Event) -> Any:
+        raise error
+
+    ctl.start_build(build).join(10)
+    state = ctl.index_state()
+    assert state.failed and not state.ready and state.busy
+    assert state.text.startswith("The index could not be built") and words in state.text
+    assert "0xdeadbeef" not in state.text and "Traceback" not in state.text
+    with pytest.raises(UserError, match="could not be built"):
+        ctl.api_ask("Who?")
+
+
+@pytest.mark.parametrize("text", [
+    "How long is the border between Iran and Afghanistan?",
+    "Who is he?",
+    "Who was General Qasem Soleimani?",
+    "What did Ahmad Massoud say about the fall of Panjshir?",
+    "Qasem Soleimani",
+    "Taliban?",
+    "",
+])
+def test_english_questions_get_no_language_note(text: str) -> None:
+    assert not looks_non_english(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Wie lang ist die Grenze zwischen Iran und Afghanistan?",
+    "Quelle est la longueur de la frontière entre l'Iran et l'Afghanistan ?",
+    "¿Quién es el portavoz del Ministerio de Asuntos Exteriores de Irán?",
+    "Chi è il portavoce del ministero degli esteri?",
+    "Кто такой Касем Сулеймани?",
+    "伊朗和阿富汗的边界有多长？",
+    "ما هي طول الحدود بين إيران وأفغانستان؟",
+])
+def test_other_languages_are_noticed(text: str) -> None:
+    assert looks_non_english(text)
+
+
+def test_chat_notes_language_and_confidence() -> None:
+    cite = Citation(number=1, source="a.txt", text="x", start=0, end=1, quote="x", quote_start=0, quote_end=1,
+                    score=0.95)
+    answer = Answer(question="q", text="x [1].", answered=True, citations=[cite])
+    german = render_chat([Turn("Wie lang ist die Grenze zwischen Iran und Afghanistan?", answer)], False)[1]["content"]
+    english = render_chat([Turn("How long is the border?", answer)], False)[1]["content"]
+    assert "reads English only" in german and "reads English only" not in english
+    assert "High confidence" in english
+    assert [confidence_level(p) for p in (0.95, 0.7, 0.3)] == ["High", "Medium", "Low"]
+    unanswered = Answer(question="q", text="The documents don't say.", answered=False)
+    assert "confidence" not in render_chat([Turn("q?", unanswered)], False)[1]["content"]
+
+
+def test_viewer_names_its_document() -> None:
+    markup = viewer_document("Some text.", source="notes <1>.txt")
+    assert 'class="qa-viewer-name">notes &lt;1&gt;.txt<' in markup
+
+
