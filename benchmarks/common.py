@@ -73,6 +73,8 @@ def index_key(data_hash: str, settings: Any) -> str:
     cached index with what the current code produces.
     """
     shaping = {"model": settings.model, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
+    if getattr(settings, "encoder", "torch") != "torch":  # torch-built caches keep their keys
+        shaping["encoder"] = settings.encoder
     return sha(data_hash, json.dumps(shaping, sort_keys=True))[:16]
 
 
@@ -157,7 +159,7 @@ def bench_settings() -> Any:
 
 def settings_line(settings: Any) -> str:
     return (
-        f"model {settings.model}, chunk_tokens {settings.chunk_tokens or 'model max'}, "
+        f"model {settings.model} ({settings.encoder}), chunk_tokens {settings.chunk_tokens or 'model max'}, "
         f"chunk_overlap {settings.chunk_overlap} sentence(s), top_k {settings.top_k}, "
         f"max_answer_sentences {settings.max_answer_sentences}, min_confidence {settings.min_confidence}"
     )

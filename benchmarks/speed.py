@@ -163,7 +163,7 @@ def main() -> None:
     settings = bench_settings()
     questions = [q.question for q in load_questions(args.questions)]
     t0 = time.perf_counter()
-    enc = load_encoder(settings.model, settings.device)
+    enc = load_encoder(settings.model, settings.device, settings.encoder)
     load_s = time.perf_counter() - t0
     enc.encode(["warm-up sentence"] * 16)
     enc.encode_query("warm-up question")

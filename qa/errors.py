@@ -45,3 +45,7 @@ class IndexingCancelled(QAError):
 
 class IndexingTooSlowError(QAError):
     """Indexing would take longer than `Settings.max_index_seconds` on this machine; nothing was changed."""
+
+
+class InvalidInputError(QAError, ValueError):
+    """A question, history or argument that cannot be used as given (also a ValueError)."""

@@ -65,6 +65,16 @@ WRITE_LOCK_TIMEOUT = 600.0
 LOAD_ATTEMPTS = 5
 # Files are hashed in blocks of this many bytes (sha256; benchmarks/index_integrity.py measures it).
 HASH_BLOCK = 1 << 20
+# A vector index holding at least this many rows is approximate (IVF-Flat), smaller ones exact
+# (IndexFlatIP); benchmarks/ann.py measures where exact search gets slow. A `VectorIndex`
+# argument overrides it (tests).
+APPROX_THRESHOLD = 200_000
+# IVF lists probed per query, as a fraction of the lists (at least APPROX_MIN_NPROBE).
+APPROX_PROBE_FRACTION = 1 / 16
+APPROX_MIN_NPROBE = 16
+# k-means of the IVF coarse quantiser: training points per list and iterations.
+APPROX_TRAIN_PER_LIST = 64
+APPROX_TRAIN_ITERATIONS = 10
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,18 @@ class Manifest:
     checksums: dict[str, str] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     library_version: str = ""
+    # The implementation of the model that made the vectors ("onnx" | "torch", the encoder's
+    # `backend`); "" in manifests written before there was a choice, which were all torch.
+    encoder: str = ""
+    # How each vector file searches, by its key in `files` (VectorIndex.params: "kind" "flat"
+    # or "ivf_flat", with "nlist"/"nprobe", and the "threshold" it was built under); empty in
+    # manifests written before approximate search existed, whose files are all exact.
+    vector_indexes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def encoder_backend(self) -> str:
+        """`encoder`, with the indexes written before it was recorded read as "torch"."""
+        return self.encoder or "torch"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -144,12 +166,21 @@ class Manifest:
 
 
 class VectorIndex:
-    """Exact inner-product search over unit vectors (FAISS IndexFlatIP)."""
+    """Inner-product search over unit vectors: exact (FAISS IndexFlatIP) below `threshold`
+    rows (default APPROX_THRESHOLD), approximate (IndexIVFFlat) from it on.
 
-    def __init__(self, dimension: int, vectors: np.ndarray | None = None) -> None:
+    The IVF index keeps the vectors as they are (so `vectors`/`vectors_at` stay exact and a
+    rebuild from them loses nothing); its coarse quantiser is trained (k-means) on the data
+    when the index crosses the threshold, whether by `add` or by building it from a matrix.
+    Vectors added to a trained index are assigned to its lists without retraining. `params`
+    (kind, nlist, nprobe, threshold) goes into the manifest, and `load` searches with them.
+    """
+
+    def __init__(self, dimension: int, vectors: np.ndarray | None = None, threshold: int | None = None) -> None:
         import faiss
 
         self.dimension = dimension
+        self.threshold = int(APPROX_THRESHOLD if threshold is None else threshold)
         self._index = faiss.IndexFlatIP(dimension)
         if vectors is not None and len(vectors):
             self.add(vectors)
@@ -157,21 +188,37 @@ class VectorIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
+    @property
+    def approximate(self) -> bool:
+        return not _is_flat(self._index)
+
+    def params(self) -> dict[str, Any]:
+        """How this index searches (recorded in the manifest)."""
+        if not self.approximate:
+            return {"kind": "flat", "threshold": self.threshold}
+        return {"kind": "ivf_flat", "nlist": int(self._index.nlist), "nprobe": int(self._index.nprobe),
+                "threshold": self.threshold}
+
     def add(self, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise ValueError(f"expected vectors of dimension {self.dimension}, got shape {vectors.shape}")
+        if not self.approximate and len(self) + len(vectors) >= max(1, self.threshold):
+            if len(self):  # crossing the threshold: train on everything held so far, and the new rows
+                vectors = np.vstack([self.vectors(), vectors])
+            self._index = _train_ivf(vectors)
         self._index.add(vectors)
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, row ids) of the k nearest rows, best first; ids are -1 past the end."""
+        """(scores, row ids) of the k nearest rows, best first; ids are -1 past the end (and,
+        approximate, where the probed lists hold fewer than k rows)."""
         k = max(1, min(k, len(self)))
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self._index.search(q, k)
         return scores[0], ids[0]
 
     def vectors_at(self, rows: list[int]) -> np.ndarray:
-        """The stored vectors of the given rows (exact: IndexFlatIP keeps them as is)."""
+        """The stored vectors of the given rows (exact: both kinds keep them as is)."""
         if not rows:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return self._index.reconstruct_batch(np.asarray(rows, dtype=np.int64))
@@ -189,18 +236,55 @@ class VectorIndex:
             os.fsync(fh.fileno())
 
     @classmethod
-    def load(cls, path: Path, dimension: int) -> "VectorIndex":
+    def load(cls, path: Path, dimension: int, params: dict[str, Any] | None = None) -> "VectorIndex":
+        """The index in `path`, searching as `params` (the manifest's) says; no params (an index
+        from before approximate search) means exact."""
         import faiss
 
+        params = params or {"kind": "flat"}
         try:
             index = faiss.read_index(str(path))
         except RuntimeError as exc:
             raise IndexCorruptError(f"cannot read FAISS file {path.name}: {exc}") from exc
         if index.d != dimension:
             raise IndexCorruptError(f"{path.name} has dimension {index.d}, manifest says {dimension}")
-        out = cls(dimension)
+        kind = params.get("kind")
+        if kind == "ivf_flat":
+            if _is_flat(index) or not hasattr(index, "nprobe"):
+                raise IndexCorruptError(f"{path.name} is not the IVF index the manifest describes")
+            index.nprobe = int(params["nprobe"])
+            index.make_direct_map()
+        elif kind != "flat" or not _is_flat(index):
+            raise IndexCorruptError(f"{path.name} is not the {kind!r} index the manifest describes")
+        out = cls(dimension, threshold=params.get("threshold"))
         out._index = index
         return out
+
+
+def _is_flat(index: Any) -> bool:
+    import faiss
+
+    return isinstance(index, faiss.IndexFlat)
+
+
+def _train_ivf(vectors: np.ndarray) -> Any:
+    """An empty IndexIVFFlat (inner product) with about sqrt(n) lists, trained on (a fixed
+    sample of) `vectors`; nprobe from APPROX_PROBE_FRACTION."""
+    import faiss
+
+    n, dimension = vectors.shape
+    nlist = max(1, min(int(math.sqrt(n)), n // 39))  # FAISS wants >= 39 training points per list
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = APPROX_TRAIN_ITERATIONS
+    index.cp.seed = 1234
+    index.cp.max_points_per_centroid = 1 << 30  # the sample below is the training set
+    sample = min(n, nlist * APPROX_TRAIN_PER_LIST)
+    rows = np.sort(np.random.default_rng(1234).choice(n, size=sample, replace=False)) if sample < n else slice(None)
+    index.train(np.ascontiguousarray(vectors[rows]))
+    index.nprobe = min(nlist, max(APPROX_MIN_NPROBE, round(nlist * APPROX_PROBE_FRACTION)))
+    index.make_direct_map()  # reconstruct(row) for vectors_at
+    return index
 
 
 @dataclass
@@ -362,8 +446,9 @@ def _load_generation(index_dir: Path, manifest: Manifest) -> IndexData:
             rec["source"]: IndexedDocument.from_record(rec) for rec in _read_jsonl(files["documents"])
         }
         chunks = [Chunk.from_record(rec) for rec in _read_jsonl(files["chunks"])]
-        chunk_vectors = VectorIndex.load(files["chunk_vectors"], manifest.dimension)
-        sentence_vectors = VectorIndex.load(files["sentence_vectors"], manifest.dimension)
+        kinds = manifest.vector_indexes if isinstance(manifest.vector_indexes, dict) else {}
+        chunk_vectors = VectorIndex.load(files["chunk_vectors"], manifest.dimension, kinds.get("chunk_vectors"))
+        sentence_vectors = VectorIndex.load(files["sentence_vectors"], manifest.dimension, kinds.get("sentence_vectors"))
         words = WordVectors.load(files["words"], manifest.dimension) if "words" in files else WordVectors()
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"index in {index_dir} is incomplete or damaged ({exc}); rebuild it") from exc
@@ -396,6 +481,8 @@ def save(index_dir: Path, data: IndexData) -> None:
     # Hashed from the files as written (and synced), so a damaged write is caught on load too.
     data.manifest.checksums = {key: file_sha256(index_dir / name) for key, name in files.items()}
     data.manifest.files = files
+    data.manifest.vector_indexes = {"chunk_vectors": data.chunk_vectors.params(),
+                                    "sentence_vectors": data.sentence_vectors.params()}
     _atomic_write_text(index_dir / MANIFEST, json.dumps(data.manifest.to_json(), indent=2, ensure_ascii=False))
     for name in old_files - set(files.values()):
         try:

@@ -436,6 +436,12 @@ def _whole_folder(
     return list(wanted.values()), {**folder_failed, **(failed or {})}, [s for s in excluded if s not in wanted]
 
 
+def encoder_backend(encoder: Encoder) -> str:
+    """The implementation that makes `encoder`'s vectors ("onnx" | "torch"), as the manifest
+    records it; a stand-in without a `backend` attribute counts as torch."""
+    return str(getattr(encoder, "backend", "torch"))
+
+
 def _load_compatible(index_dir: Path, encoder: Encoder, chunking: dict) -> tuple[IndexData | None, str | None]:
     """The existing index if it can be updated in place, else None and why it is rebuilt."""
     try:
@@ -449,6 +455,9 @@ def _load_compatible(index_dir: Path, encoder: Encoder, chunking: dict) -> tuple
     if m.model != encoder.name or m.dimension != encoder.dimension:
         log.warning("rebuilding index: built with model %s, now %s", m.model, encoder.name)
         return None, f"model changed from {m.model} to {encoder.name}"
+    if m.encoder_backend != encoder_backend(encoder):
+        log.warning("rebuilding index: built with the %s encoder, now %s", m.encoder_backend, encoder_backend(encoder))
+        return None, f"encoder changed from {m.encoder_backend} to {encoder_backend(encoder)}"
     if m.chunking != chunking:
         log.warning("rebuilding index: chunking settings changed")
         return None, "chunking settings changed"
@@ -503,6 +512,7 @@ def _merge(
             for s, d in documents.items()
         },
         library_version=library_version(),
+        encoder=encoder_backend(encoder),
     )
     return IndexData(manifest, documents, chunks, VectorIndex(dim, chunk_matrix), VectorIndex(dim, sent_matrix), words)
 

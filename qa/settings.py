@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# How the default model runs: "onnx" (the shipped int8 ONNX file on onnxruntime) or "torch"
+# (sentence-transformers, fp32). Other models always run on torch. ONNX is the default because it
+# holds quality (SciFact dense nDCG@10 within 0.005 of torch fp32, the article holdout within one
+# question) at about 2.5x the speed: see benchmarks/encoder.py and the README.
+DEFAULT_ENCODER = "onnx"
+ENCODERS = ("onnx", "torch")
 # The largest upload the chat accepts, in MB (qa.documents.MAX_FILE_BYTES is the same 50 MB).
 MAX_UPLOAD_MB = 50.0
 
@@ -20,6 +26,9 @@ class Settings:
     """
 
     model: str = DEFAULT_MODEL
+    # The default model's implementation: "onnx" (int8, faster) or "torch" (fp32); see DEFAULT_ENCODER.
+    # An index records the one that built it and is rebuilt when it changes.
+    encoder: str = DEFAULT_ENCODER
     seeds_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
     # Chunk size budget in model tokens; 0 means "the model's maximum sequence length".
@@ -74,6 +83,8 @@ class Settings:
 
     def validate(self) -> None:
         """Reject values that cannot work, with a message naming the setting."""
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)} (QA_ENCODER), got {self.encoder!r}")
         if self.chunk_tokens < 0:
             raise ValueError("chunk_tokens must be >= 0 (0 = the model's maximum)")
         if self.chunk_overlap < 0:

@@ -19,6 +19,8 @@ from conftest import files_under, free_port, http_request, upload_request
 from qa.access import AUTH_REQUIRED, LOOPBACK_ONLY, decide_access, is_loopback, load_accounts, origin_allowed
 from qa.errors import AccessError
 
+pytestmark = pytest.mark.reliability
+
 ACCOUNT = [("ann", "pw")]
 
 

@@ -22,6 +22,7 @@ def _timed(fn, *args):
     return result, time.perf_counter() - t0
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     "history",
     [

@@ -45,6 +45,8 @@ from test_index import (  # noqa: F401  (fixtures: settings, seeds, index_dir, b
     write,
 )
 
+pytestmark = pytest.mark.reliability
+
 OUTSIDE_SECRET = "The vault code outside the documents folder is 4417."
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import qa
+import qa.assistant
 import qa.index as store
 from qa import Assistant, Settings
 from qa.chunking import split_sentences
@@ -266,12 +267,14 @@ def test_a_sequence_of_updates_stays_consistent(built, seeds, index_dir, fake_en
 
 @pytest.mark.parametrize(
     "change",
-    ["model-name", "dimension", "chunk-tokens", "chunk-overlap"],
+    ["model-name", "dimension", "encoder-backend", "chunk-tokens", "chunk-overlap"],
 )
 def test_model_or_chunking_change_rebuilds_everything(built, seeds, index_dir, make_fake_encoder, settings, change) -> None:
     encoder, new_settings = make_fake_encoder(), settings
     if change == "model-name":
         encoder = make_fake_encoder(name="another-fake-model")
+    elif change == "encoder-backend":  # same model, another implementation (torch fp32 -> int8 ONNX)
+        encoder.backend = "onnx"
     elif change == "dimension":
         encoder = make_fake_encoder(dimension=16)
     elif change == "chunk-tokens":
@@ -287,6 +290,9 @@ def test_model_or_chunking_change_rebuilds_everything(built, seeds, index_dir, m
     assert encoder.encoded == totals(data), "a rebuild must re-embed every chunk and sentence"
     manifest = store.read_manifest(index_dir)
     assert (manifest.model, manifest.dimension) == (encoder.name, encoder.dimension)
+    assert manifest.encoder == ("onnx" if change == "encoder-backend" else "torch")
+    if change == "encoder-backend":
+        assert report.reason == "encoder changed from torch to onnx"
     assert manifest.chunking["max_tokens"] == (20 if change == "chunk-tokens" else encoder.max_tokens)
     assert manifest.chunking["overlap_sentences"] == new_settings.chunk_overlap
     # Never mixes: every stored vector is the new encoder's.
@@ -390,6 +396,31 @@ def test_naming_another_model_raises_model_mismatch(built, index_dir, fake_encod
         Assistant.from_index(index_dir, model="other")
     with pytest.raises(ModelMismatchError, match=fake_encoder.name):
         Assistant.from_index(index_dir, model="all-MiniLM-L6-v2")
+
+
+def test_an_index_from_before_the_encoder_was_recorded_counts_as_torch(built, seeds, index_dir, make_fake_encoder,
+                                                                       settings, monkeypatch) -> None:
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    assert manifest.pop("encoder") == "torch"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert store.read_manifest(index_dir).encoder_backend == "torch"
+    # Queried with the torch encoder, whatever QA_ENCODER says (the vectors are torch's).
+    loaded: list[tuple] = []
+    monkeypatch.setattr(qa.assistant, "load_encoder", lambda *args: loaded.append(args) or make_fake_encoder())
+    Assistant.from_index(index_dir, settings=settings.with_(encoder="onnx"))
+    assert loaded == [(manifest["model"], "cpu", "torch")]
+    # Updated in place by a torch encoder; rebuilt by an ONNX one.
+    encoder = make_fake_encoder()
+    _, report = build(seeds, index_dir, encoder, settings)
+    assert report.rebuilt is False and encoder.encoded == 0
+    assert store.read_manifest(index_dir).encoder_backend == "torch"  # nothing changed: nothing rewritten
+    encoder.backend = "onnx"
+    _, report = build(seeds, index_dir, encoder, settings)
+    assert report.rebuilt is True and report.reason == "encoder changed from torch to onnx"
+    loaded.clear()
+    Assistant.from_index(index_dir, settings=settings.with_(encoder="torch"))
+    assert loaded == [(manifest["model"], "cpu", "onnx")]
 
 
 def test_index_built_with_an_unavailable_model_raises_model_load_error(built, index_dir) -> None:
@@ -799,3 +830,100 @@ def test_words_of_removed_text_are_dropped_and_long_runs_are_not_words(built, se
     data, _ = build(seeds, index_dir, fake_encoder, settings)
     assert "echidna" not in data.words.stems
     assert store.load(index_dir).words.stems == data.words.stems
+
+
+# --------------------------------------------------------------------------- approximate search
+
+
+def _unit(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _finds_itself(index: store.VectorIndex, x: np.ndarray) -> bool:
+    return all(int(index.search(v, 3)[1][0]) == row for row, v in enumerate(x))
+
+
+def test_vector_index_past_the_threshold_is_approximate_and_reloads_the_same_way(tmp_path) -> None:
+    x = _unit(2000)
+    small = store.VectorIndex(32, x[:99], threshold=100)
+    assert not small.approximate and small.params() == {"kind": "flat", "threshold": 100}
+    index = store.VectorIndex(32, x, threshold=100)
+    params = index.params()
+    assert index.approximate and params["kind"] == "ivf_flat" and params["threshold"] == 100
+    assert 1 < params["nlist"] < len(x) and 1 <= params["nprobe"] < params["nlist"]
+    np.testing.assert_array_equal(index.vectors(), x)  # the vectors are kept as they are
+    np.testing.assert_array_equal(index.vectors_at([5, 599, 0]), x[[5, 599, 0]])
+    assert _finds_itself(index, x)
+    index.save(tmp_path / "v.faiss")
+    loaded = store.VectorIndex.load(tmp_path / "v.faiss", 32, params)
+    assert loaded.approximate and loaded.params() == params
+    np.testing.assert_array_equal(loaded.vectors_at([7]), x[[7]])
+    assert _finds_itself(loaded, x)
+    with pytest.raises(IndexCorruptError, match="v.faiss"):  # the manifest says exact, the file is not
+        store.VectorIndex.load(tmp_path / "v.faiss", 32, {"kind": "flat"})
+
+
+def test_vector_index_crosses_the_threshold_on_add_and_keeps_adding(tmp_path) -> None:
+    x = _unit(900, seed=1)
+    index = store.VectorIndex(32, x[:300], threshold=500)
+    index.add(x[300:450])
+    assert not index.approximate
+    index.add(x[450:600])  # crosses: trained on all 600 rows
+    nlist = index.params()["nlist"]
+    assert index.approximate and len(index) == 600
+    index.add(x[600:])  # a trained index takes more rows without retraining
+    assert index.params()["nlist"] == nlist and len(index) == 900
+    np.testing.assert_array_equal(index.vectors(), x)
+    assert _finds_itself(index, x)
+    # Removal rebuilds from the stored vectors (as the indexer does): below the threshold, exact again.
+    kept = index.vectors()[:400]
+    assert not store.VectorIndex(32, kept, threshold=500).approximate
+
+
+def _many_docs(folder: Path, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        write(folder / f"doc{i:03d}.txt", f"Document {i} is about topic {i}. It has a second sentence {i}. "
+                                          f"And a third one, number {i}.")
+
+
+def test_index_past_the_threshold_is_approximate_end_to_end(tmp_path, fake_encoder, settings, monkeypatch) -> None:
+    monkeypatch.setattr(store, "APPROX_THRESHOLD", 100)
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    _many_docs(seeds, 60)  # 180 sentences (past the threshold), 60 chunks (not)
+    data, _ = build(seeds, index_dir, fake_encoder, settings)
+    assert data.sentence_vectors.approximate and not data.chunk_vectors.approximate
+    kinds = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["vector_indexes"]
+    assert kinds["sentence_vectors"]["kind"] == "ivf_flat" and kinds["sentence_vectors"]["threshold"] == 100
+    assert kinds["chunk_vectors"] == {"kind": "flat", "threshold": 100}
+    loaded = store.load(index_dir)
+    assert loaded.sentence_vectors.params() == kinds["sentence_vectors"]
+    assert_consistent(loaded, fake_encoder)
+    assert _finds_itself(loaded.sentence_vectors, loaded.sentence_vectors.vectors())
+    # Incremental add: both past the threshold now; only the new files are embedded.
+    _many_docs(seeds, 60, start=60)
+    fake_encoder.reset()
+    data, report = build(seeds, index_dir, fake_encoder, settings)
+    assert report.added and fake_encoder.encoded == 60 * 4  # 60 chunks + 180 sentences
+    loaded = store.load(index_dir)
+    assert loaded.sentence_vectors.approximate and loaded.chunk_vectors.approximate
+    assert_consistent(loaded, fake_encoder)
+    assert _finds_itself(loaded.chunk_vectors, loaded.chunk_vectors.vectors())
+    # Removal: back under the threshold, exact again, nothing re-embedded.
+    for i in range(20, 120):
+        (seeds / f"doc{i:03d}.txt").unlink()
+    fake_encoder.reset()
+    build(seeds, index_dir, fake_encoder, settings)
+    loaded = store.load(index_dir)
+    assert fake_encoder.encoded == 0 and not loaded.sentence_vectors.approximate and not loaded.chunk_vectors.approximate
+    assert_consistent(loaded, fake_encoder)
+
+
+def test_an_index_from_before_approximate_search_loads_as_exact(built, index_dir, fake_encoder) -> None:
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    assert manifest.pop("vector_indexes")["chunk_vectors"]["kind"] == "flat"
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    data = store.load(index_dir)
+    assert not data.chunk_vectors.approximate and not data.sentence_vectors.approximate
+    assert_consistent(data, fake_encoder)

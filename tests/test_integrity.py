@@ -34,6 +34,8 @@ from test_index import (  # noqa: F401  (fixtures: settings, seeds, index_dir, b
     snapshot,
 )
 
+pytestmark = pytest.mark.reliability
+
 FILES = ["documents", "chunks", "chunk_vectors", "sentence_vectors", "words"]
 FAISS_FILES = {"chunk_vectors", "sentence_vectors"}
 QUESTIONS = ["When did Alpha station close?", "What is sold in the market town?", "How are gamma rays detected?"]

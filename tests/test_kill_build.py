@@ -34,6 +34,8 @@ import qa.index as store
 from conftest import REPO_ROOT, clean_env
 from qa.cli import main as cli_main
 
+pytestmark = pytest.mark.reliability
+
 TRIALS = 5
 SEED = 20261126
 FILES_PER_TRIAL = 40

@@ -35,6 +35,8 @@ from qa import Assistant, IndexBusyError, QAError, Settings
 from qa.indexer import update_index
 from qa.schema import Answer, DocumentInfo, UpdateReport
 
+pytestmark = pytest.mark.reliability
+
 ROUNDS = 10
 # Only guards against a hang (a broken test must not block the suite); never a timing claim.
 HANG_GUARD = 300
