@@ -352,12 +352,15 @@ class Controller:
         return result
 
     def api_ask(self, question: Any, top_k: int | None = None, history: list[str] | None = None) -> dict[str, Any]:
-        """The public /ask endpoint: `Answer.to_dict()`; `UserError` with the message otherwise."""
+        """The public /ask endpoint: `Answer.to_dict()`; `UserError` with the message otherwise.
+
+        While documents are being indexed it answers at once from the last complete index (the
+        chat's tabs pause instead, so a person does not ask about a document still coming in);
+        only before the first index is ready does it refuse."""
         if not isinstance(question, str) or not question.strip():
             raise UserError(EMPTY_QUESTION)
-        paused = self.paused_reason()
-        if paused:
-            raise UserError(paused)
+        if not self.index_state().ready:
+            raise UserError(self.paused_reason() or NOT_READY)
         try:
             return self.backend.ask(question, top_k=top_k, history=history).to_dict()
         except Exception as exc:
