@@ -30,9 +30,9 @@ from browser_utils import (
     _serves,
     app_env,
     free_port,
-    launch_chromium,
     start_app,
 )
+from test_browser import SCREENS, app_server, browser  # noqa: F401  (fixtures: a server of this module's own)
 
 pytestmark = pytest.mark.browser
 
@@ -49,35 +49,10 @@ EXAMPLES = "#qa-chat .examples button"
 UPLOAD_STATUS = "#qa-upload-status"
 UPLOAD_INPUT = "#qa-upload input[type=file]"
 
-#: The two screens every journey runs on (as in tests/test_browser.py).
-SCREENS = [
-    pytest.param({"viewport": {"width": 1280, "height": 800}}, id="desktop-1280x800"),
-    pytest.param({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-                  "device_scale_factor": 2}, id="phone-390x844"),
-]
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 800}}
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    workdir = tmp_path_factory.mktemp("browser-indexing")
-    try:
-        server = start_app(workdir)
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    with playwright_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture
