@@ -280,19 +280,13 @@ class OnnxEncoder:
         """`path` defaults to the shipped ENCODER_FILE, checked against `expected_sha256` (None: not
         checked); `threads` (0 = one per core) is how many texts bulk encoding runs side by side;
         `tokenizer` defaults to the bundled model's tokenizer.json."""
-        from .index import file_sha256
-        from .reader import load_tokenizer
+        from .reader import check_model_file, load_tokenizer
 
         path = Path(path) if path is not None else ENCODER_FILE
-        if not path.is_file():
-            raise ModelLoadError(f"the ONNX embedding model is missing: {path} (reinstall the package, or "
-                                 "rebuild it with `make export-encoder`; QA_ENCODER=torch runs without it)")
-        if expected_sha256 is not None:
-            actual = file_sha256(path)
-            if actual != expected_sha256:
-                raise ModelLoadError(f"the ONNX embedding model {path.name} is damaged or not the shipped one "
-                                     f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); reinstall the "
-                                     "package, or use QA_ENCODER=torch")
+        check_model_file(path, expected_sha256, "the ONNX embedding model",
+                         missing="reinstall the package, or rebuild it with `make export-encoder`; "
+                                 "QA_ENCODER=torch runs without it",
+                         damaged="reinstall the package, or use QA_ENCODER=torch")
         self.name = name
         self.path = path
         self._threads = threads or _cores()

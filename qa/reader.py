@@ -126,20 +126,27 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, n_tokens: int,
     return int(first), int(last)
 
 
+def check_model_file(path: Path, expected_sha256: str | None, what: str, missing: str, damaged: str) -> None:
+    """ModelLoadError unless `path` exists and (when `expected_sha256` is given) has that sha256;
+    `missing` and `damaged` say what to do about each."""
+    if not path.is_file():
+        raise ModelLoadError(f"{what} is missing: {path} ({missing})")
+    if expected_sha256 is not None:
+        actual = file_sha256(path)
+        if actual != expected_sha256:
+            raise ModelLoadError(f"{what} {path.name} is damaged or not the shipped one "
+                                 f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); {damaged}")
+
+
 class Reader:
     """Scores candidate sentences for a question with the ONNX reader (thread-safe)."""
 
     def __init__(self, path: Path = READER_FILE, expected_sha256: str | None = READER_SHA256,
                  threads: int = 0, tokenizer: Path | None = None) -> None:
         path = Path(path)
-        if not path.is_file():
-            raise ModelLoadError(f"the reader model is missing: {path} (reinstall the package, or "
-                                 "rebuild it with `make train-reader`)")
-        if expected_sha256 is not None:
-            actual = file_sha256(path)
-            if actual != expected_sha256:
-                raise ModelLoadError(f"the reader model {path.name} is damaged or not the shipped one "
-                                     f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); reinstall the package")
+        check_model_file(path, expected_sha256, "the reader model",
+                         missing="reinstall the package, or rebuild it with `make train-reader`",
+                         damaged="reinstall the package")
         import onnxruntime as ort
 
         options = ort.SessionOptions()
