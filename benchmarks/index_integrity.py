@@ -1,7 +1,7 @@
 """What checking the index files' checksums costs when an index is loaded.
 
 Builds a synthetic index of about --gb GB (384-d random unit vectors for chunks and sentences,
-synthetic documents and chunks, word vectors) and saves it with `qa.index.save`, which records
+synthetic documents and chunks) and saves it with `qa.index.save`, which records
 each file's sha256. Then, over the files the manifest names:
 
 * read: the files read in 1 MiB blocks, nothing else done (what any load pays at least);
@@ -34,7 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import qa.index as store  # noqa: E402
 from qa.index import Chunk, IndexData, IndexedDocument, Manifest, VectorIndex  # noqa: E402
-from qa.vocabulary import WordVectors  # noqa: E402
 
 DIM = 384
 SENTENCES_PER_CHUNK = 3
@@ -81,12 +80,10 @@ def synthetic_index(gb: float, seed: int = 0) -> IndexData:
             chunks.append(Chunk(store.chunk_id(source, text[start:end]), source, start, end, text[start:end], first, last))
         done += count
         d += 1
-    stems = [f"w{i}" for i in range(min(50_000, max(1000, rows // 10)))]
-    words = WordVectors(stems, unit_vectors(rng, len(stems), DIM))
     manifest = Manifest(model="synthetic", dimension=DIM, chunking={"synthetic": True},
                         sources={s: {"sha256": doc.sha256} for s, doc in documents.items()})
     return IndexData(manifest, documents, chunks, VectorIndex(DIM, unit_vectors(rng, len(chunks), DIM)),
-                     VectorIndex(DIM, unit_vectors(rng, done, DIM)), words)
+                     VectorIndex(DIM, unit_vectors(rng, done, DIM)))
 
 
 def read_all(paths: list[Path]) -> int:

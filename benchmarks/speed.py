@@ -1,15 +1,12 @@
 """Speed and memory, in one process: ask() latency, index build time, peak RSS, CLI cold start.
 
 * ask() latency: median and p95 over the dev-set questions (tests/data/article_dev.jsonl),
-  cycled to --asks calls after one warm-up pass (the cache of question-word vectors emptied
-  before each call, so every call pays for its words as a new question would), against the
-  bundled article; compared with one
+  cycled to --asks calls after one warm-up pass, against the bundled article; compared with one
   `encode_query` of the same questions (the floor any embedding-based answer pays) and with
   `Assistant.search(q, top_k=5)` (encode + retrieval, i.e. ask() without answer composition).
 * index build: `Assistant.from_seeds` into a fresh index folder (model already loaded and warm),
   for the bundled article and for the 13-article SQuAD corpus, compared with the model alone
-  encoding exactly the texts the build embeds (the index's chunk texts and sentence texts, then
-  the documents' distinct content words) with
+  encoding exactly the texts the build embeds (the index's chunk texts and sentence texts) with
   `enc.model.encode(texts, batch_size=64, normalize_embeddings=True)`.
 * peak RSS of this process (resource.getrusage ru_maxrss), after the article phase and at the end.
 * cold start: wall time of `qa ask "<question>" --index-dir <built index>` in a fresh process
@@ -54,16 +51,12 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
 
 
-def embedded_texts(bot: Any) -> tuple[list[str], list[str]]:
-    """Exactly what a build embeds: every chunk's text and every sentence's text, and (in a
-    second call) one word form per distinct content-word stem."""
-    from qa.indexer import vocabulary
-
+def embedded_texts(bot: Any) -> list[str]:
+    """Exactly what a build embeds: every chunk's text and every sentence's text."""
     data = bot.data
     chunks = [c.text for c in data.chunks]
     sentences = [d.text[a:b] for d in data.documents.values() for a, b in d.sentences]
-    words = list(vocabulary([d.text for d in data.documents.values()]).values())
-    return chunks + sentences, words
+    return chunks + sentences
 
 
 def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str, breakdown: bool = False
@@ -78,13 +71,11 @@ def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str, bre
     rep = bot.last_update
     assert rep is not None and rep.chunks_embedded > 0, "the build must embed from scratch"
     rss_build = peak_rss_mb()
-    texts, words = embedded_texts(bot)
-    assert len(texts) == rep.chunks_embedded + rep.sentences_embedded and len(words) == rep.words_embedded
-    log(f"[speed] {label}: built in {build_s:.1f}s; model alone on the same {len(texts)} texts "
-        f"and {len(words)} words ...")
+    texts = embedded_texts(bot)
+    assert len(texts) == rep.chunks_embedded + rep.sentences_embedded
+    log(f"[speed] {label}: built in {build_s:.1f}s; model alone on the same {len(texts)} texts ...")
     t0 = time.perf_counter()
     enc.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-    enc.model.encode(words, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     model_s = time.perf_counter() - t0
     log(f"[speed] {label}: model alone {model_s:.1f}s")
     split: dict[str, float] = {}
@@ -104,7 +95,6 @@ def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str, bre
         "model_s": model_s,
         "chunks": rep.chunks_embedded,
         "sentences": rep.sentences_embedded,
-        "words": rep.words_embedded,
         "chunks_per_s": rep.chunks_embedded / build_s,
         "bot": bot,  # type: ignore[dict-item]
     }
@@ -183,7 +173,6 @@ def main() -> None:
         answered = 0
         # Interleaved per question, so a busy spell on a shared machine hits all three alike.
         for q in cycle:
-            bot.encoder.clear_word_cache()  # every ask embeds its unknown words, as a new question would
             t0 = time.perf_counter()
             a = bot.ask(q)
             t1 = time.perf_counter()
@@ -224,10 +213,11 @@ def main() -> None:
     def build_rows(label: str, b: dict[str, float]) -> list[tuple[str, str, str, str]]:
         return [
             (f"{label}: index build, fresh folder (s)", f"{b['build_s']:.1f}",
-             f"model alone on the same {int(b['chunks'] + b['sentences'] + b['words'])} texts: {b['model_s']:.1f} s",
+             f"model alone on the same {int(b['chunks'] + b['sentences'])} texts: {b['model_s']:.1f} s",
              f"{b['build_s'] / b['model_s']:.2f}x"),
             (f"{label}: texts embedded",
-             f"{int(b['chunks'])} chunks + {int(b['sentences'])} sentences + {int(b['words'])} words", "", ""),
+             f"{int(b['chunks'])} chunks + {int(b['sentences'])} sentences", "texts per chunk",
+             f"{(b['chunks'] + b['sentences']) / b['chunks']:.1f}"),
             (f"{label}: chunks/s (chunks embedded / build wall time)", f"{b['chunks_per_s']:.1f}", "", ""),
         ] + ([
             (f"{label}: model alone, chunks only / sentences only (s)",

@@ -2,7 +2,7 @@
 
 Stages (each typed, see `qa.schema.Trace`):
 1. candidates: every sentence of the retrieved passages, ranked by a cheap prefilter score
-   (similarity to the query, share of its terms, soft term matches);
+   (similarity to the query, share of its terms);
 2. reading: the best `reader_candidates` of them go to the reader (`qa.reader`) in one batch,
    which gives each a calibrated probability that it answers and the exact answer words;
 3. decision: the documents answer when a logistic model over the best sentence's reader logit
@@ -21,24 +21,20 @@ import numpy as np
 
 from .index import IndexData
 from .reader import Reader
-from .retrieval import QueryWords
 from .schema import Answer, Candidate, Citation, Trace
-from .text import tokenize
-from .vocabulary import soft_coverage
+from .text import query_terms, tokenize
 
 log = logging.getLogger(__name__)
 
-# Prefilter score = dense similarity + LEXICAL_WEIGHT * share of query terms in the sentence
-#   + SOFT_WEIGHT * soft term match (weights from benchmarks/tune_ranking.py).
+# Prefilter score = dense similarity + LEXICAL_WEIGHT * share of query terms in the sentence.
 LEXICAL_WEIGHT = 0.5
-SOFT_WEIGHT = 1.5
 # "Do the documents answer?" = a logistic model over `decision_features`: the reader sees one
 # sentence, the prefilter scores how well the documents match. Fitted by
 # benchmarks/calibrate_decision.py on the reader's SQuAD training articles, asked with and
 # without their article (never on held-out SQuAD articles or the bundled article), with its
 # odds moved to a prior of 3 in 4 questions answerable (see that script).
-DECISION_WEIGHTS = (0.3495, 4.6254)
-DECISION_BIAS = -6.5364
+DECISION_WEIGHTS = (0.2901, 10.4171)
+DECISION_BIAS = -5.6054
 # A second sentence is quoted only when the reader is this sure that it answers too; reading
 # stops after the first round when it is this sure of one sentence.
 SURE = 0.9
@@ -54,8 +50,7 @@ def lexical_coverage(query_stems: list[str], idf: list[float], sentence_terms: s
     return sum(w for t, w in zip(query_stems, idf) if t in sentence_terms) / total
 
 
-def candidates(query_vector: np.ndarray, words: QueryWords, chunk_rows: Sequence[int],
-               data: IndexData) -> list[Candidate]:
+def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], data: IndexData) -> list[Candidate]:
     """Every sentence of the retrieved chunks once (in its best chunk), best prefilter score first."""
     rows: dict[int, str] = {}
     for chunk in (data.chunks[r] for r in chunk_rows):
@@ -68,13 +63,12 @@ def candidates(query_vector: np.ndarray, words: QueryWords, chunk_rows: Sequence
     spans = [data.sentence_at(row) for row in ordered]
     texts = [data.documents[source].text[a:b] for source, _, a, b in spans]
     terms = [set(tokenize(t)) for t in texts]
-    idf = [data.stats.idf(t) for t in words.stems]
-    soft = soft_coverage(words.stems, words.vectors, np.array(idf, dtype=np.float32), terms, data.words)
+    stems = list(dict.fromkeys(query_terms(query)))
+    idf = [data.stats.idf(t) for t in stems]
     out = [
         Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row],
-                  prefilter=round(float(sim + LEXICAL_WEIGHT * lexical_coverage(words.stems, idf, t)
-                                        + SOFT_WEIGHT * s), 4))
-        for row, sim, (source, index, a, b), text, t, s in zip(ordered, dense, spans, texts, terms, soft)
+                  prefilter=round(float(sim + LEXICAL_WEIGHT * lexical_coverage(stems, idf, t)), 4))
+        for row, sim, (source, index, a, b), text, t in zip(ordered, dense, spans, texts, terms)
     ]
     out.sort(key=lambda c: -c.prefilter)
     return out

@@ -206,10 +206,10 @@ class Assistant:
         top_k = self._top_k(top_k)
         query = resolve(question[:MAX_QUESTION_CHARS], history_turns(history))[:MAX_QUERY_CHARS]
         data, retriever = state
-        vector, words = retriever.embed_query(query)
+        vector = self.encoder.encode_query(query)
         hits = retriever.search(query, top_k, query_vector=vector)
         passages = self._passages(data, hits)
-        pool = answering.candidates(vector, words, [h.row for h in hits], data)
+        pool = answering.candidates(query, vector, [h.row for h in hits], data)
         pool = answering.read(self.reader, query, pool, data, self.settings.reader_candidates)
         chosen, answered, reason = answering.decide(pool, self.settings.max_answer_sentences,
                                                     self.settings.min_confidence)

@@ -165,7 +165,6 @@ class Encoder:
         self.name = name
         self.model = model
         self._lock = threading.Lock()
-        self._word_cache: dict[str, np.ndarray] = {}
         get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension: int = int(get_dim())
         # Room for the [CLS]/[SEP] special tokens the model adds.
@@ -198,67 +197,24 @@ class Encoder:
         # Sorted by length once for the whole call, so that batches pad little however the texts came in.
         return encode_in_blocks(list(texts), self.dimension, embed, batch_size, progress, show_progress_bar, desc)
 
-    def encode_words(
-        self,
-        words: Sequence[str],
-        batch_size: int = 64,
-        progress: ProgressFn | None = None,
-        show_progress_bar: bool = False,
-    ) -> np.ndarray:
-        """Unit vectors of single words (for soft term matching), one row per word."""
-        return self.encode(words, batch_size=batch_size, progress=progress, show_progress_bar=show_progress_bar,
-                           desc=f"Embedding {len(words)} new word(s)")
-
     def encode_query(self, text: str) -> np.ndarray:
-        """One normalised query vector (1-D)."""
-        return self.encode_query_words(text, ())[0]
+        """One normalised query vector (1-D).
 
-    def encode_query_words(self, text: str, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The query vector and the vectors of `words` (the question's words the index has
-        no vector for), computed side by side so that the words cost almost no latency.
-
-        Runs on one thread per forward pass: for a single short text that is as fast as
-        several, and it does not collapse when other processes keep the cores busy (spinning
-        OpenMP threads made a 2-thread query embedding 10-30x slower on a loaded 2-core
-        machine). The words' pass runs in a second thread, on the other core.
+        Runs on one thread: for a single short text that is as fast as several, and it does not
+        collapse when other processes keep the cores busy (spinning OpenMP threads made a
+        2-thread query embedding 10-30x slower on a loaded 2-core machine).
         """
         import torch
 
         with self._lock:
-            if len(self._word_cache) > 50_000:
-                self._word_cache.clear()
-            todo = [w for w in dict.fromkeys(words) if w not in self._word_cache]
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             try:
-                pending = None
-                if todo:
-                    # Tokenised here: a fast tokenizer must not be used from two threads at once.
-                    prepare = getattr(self.model, "preprocess", None) or self.model.tokenize
-                    features = {k: (v.to(self.model.device) if hasattr(v, "to") else v)
-                                for k, v in prepare(todo).items()}
-                    pending = _worker().submit(self._forward, features)
                 vec = self.model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                                         show_progress_bar=False)
-                if pending is not None:
-                    self._word_cache.update(zip(todo, pending.result()))
-                word_vecs = np.array([self._word_cache[w] for w in words], dtype=np.float32)
             finally:
                 torch.set_num_threads(threads)
-        return np.asarray(vec[0], dtype=np.float32), word_vecs.reshape(len(words), self.dimension)
-
-    def clear_word_cache(self) -> None:
-        """Forget the question words embedded so far (they are otherwise kept, up to 50,000)."""
-        with self._lock:
-            self._word_cache.clear()
-
-    def _forward(self, features: dict) -> np.ndarray:  # type: ignore[type-arg]
-        import torch
-
-        with torch.inference_mode():
-            out = self.model(features)["sentence_embedding"]
-            out = torch.nn.functional.normalize(out.float(), dim=-1)
-        return out.cpu().numpy()
+        return np.asarray(vec[0], dtype=np.float32)
 
 
 class OnnxEncoder:
@@ -269,7 +225,7 @@ class OnnxEncoder:
     the graph does BERT, mean pooling over the attention mask and L2 normalisation. Each text is
     its own forward pass, unpadded, so its vector never depends on what else is embedded with it.
     One session with one intra-op thread serves every thread: bulk encoding runs one text per core
-    at a time, a question and its words run side by side.
+    at a time.
     """
 
     backend = "onnx"
@@ -301,8 +257,6 @@ class OnnxEncoder:
         self._counter = load_tokenizer(tokenizer)  # no truncation: token counts
         self._tokenizer = load_tokenizer(tokenizer)
         self._tokenizer.enable_truncation(max_seq_length)
-        self._lock = threading.Lock()
-        self._word_cache: dict[str, np.ndarray] = {}
         self.max_tokens: int = max_seq_length - 2  # room for [CLS] and [SEP]
         dim = self._session.get_outputs()[0].shape[-1]
         self.dimension: int = dim if isinstance(dim, int) else len(self._forward(self._session, [101, 102]))
@@ -342,11 +296,6 @@ class OnnxEncoder:
         """The threads that run texts side by side (one per core)."""
         return self._pool
 
-    def _forward_many(self, session, rows: Sequence[Sequence[int]]) -> np.ndarray:  # type: ignore[no-untyped-def]
-        if not rows:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([self._forward(session, r) for r in rows])
-
     def encode(
         self,
         texts: Sequence[str],
@@ -371,45 +320,9 @@ class OnnxEncoder:
 
         return encode_in_blocks(list(texts), self.dimension, embed, batch_size, progress, show_progress_bar, desc)
 
-    def encode_words(
-        self,
-        words: Sequence[str],
-        batch_size: int = 64,
-        progress: ProgressFn | None = None,
-        show_progress_bar: bool = False,
-    ) -> np.ndarray:
-        """Unit vectors of single words (for soft term matching), one row per word."""
-        return self.encode(words, batch_size=batch_size, progress=progress, show_progress_bar=show_progress_bar,
-                           desc=f"Embedding {len(words)} new word(s)")
-
     def encode_query(self, text: str) -> np.ndarray:
         """One normalised query vector (1-D)."""
-        return self.encode_query_words(text, ())[0]
-
-    def encode_query_words(self, text: str, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The query vector and the vectors of `words` (the question's words the index has no
-        vector for), side by side: the words' pass runs in a second thread on the same
-        one-thread session (onnxruntime runs concurrent calls of one session in parallel)."""
-        with self._lock:
-            session = self._session
-            if len(self._word_cache) > 50_000:
-                self._word_cache.clear()
-            todo = [w for w in dict.fromkeys(words) if w not in self._word_cache]
-            pending = None
-            if todo:
-                # Tokenised here, in this thread; only the forward pass goes to the worker.
-                word_ids = [e.ids for e in self._tokenizer.encode_batch(todo)]
-                pending = self._workers().submit(self._forward_many, session, word_ids)
-            vec = self._forward(session, self._tokenizer.encode(text).ids)
-            if pending is not None:
-                self._word_cache.update(zip(todo, pending.result()))
-            word_vecs = np.array([self._word_cache[w] for w in words], dtype=np.float32)
-        return vec, word_vecs.reshape(len(words), self.dimension)
-
-    def clear_word_cache(self) -> None:
-        """Forget the question words embedded so far (they are otherwise kept, up to 50,000)."""
-        with self._lock:
-            self._word_cache.clear()
+        return self._forward(self._session, self._tokenizer.encode(text).ids)
 
 
 def _cores() -> int:
@@ -418,19 +331,6 @@ def _cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-
-
-@lru_cache(maxsize=1)
-def _worker() -> "ThreadPoolExecutor":
-    from concurrent.futures import ThreadPoolExecutor
-
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-words", initializer=_one_torch_thread)
-
-
-def _one_torch_thread() -> None:
-    import torch
-
-    torch.set_num_threads(1)  # per calling thread under OpenMP: this one's pass stays on one core
 
 
 def uses_onnx(name: str, device: str = "cpu", encoder: str = DEFAULT_ENCODER) -> bool:

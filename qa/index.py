@@ -7,7 +7,6 @@ Folder layout (self-describing):
     chunks-<gen>.jsonl        one record per chunk: id, source, offsets, sentence range
     chunks-<gen>.faiss        normalised chunk embeddings (inner product = cosine)
     sentences-<gen>.faiss     normalised sentence embeddings, in document/sentence order
-    words-<gen>.npz           vectors of the documents' content words (qa/vocabulary.py)
     excluded.json             sources removed from the index on purpose; their files stay in
                               the documents folder and folder scans skip them (optional)
     .lock                     the writers' lock file (never an index file, never deleted)
@@ -51,7 +50,6 @@ import numpy as np
 
 from .errors import IndexBusyError, IndexCorruptError, IndexNotFoundError
 from .text import tokenize
-from .vocabulary import WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -296,8 +294,6 @@ class IndexData:
     chunks: list[Chunk]
     chunk_vectors: VectorIndex
     sentence_vectors: VectorIndex
-    # Vectors of the documents' content words (soft term matching); may be empty.
-    words: WordVectors = field(default_factory=WordVectors)
     # Row of each document's first sentence in `sentence_vectors`.
     sentence_offsets: dict[str, int] = field(default_factory=dict)
 
@@ -449,10 +445,9 @@ def _load_generation(index_dir: Path, manifest: Manifest) -> IndexData:
         kinds = manifest.vector_indexes if isinstance(manifest.vector_indexes, dict) else {}
         chunk_vectors = VectorIndex.load(files["chunk_vectors"], manifest.dimension, kinds.get("chunk_vectors"))
         sentence_vectors = VectorIndex.load(files["sentence_vectors"], manifest.dimension, kinds.get("sentence_vectors"))
-        words = WordVectors.load(files["words"], manifest.dimension) if "words" in files else WordVectors()
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"index in {index_dir} is incomplete or damaged ({exc}); rebuild it") from exc
-    return IndexData(manifest, documents, chunks, chunk_vectors, sentence_vectors, words)
+    return IndexData(manifest, documents, chunks, chunk_vectors, sentence_vectors)
 
 
 def save(index_dir: Path, data: IndexData) -> None:
@@ -476,8 +471,6 @@ def save(index_dir: Path, data: IndexData) -> None:
     _write_jsonl(index_dir / files["chunks"], (c.to_record() for c in data.chunks))
     data.chunk_vectors.save(index_dir / files["chunk_vectors"])
     data.sentence_vectors.save(index_dir / files["sentence_vectors"])
-    files["words"] = f"words-{gen}.npz"
-    data.words.save(index_dir / files["words"])
     # Hashed from the files as written (and synced), so a damaged write is caught on load too.
     data.manifest.checksums = {key: file_sha256(index_dir / name) for key, name in files.items()}
     data.manifest.files = files
@@ -592,7 +585,7 @@ def _remove_orphans(index_dir: Path, keep: set[str]) -> None:
         if path.name in keep or path.name in {MANIFEST, LOCK}:
             continue
         generation = path.suffix in {".jsonl", ".faiss", ".npz", ".tmp"} and path.name.split("-")[0] in {
-            "documents", "chunks", "sentences", "words"
+            "documents", "chunks", "sentences", "words"  # words-*.npz: word vectors of indexes before 2026-11
         }
         if generation or (path.suffix == ".tmp" and path.name.startswith((MANIFEST, EXCLUDED))):
             path.unlink(missing_ok=True)

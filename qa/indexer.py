@@ -24,10 +24,8 @@ from .errors import (
     NoDocumentsError,
 )
 from .index import Chunk, IndexData, IndexedDocument, Manifest, VectorIndex, chunk_id
-from .text import content_words
 from .schema import IndexProgress, UpdateReport, duration
 from .settings import Settings
-from .vocabulary import WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -48,21 +46,6 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
         "overlap_sentences": settings.chunk_overlap,
         "splitter": "rules-v2",
     }
-
-
-# Longer "words" are runs without spaces (hashes, sequences, text extracted without blanks):
-# their vectors mean nothing, and they would bloat the vocabulary.
-MAX_WORD_CHARS = 40
-
-
-def vocabulary(texts: list[str]) -> dict[str, str]:
-    """Content-word stems of all `texts`, each with the first word form seen (to embed)."""
-    out: dict[str, str] = {}
-    for text in texts:
-        for stem, surface in content_words(text).items():
-            if len(surface) <= MAX_WORD_CHARS:
-                out.setdefault(stem, surface)
-    return out
 
 
 def prepare(doc: Document, encoder: Encoder, chunking: dict) -> tuple[IndexedDocument, list[Chunk]]:
@@ -207,9 +190,7 @@ def _apply_documents(
     keep = [s for s in old_docs if s not in removed and s not in changed]
     unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
 
-    # An index written before word vectors existed gets them once, without re-embedding text.
-    words_only = old is not None and bool(old_docs) and "words" not in old.manifest.files
-    if old is not None and not (added or changed or removed or words_only):
+    if old is not None and not (added or changed or removed):
         if not old.manifest.checksums:  # written before checksums: record them once, nothing re-embedded
             store.save(index_dir, old)
         else:  # a write killed after its switch may have left files behind
@@ -226,32 +207,18 @@ def _apply_documents(
         build.check_cancel()
         new_docs[doc.source], new_chunks[doc.source] = prepare(doc, encoder, chunking)
 
-    # The whole collection's vocabulary when old words may be stale (removed or changed text)
-    # or missing (an index from before word vectors); else the new documents' words suffice.
-    whole = words_only or bool(removed or changed)
-    vocab = vocabulary([d.text for d in ([*(old_docs[s] for s in keep), *new_docs.values()] if whole
-                                          else new_docs.values())])
-    base_words = old.words if old is not None else WordVectors()
-    new_words = base_words.missing(vocab)
-
     texts_c = [c.text for s in new_chunks for c in new_chunks[s]]
     texts = texts_c + [d.text[a:b] for d in new_docs.values() for a, b in d.sentences]
-    word_texts = list(new_words.values())
     all_vecs = np.empty((len(texts), encoder.dimension), dtype=np.float32)
     with build:
-        build.plan(texts + word_texts)
+        build.plan(texts)
         desc = f"Embedding {len(to_embed)} document(s)"
         for files, rows in _file_runs(new_docs, new_chunks, len(texts_c), settings.batch_size):
             all_vecs[rows] = build.embed(encoder.encode, [texts[r] for r in rows], settings.batch_size, desc, files)
-        word_vecs = build.embed(encoder.encode_words, word_texts, settings.batch_size,
-                                f"Embedding {len(word_texts)} new word(s)")
     texts_s = texts[len(texts_c) :]
     new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
-    words = base_words.extended(list(new_words), word_vecs)
-    if removed or changed:  # drop the words only the old versions used
-        words = words.restricted(set(vocab))
 
-    data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, words, encoder, chunking)
+    data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, encoder, chunking)
     build.check_cancel()  # the last moment: once the new version is written, it stays
     build.emit("saving")
     try:
@@ -269,7 +236,6 @@ def _apply_documents(
         excluded=sorted(excluded),
         chunks_embedded=len(texts_c),
         sentences_embedded=len(texts_s),
-        words_embedded=len(new_words),
         rebuilt=rebuild_reason is not None and bool(rebuild_reason),
         reason=rebuild_reason or "",
         seconds=time.perf_counter() - t0,
@@ -344,7 +310,7 @@ class _Build:
 
     def embed(self, fn: Callable[..., np.ndarray], texts: list[str], batch_size: int, desc: str,
               files: int = 0) -> np.ndarray:
-        """`fn(texts)` (an encoder's encode or encode_words), longest first, reporting each batch;
+        """`fn(texts)` (an encoder's encode), longest first, reporting each batch;
         `files` are complete once it returns."""
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         ordered = [texts[i] for i in order]
@@ -471,7 +437,6 @@ def _merge(
     new_chunks: dict[str, list[Chunk]],
     new_chunk_vecs: np.ndarray,
     new_sent_vecs: np.ndarray,
-    words: WordVectors,
     encoder: Encoder,
     chunking: dict,
 ) -> IndexData:
@@ -514,7 +479,7 @@ def _merge(
         library_version=library_version(),
         encoder=encoder_backend(encoder),
     )
-    return IndexData(manifest, documents, chunks, VectorIndex(dim, chunk_matrix), VectorIndex(dim, sent_matrix), words)
+    return IndexData(manifest, documents, chunks, VectorIndex(dim, chunk_matrix), VectorIndex(dim, sent_matrix))
 
 
 def check_model(index_dir: Path, model: str | None) -> str:

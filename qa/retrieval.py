@@ -9,21 +9,13 @@ import numpy as np
 
 from .embedding import Encoder
 from .index import IndexData
-from .text import query_terms, query_words
+from .text import query_terms
 
 log = logging.getLogger(__name__)
 
 RRF_K = 60
 # Weights of the three rankings fused: dense chunk, dense best-sentence, BM25.
 FUSION_WEIGHTS = (1.0, 1.0, 1.0)
-
-
-@dataclass(frozen=True)
-class QueryWords:
-    """A question's content-word stems and a unit vector for each (zeros where none)."""
-
-    stems: list[str]
-    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -54,25 +46,6 @@ class Retriever:
         for row, c in enumerate(data.chunks):
             for s in data.sentence_rows(c.source, c.first_sentence, c.last_sentence):
                 self.sentence_chunks[s].append(row)
-
-    def embed_query(self, query: str) -> tuple[np.ndarray, QueryWords]:
-        """The query vector, and vectors for the query's words: from the index's vocabulary,
-        or embedded now (beside the query) for words the documents do not use."""
-        words = query_words(query)
-        stems = list(words)
-        vocab = self.data.words
-        rows = vocab.rows(stems)
-        # Without a vocabulary (an index from before word vectors) soft matching has nothing
-        # to compare with, so the query's words are not worth embedding.
-        unknown = [words[s] for s, r in zip(stems, rows) if r < 0] if len(vocab) else []
-        vector, fresh = self.encoder.encode_query_words(query, unknown)
-        vectors = np.zeros((len(stems), self.encoder.dimension), dtype=np.float32)
-        known = rows >= 0
-        if known.any():
-            vectors[known] = vocab.vectors[rows[known]]
-        if unknown:
-            vectors[~known] = fresh
-        return vector, QueryWords(stems, vectors)
 
     def search(self, query: str, top_k: int, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The `top_k` best chunks for `query`, best first."""

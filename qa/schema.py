@@ -138,7 +138,6 @@ class UpdateReport:
     excluded: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     sentences_embedded: int = 0
-    words_embedded: int = 0
     rebuilt: bool = False
     reason: str = ""
     seconds: float = 0.0
@@ -163,8 +162,7 @@ class UpdateReport:
         parts.append(f"{len(self.unchanged)} unchanged")
         if self.excluded:
             parts.append(f"excluded {len(self.excluded)} (removed from the index, files kept): {_some(self.excluded)}")
-        words = f", {self.words_embedded} words" if self.words_embedded else ""
-        parts.append(f"embedded {self.chunks_embedded} chunks{words} and {self.sentences_embedded} sentences "
+        parts.append(f"embedded {self.chunks_embedded} chunks and {self.sentences_embedded} sentences "
                      f"in {self.seconds:.1f}s")
         return "; ".join(parts)
 
@@ -180,7 +178,7 @@ STAGES = ("reading", "embedding", "saving", "done", "cancelled")
 class IndexProgress:
     """Where an index build stands, for a progress line (`describe()`) or a progress bar (`fraction`).
 
-    `chunks_*` count every text embedded (passages, their sentences and new words); `files_done`
+    `chunks_*` count every text embedded (passages and their sentences); `files_done`
     counts files whose texts are all embedded. `eta_s` is the time left at the embedding rate
     measured so far (None until one batch is done); `stage` is one of `STAGES`.
     """

@@ -54,14 +54,6 @@ def tokenize(text: str) -> list[str]:
     return [_stem(w) for w in _content(text)]
 
 
-def content_words(text: str) -> dict[str, str]:
-    """The distinct stems of `tokenize(text)`, each with the first (lowercased) word it came from."""
-    out: dict[str, str] = {}
-    for w in _content(text):
-        out.setdefault(_stem(w), w)
-    return out
-
-
 def _without_request_words(question: str) -> str:
     return " ".join(w for w in _WORD.findall(question) if w.lower() not in REQUEST_WORDS)
 
@@ -69,8 +61,3 @@ def _without_request_words(question: str) -> str:
 def query_terms(question: str) -> list[str]:
     """`tokenize` for a question: also drops the words that only phrase the request."""
     return tokenize(_without_request_words(question))
-
-
-def query_words(question: str) -> dict[str, str]:
-    """`content_words` for a question, without the words that only phrase the request."""
-    return content_words(_without_request_words(question))

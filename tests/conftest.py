@@ -111,8 +111,7 @@ class FakeEncoder:
     - `count_tokens`: whitespace word counts.
     - `encode`: float32 unit vectors seeded by sha256(name + text): equal texts give equal
       vectors, different encoder names give unrelated vectors (so "never mixes" is checkable).
-    - `encoded` counts every text passed to `encode`; `queries` counts `encode_query` calls;
-      `words_encoded` counts the words passed to `encode_words`.
+    - `encoded` counts every text passed to `encode`; `queries` counts `encode_query` calls.
     """
 
     def __init__(self, name: str = "fake-hash-encoder", dimension: int = 32, max_tokens: int = 40) -> None:
@@ -120,13 +119,11 @@ class FakeEncoder:
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.encoded = 0
-        self.words_encoded = 0
         self.queries = 0
         self.calls: list[int] = []
 
     def reset(self) -> None:
         self.encoded = 0
-        self.words_encoded = 0
         self.queries = 0
         self.calls = []
 
@@ -158,29 +155,9 @@ class FakeEncoder:
             progress(len(texts), len(texts), desc)
         return out
 
-    def encode_words(
-        self,
-        words: Sequence[str],
-        batch_size: int = 64,
-        progress: Callable[[int, int, str], None] | None = None,
-        show_progress_bar: bool = False,
-    ) -> np.ndarray:
-        """Word vectors are counted apart (`words_encoded`), so `encoded` stays the passage count."""
-        self.words_encoded += len(words)
-        if not words:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack([self.vector(w) for w in words]).astype(np.float32)
-
     def encode_query(self, text: str) -> np.ndarray:
         self.queries += 1
         return self.vector(text)
-
-    def clear_word_cache(self) -> None:
-        pass
-
-    def encode_query_words(self, text: str, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        vectors = [self.vector(w) for w in words]
-        return self.encode_query(text), np.array(vectors, dtype=np.float32).reshape(len(words), self.dimension)
 
 
 @pytest.fixture

@@ -54,8 +54,9 @@ def test_reading_stops_early_only_when_sure(logits: dict[int, float], expected_r
 
 
 def test_decline_below_min_confidence_and_answer_above() -> None:
-    strong = [cand(0, prefilter=2.5, probability=0.99), cand(1, prefilter=1.0, probability=0.2)]
-    weak = [cand(0, prefilter=0.6, probability=0.3), cand(1, prefilter=0.5, probability=0.1)]
+    # Prefilter = cosine + 0.5 * term coverage: about 1.2 for a sentence that matches well.
+    strong = [cand(0, prefilter=1.2, probability=0.99), cand(1, prefilter=0.8, probability=0.2)]
+    weak = [cand(0, prefilter=0.3, probability=0.3), cand(1, prefilter=0.2, probability=0.1)]
     assert answer_confidence(strong) > 0.5 > answer_confidence(weak)
     chosen, answered, reason = decide(strong, max_sentences=2, min_confidence=0.5)
     assert answered and chosen == [0] and "reaches" in reason
@@ -72,7 +73,7 @@ def test_decline_below_min_confidence_and_answer_above() -> None:
     ],
 )
 def test_second_sentence_only_when_the_reader_is_sure(runner_up: float, max_sentences: int, quoted: list[int]) -> None:
-    pool = [cand(0, prefilter=2.5, probability=0.99), cand(1, prefilter=2.0, probability=runner_up)]
+    pool = [cand(0, prefilter=1.2, probability=0.99), cand(1, prefilter=1.0, probability=runner_up)]
     assert decide(pool, max_sentences=max_sentences, min_confidence=0.5)[0] == quoted
 
 

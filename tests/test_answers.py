@@ -339,7 +339,11 @@ def _details(report) -> str:  # type: ignore[no-untyped-def]
 # Measured with the trained reader (issue 8): 88.5% hit@1 and answer accuracy, 87.5% declined.
 # Paraphrased questions whose words differ from the article's get probabilities under the
 # threshold calibrated on SQuAD, and an answer held in the next sentence is not seen.
-READER_MISSES_DEV = pytest.mark.xfail(strict=True, reason="dev set hit@1 below the bar with the trained reader: 88.5%")
+# The trained reader misses these dev-set bars (measured with `python benchmarks/article_dev.py`:
+# hit@1 and accuracy 84.6%, 6 of 8 unanswerable declined). The dev set was also where the
+# soft word matching removed in 2026-11 had been tuned; without it the never-used holdout rose
+# from 53.6% to 75.0% hit@1. Strict: a reader that reaches a bar must turn its test back on.
+READER_MISSES_DEV = pytest.mark.xfail(strict=True, reason="dev set below the bar with the trained reader (84.6% / 75% declined)")
 
 
 @READER_MISSES_DEV
@@ -351,6 +355,7 @@ def test_dev_set_evidence_hit_at_1(dev_report) -> None:
     )
 
 
+@READER_MISSES_DEV
 def test_dev_set_answer_accuracy(dev_report) -> None:
     m = dev_report.metrics()
     assert m["answer_accuracy"] >= MIN_ANSWER_ACCURACY, (
@@ -358,6 +363,7 @@ def test_dev_set_answer_accuracy(dev_report) -> None:
     )
 
 
+@READER_MISSES_DEV
 def test_dev_set_no_answer_rate(dev_report) -> None:
     m = dev_report.metrics()
     assert m["unanswerable"] >= 5
@@ -411,26 +417,6 @@ def test_a_long_history_is_capped(article_bot) -> None:
     history = [f"question {i} " + "word " * 2000 for i in range(300)]
     a = article_bot.ask("Who is he?", history=history)
     assert len(a.query) < 5_000
-
-
-def test_question_words_are_embedded_like_document_words(article_bot) -> None:
-    enc = article_bot.encoder
-    enc.clear_word_cache()
-    query, words = enc.encode_query_words("troops openly", ["troops", "openly", "troops"])
-    np.testing.assert_allclose(words[:2], enc.encode(["troops", "openly"]), atol=1e-5)
-    np.testing.assert_allclose(words[2], words[0])
-    np.testing.assert_allclose(query, enc.encode(["troops openly"])[0], atol=1e-5)
-    again_query, again_words = enc.encode_query_words("troops openly", ["openly"])
-    np.testing.assert_allclose(again_words[0], words[1])
-
-
-def test_soft_matching_prefers_a_synonym_to_an_unrelated_word(article_bot) -> None:
-    from qa.vocabulary import WordVectors, soft_coverage
-
-    enc = article_bot.encoder
-    vocab = WordVectors(["soldier", "banana"], enc.encode(["soldiers", "banana"]))
-    got = soft_coverage(["troop"], enc.encode(["troops"]), np.ones(1, dtype=np.float32), [{"soldier"}, {"banana"}], vocab)
-    assert got[0] > got[1] + 0.3, got
 
 
 def test_a_question_with_a_huge_history_costs_at_most_twice_one_without(article_bot) -> None:

@@ -225,7 +225,6 @@ def test_other_models_are_not_checked(tmp_path: Path, cache_file: Path, hashed: 
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLE = REPO / "seeds" / "iran-taliban-relations.txt"
-WORDS = ["Taliban", "Iran", "ok", "Panjshir", "Hazaras", "resistance", "the", "2021"]
 
 
 @pytest.fixture(scope="module")
@@ -269,19 +268,13 @@ def test_onnx_and_torch_agree_on_sentences_and_questions(torch_encoder, onnx_enc
     assert cos.min() > 0.98, dict(zip(texts, cos.round(4)))
 
 
-def test_onnx_and_torch_agree_on_single_words_and_queries(torch_encoder, onnx_encoder, dev_questions) -> None:  # type: ignore[no-untyped-def]
-    q1, w1 = onnx_encoder.encode_query_words(dev_questions[0], WORDS)
-    q2, w2 = torch_encoder.encode_query_words(dev_questions[0], WORDS)
-    assert q1.shape == (384,) and w1.shape == (len(WORDS), 384)
-    # Measured: 0.9953 for the query; words min 0.9727 ("ok": the shortest inputs move most), mean 0.990.
-    assert float(q1 @ q2) > 0.98
-    assert np.sum(w1 * w2, axis=1).min() > 0.95
-    # The query path (one-thread session, words in a second thread) gives the bulk path's vectors.
-    np.testing.assert_allclose(q1, onnx_encoder.encode_query(dev_questions[0]), atol=1e-5)
-    np.testing.assert_allclose(w1, onnx_encoder.encode_words(WORDS), atol=1e-5)
+def test_onnx_and_torch_agree_on_queries(torch_encoder, onnx_encoder, dev_questions) -> None:  # type: ignore[no-untyped-def]
+    q1, q2 = onnx_encoder.encode_query(dev_questions[0]), torch_encoder.encode_query(dev_questions[0])
+    assert q1.shape == q2.shape == (384,)
+    assert float(q1 @ q2) > 0.98  # measured: 0.9953
+    # The query path gives the bulk path's vector.
     np.testing.assert_allclose(q1, onnx_encoder.encode([dev_questions[0]])[0], atol=1e-5)
-    empty_q, empty_w = onnx_encoder.encode_query_words("who?", [])
-    assert empty_w.shape == (0, 384)
+    np.testing.assert_allclose(q2, torch_encoder.encode([dev_questions[0]])[0], atol=1e-5)
 
 
 def test_onnx_counts_and_truncates_tokens_like_sentence_transformers(torch_encoder, onnx_encoder,  # type: ignore[no-untyped-def]
@@ -318,7 +311,7 @@ def test_onnx_questions_while_a_build_embeds_in_another_thread(onnx_encoder, art
     bulk: list[np.ndarray] = []
     build = threading.Thread(target=lambda: bulk.append(onnx_encoder.encode(article_sentences * 8)))
     build.start()
-    got = [onnx_encoder.encode_query_words(q, WORDS[:3])[0] for q in dev_questions]
+    got = [onnx_encoder.encode_query(q) for q in dev_questions]
     build.join()
     np.testing.assert_array_equal(np.vstack(got), expected)
     np.testing.assert_array_equal(bulk[0], onnx_encoder.encode(article_sentences * 8))

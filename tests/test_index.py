@@ -705,131 +705,30 @@ def test_update_summary_stays_one_short_line(added: list[str], expected: str) ->
     assert summary.endswith("embedded 3 chunks and 9 sentences in 1.0s")
 
 
-# --------------------------------------------------------------------------- word vectors
+# --------------------------------------------------------------------------- indexes from older versions
 
 
-def test_every_content_word_gets_one_vector_and_updates_embed_only_new_words(
+def test_an_index_with_the_old_word_vectors_loads_and_sheds_them_on_its_next_update(
     built, seeds, index_dir, fake_encoder, settings
 ) -> None:
-    from qa.indexer import vocabulary
-
-    data, report = built
-    vocab = vocabulary([d.text for d in data.documents.values()])
-    assert report.words_embedded == len(vocab) > 20
-    assert sorted(data.words.stems) == sorted(vocab)
-    loaded = store.load(index_dir).words
-    assert loaded.stems == data.words.stems
-    for stem in list(vocab)[:5]:  # each stem's vector is the encoder's vector of its word
-        np.testing.assert_allclose(loaded.vectors[loaded.rows([stem])[0]], fake_encoder.vector(vocab[stem]), atol=1e-2)
-
-    known_stem, known_word = next(iter(vocab.items()))
-    write(seeds / "delta.txt", f"Zygomorphic quokkas {known_word} quietly. The {known_word} stays.")
-    data, report = build(seeds, index_dir, fake_encoder, settings)
-    new = set(vocabulary([data.documents["delta.txt"].text])) - set(vocab)
-    assert {"zygomorph", "quokka"} <= new and known_stem not in new
-    assert fake_encoder.words_encoded == report.words_embedded == len(new)
-    assert new <= set(data.words.stems)
-
-
-def test_index_without_word_vectors_gets_them_without_reembedding_text(built, seeds, index_dir, fake_encoder, settings) -> None:
+    """Indexes written before 2026-11 hold a words-<gen>.npz (word vectors for soft term
+    matching, since removed): they load unchanged, and the next update drops the file."""
     manifest_path = index_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    (index_dir / manifest["files"].pop("words")).unlink()
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")  # as an index written before word vectors
-    assert len(store.load(index_dir).words) == 0
-
-    data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert fake_encoder.encoded == 0, "passages must not be re-embedded"
-    assert report.words_embedded == len(data.words) > 20
-    assert "words" in json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
-    fake_encoder.reset()
-    build(seeds, index_dir, fake_encoder, settings)
-    assert (fake_encoder.encoded, fake_encoder.words_encoded) == (0, 0)
-
-
-def test_upgrade_with_a_changed_file_covers_the_unchanged_ones_too(built, seeds, index_dir, fake_encoder, settings) -> None:
-    from qa.indexer import vocabulary
-
-    manifest_path = index_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    (index_dir / manifest["files"].pop("words")).unlink()
+    words = index_dir / "words-0ld0ld00.npz"
+    np.savez(words, stems=np.array(["quokka"]), vectors=np.zeros((1, fake_encoder.dimension), np.float16))
+    manifest["files"]["words"] = words.name
+    manifest["checksums"]["words"] = hashlib.sha256(words.read_bytes()).hexdigest()
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    write(seeds / "alpha.txt", ALPHA + " Quokkas arrived.")
+    before = store.load(index_dir)
+    assert len(before.chunks) == len(built[0].chunks)
 
+    write(seeds / "delta.txt", "Quokkas arrived on the island.")
     data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert report.changed == ["alpha.txt"]
-    assert set(data.words.stems) == set(vocabulary([d.text for d in data.documents.values()]))
-
-
-def test_soft_coverage_credits_exact_and_similar_words() -> None:
-    from qa.vocabulary import WordVectors, soft_coverage
-
-    e = np.eye(4, dtype=np.float32)
-    similar = (e[0] + e[1]) / np.sqrt(2)  # cosine 0.707 with e[0]
-    words = WordVectors(["forc", "troop_like", "river"], np.vstack([e[0], similar, e[2]]))
-    query = ["troop", "river"]
-    vectors = np.vstack([e[0], e[2]])  # "troop" points where "forc" does
-    idf = np.array([1.0, 1.0], dtype=np.float32)
-    got = soft_coverage(query, vectors, idf, [{"forc"}, {"river"}, {"troop_like"}, {"unknown"}, set()], words)
-    assert got[0] == pytest.approx(0.5)  # troop~forc fully similar, river missing
-    assert got[1] == pytest.approx(0.5)  # river exact
-    assert got[2] == pytest.approx(0.5 * 0.7071, abs=1e-3)
-    assert got[3:] == [0.0, 0.0]
-    assert soft_coverage([], np.zeros((0, 4)), np.zeros(0), [{"river"}], words) == [0.0]
-
-
-def test_word_vectors_round_trip_in_half_precision(tmp_path: Path) -> None:
-    from qa.vocabulary import WordVectors
-
-    rng = np.random.default_rng(0)
-    vecs = rng.standard_normal((5, 8)).astype(np.float32)
-    words = WordVectors([f"w{i}" for i in range(5)], vecs)
-    words.save(tmp_path / "w.npz")
-    back = WordVectors.load(tmp_path / "w.npz", 8)
-    assert back.stems == words.stems
-    np.testing.assert_allclose(back.vectors, vecs, atol=1e-2)
-    with pytest.raises(ValueError):
-        WordVectors.load(tmp_path / "w.npz", 16)
-
-
-@pytest.mark.parametrize("damage", ["empty", "truncated", "garbage"], ids=["empty", "truncated", "garbage"])
-def test_damaged_word_vectors_are_reported_and_rebuilt(built, seeds, index_dir, fake_encoder, settings, damage) -> None:
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    path = index_dir / manifest["files"]["words"]
-    content = path.read_bytes()
-    path.write_bytes({"empty": b"", "truncated": content[: len(content) // 2], "garbage": b"PK\x03\x04 not a zip"}[damage])
-    with pytest.raises(IndexCorruptError):
-        store.load(index_dir)
-    data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert report.rebuilt and len(data.words) > 20
-    assert len(store.load(index_dir).words) == len(data.words)
-
-
-def test_documents_without_content_words_do_not_rewrite_the_index(tmp_path, fake_encoder, settings) -> None:
-    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
-    write(seeds / "stop.txt", "To be or not to be. It is what it is.")
-    build(seeds, index_dir, fake_encoder, settings)
-    manifest = (index_dir / "manifest.json").read_bytes()
-    data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert not report.changed_anything and len(data.words) == 0
-    assert (index_dir / "manifest.json").read_bytes() == manifest
-
-
-def test_words_of_removed_text_are_dropped_and_long_runs_are_not_words(built, seeds, index_dir, fake_encoder, settings) -> None:
-    from qa.indexer import MAX_WORD_CHARS
-
-    blob = "x" * (MAX_WORD_CHARS + 1)
-    write(seeds / "delta.txt", f"Quokkas and wombats. {blob} is a hash.")
-    data, _ = build(seeds, index_dir, fake_encoder, settings)
-    assert {"quokka", "wombat", "hash"} <= set(data.words.stems)
-    assert not any(len(s) > MAX_WORD_CHARS for s in data.words.stems)
-    write(seeds / "delta.txt", "Only echidnas now.")
-    data, _ = build(seeds, index_dir, fake_encoder, settings)
-    assert "echidna" in data.words.stems and not {"quokka", "wombat"} & set(data.words.stems)
-    (seeds / "delta.txt").unlink()
-    data, _ = build(seeds, index_dir, fake_encoder, settings)
-    assert "echidna" not in data.words.stems
-    assert store.load(index_dir).words.stems == data.words.stems
+    assert report.added == ["delta.txt"] and fake_encoder.encoded == report.chunks_embedded + report.sentences_embedded
+    assert "words" not in json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
+    assert not words.exists()
+    assert len(store.load(index_dir).chunks) == len(data.chunks)
 
 
 # --------------------------------------------------------------------------- approximate search

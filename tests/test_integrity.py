@@ -1,7 +1,7 @@
 """Integrity of every index file (reliability issue, item 3), with the deterministic fake encoder.
 
 The manifest records the sha256 of each file it names; `load` checks them. For each index
-file (documents and chunks JSONL, chunk and sentence FAISS, word vectors): truncation, one
+file (documents and chunks JSONL, chunk and sentence FAISS): truncation, one
 changed byte in the middle and, for the FAISS files, two rows swapped. Each must raise
 IndexCorruptError naming the file (from `qa.index.load` and `Assistant.from_index`), and
 `Assistant.from_seeds` must rebuild the index and then search and answer exactly as before.
@@ -36,7 +36,7 @@ from test_index import (  # noqa: F401  (fixtures: settings, seeds, index_dir, b
 
 pytestmark = pytest.mark.reliability
 
-FILES = ["documents", "chunks", "chunk_vectors", "sentence_vectors", "words"]
+FILES = ["documents", "chunks", "chunk_vectors", "sentence_vectors"]
 FAISS_FILES = {"chunk_vectors", "sentence_vectors"}
 QUESTIONS = ["When did Alpha station close?", "What is sold in the market town?", "How are gamma rays detected?"]
 
@@ -156,7 +156,7 @@ def test_manifest_from_before_checksums_loads_unverified_and_is_upgraded(built, 
     assert data.manifest.checksums == {} and "unverified" in caplog.text
     # The next update, though nothing changed, records checksums without embedding anything.
     data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert not report.changed_anything and fake_encoder.encoded == 0 and fake_encoder.words_encoded == 0
+    assert not report.changed_anything and fake_encoder.encoded == 0
     upgraded = store.read_manifest(index_dir)
     assert set(upgraded.checksums) == set(upgraded.files)
     assert_same_snapshot(snapshot(index_dir), before)
