@@ -5,9 +5,9 @@
   `encode_query` of the same questions (the floor any embedding-based answer pays) and with
   `Assistant.search(q, top_k=5)` (encode + retrieval, i.e. ask() without answer composition).
 * index build: `Assistant.from_seeds` into a fresh index folder (model already loaded and warm),
-  for the bundled article and for the 13-article SQuAD corpus, compared with the model alone
-  encoding exactly the texts the build embeds (the index's chunk texts and sentence texts) with
-  `enc.model.encode(texts, batch_size=64, normalize_embeddings=True)`.
+  for the bundled article and for the 13-article SQuAD corpus, compared with the same encoder
+  alone (`encode`) on exactly the texts the build embeds (the index's chunk texts and sentence
+  texts), and for SQuAD on the chunks alone and the sentences alone.
 * peak RSS of this process (resource.getrusage ru_maxrss), after the article phase and at the end.
 * cold start: wall time of `qa ask "<question>" --index-dir <built index>` in a fresh process
   vs `python -c "import sentence_transformers"` (median of --runs).
@@ -75,7 +75,7 @@ def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str, bre
     assert len(texts) == rep.chunks_embedded + rep.sentences_embedded
     log(f"[speed] {label}: built in {build_s:.1f}s; model alone on the same {len(texts)} texts ...")
     t0 = time.perf_counter()
-    enc.model.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    enc.encode(texts, batch_size=settings.batch_size)
     model_s = time.perf_counter() - t0
     log(f"[speed] {label}: model alone {model_s:.1f}s")
     split: dict[str, float] = {}
@@ -83,8 +83,7 @@ def build(seeds: Path, index_dir: Path, settings: Any, enc: Any, label: str, bre
         n = rep.chunks_embedded
         for part, subset in (("model_chunks_s", texts[:n]), ("model_sentences_s", texts[n:])):
             t0 = time.perf_counter()
-            enc.model.encode(subset, batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
-                             show_progress_bar=False)
+            enc.encode(subset, batch_size=settings.batch_size)
             split[part] = time.perf_counter() - t0
         log(f"[speed] {label}: chunks alone {split['model_chunks_s']:.1f}s, sentences alone {split['model_sentences_s']:.1f}s")
     return {
