@@ -245,7 +245,7 @@ class OnnxEncoder:
                          damaged="reinstall the package, or use QA_ENCODER=torch")
         self.name = name
         self.path = path
-        self._threads = threads or _cores()
+        self._threads = threads or cpu_cores()
         # One session with one intra-op thread, run by several threads at once (onnxruntime allows
         # concurrent runs of a session): texts in parallel, one per core, rather than each pass split
         # over the cores. On 2 shared, loaded cores 120 SciFact abstracts took 111 s that way against
@@ -325,7 +325,7 @@ class OnnxEncoder:
         return self._forward(self._session, self._tokenizer.encode(text).ids)
 
 
-def _cores() -> int:
+def cpu_cores() -> int:
     """The cores this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
