@@ -24,6 +24,7 @@ from .errors import (
     NoDocumentsError,
 )
 from .index import Chunk, IndexData, IndexedDocument, Manifest, VectorIndex, chunk_id
+from .partial import PartialVectors, vectors_key
 from .schema import IndexProgress, UpdateReport, duration
 from .settings import Settings
 
@@ -209,13 +210,27 @@ def _apply_documents(
 
     texts_c = [c.text for s in new_chunks for c in new_chunks[s]]
     texts = texts_c + [d.text[a:b] for d in new_docs.values() for a, b in d.sentences]
+    rows_of = _rows_by_source(new_docs, new_chunks, len(texts_c))
     all_vecs = np.empty((len(texts), encoder.dimension), dtype=np.float32)
+    # Files a killed build had finished are not embedded again.
+    partial = PartialVectors(index_dir)
+    keys = {s: vectors_key(encoder.name, encoder_backend(encoder), chunking, d.text) for s, d in new_docs.items()}
+    resumed: list[str] = []
+    for source in new_docs:
+        vecs = partial.load(keys[source], len(rows_of[source]), encoder.dimension)
+        if vecs is not None:
+            all_vecs[rows_of[source]] = vecs
+            resumed.append(source)
+    todo = [s for s in new_docs if s not in resumed]
     with build:
-        build.plan(texts)
+        build.files_done = len(resumed)
+        build.plan([texts[r] for s in todo for r in rows_of[s]])
         desc = f"Embedding {len(to_embed)} document(s)"
-        for files, rows in _file_runs(new_docs, new_chunks, len(texts_c), settings.batch_size):
-            all_vecs[rows] = build.embed(encoder.encode, [texts[r] for r in rows], settings.batch_size, desc, files)
-    texts_s = texts[len(texts_c) :]
+        for sources, rows in _file_runs(todo, rows_of, settings.batch_size):
+            all_vecs[rows] = build.embed(encoder.encode, [texts[r] for r in rows], settings.batch_size, desc,
+                                         len(sources))
+            for source in sources:
+                partial.save(keys[source], all_vecs[rows_of[source]])
     new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
 
     data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, encoder, chunking)
@@ -226,6 +241,7 @@ def _apply_documents(
     except BaseException:  # e.g. a second Ctrl-C: keep no half-written generation
         store.remove_leftovers(index_dir)
         raise
+    partial.clear()
     build.emit("done")
     report = UpdateReport(
         added=sorted(added),
@@ -234,8 +250,9 @@ def _apply_documents(
         unchanged=sorted(unchanged),
         failed=dict(failed or {}),
         excluded=sorted(excluded),
-        chunks_embedded=len(texts_c),
-        sentences_embedded=len(texts_s),
+        chunks_embedded=sum(len(new_chunks[s]) for s in todo),
+        sentences_embedded=sum(len(new_docs[s].sentences) for s in todo),
+        resumed=sorted(resumed),
         rebuilt=rebuild_reason is not None and bool(rebuild_reason),
         reason=rebuild_reason or "",
         seconds=time.perf_counter() - t0,
@@ -244,21 +261,31 @@ def _apply_documents(
     return data, report
 
 
-def _file_runs(new_docs: dict[str, IndexedDocument], new_chunks: dict[str, list[Chunk]], n_chunks: int,
-               batch_size: int) -> list[tuple[int, list[int]]]:
-    """(number of files, their rows in chunk texts + sentence texts) for runs of whole files,
-    each run a few batches long (one encode call each: batches stay full, files finish in order)."""
-    size = max(4 * batch_size, 256)
-    runs: list[tuple[int, list[int]]] = []
-    rows: list[int] = []
-    files, c, s = 0, 0, n_chunks
+def _rows_by_source(new_docs: dict[str, IndexedDocument], new_chunks: dict[str, list[Chunk]],
+                    n_chunks: int) -> dict[str, list[int]]:
+    """Each new document's rows in chunk texts + sentence texts: its chunks, then its sentences."""
+    out: dict[str, list[int]] = {}
+    c, s = 0, n_chunks
     for source, doc in new_docs.items():
         nc, ns = len(new_chunks[source]), len(doc.sentences)
-        rows += [*range(c, c + nc), *range(s, s + ns)]
-        c, s, files = c + nc, s + ns, files + 1
+        out[source] = [*range(c, c + nc), *range(s, s + ns)]
+        c, s = c + nc, s + ns
+    return out
+
+
+def _file_runs(sources: list[str], rows_of: dict[str, list[int]], batch_size: int) -> list[tuple[list[str], list[int]]]:
+    """(files, their rows) for runs of whole files, each run a few batches long (one encode call
+    each: batches stay full, files finish in order)."""
+    size = max(4 * batch_size, 256)
+    runs: list[tuple[list[str], list[int]]] = []
+    files: list[str] = []
+    rows: list[int] = []
+    for source in sources:
+        files.append(source)
+        rows += rows_of[source]
         if len(rows) >= size:
             runs.append((files, rows))
-            rows, files = [], 0
+            files, rows = [], []
     if files:
         runs.append((files, rows))
     return runs

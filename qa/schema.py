@@ -136,6 +136,8 @@ class UpdateReport:
     failed: dict[str, str] = field(default_factory=dict)
     # In the documents folder but removed from the index on purpose (see `Assistant.remove_document`).
     excluded: list[str] = field(default_factory=list)
+    # Files whose vectors came from a build that was killed before it saved (see qa.partial).
+    resumed: list[str] = field(default_factory=list)
     chunks_embedded: int = 0
     sentences_embedded: int = 0
     rebuilt: bool = False
@@ -160,6 +162,8 @@ class UpdateReport:
         if not parts:
             parts.append("up to date")
         parts.append(f"{len(self.unchanged)} unchanged")
+        if self.resumed:
+            parts.append(f"resumed {len(self.resumed)} file(s) an interrupted build had embedded")
         if self.excluded:
             parts.append(f"excluded {len(self.excluded)} (removed from the index, files kept): {_some(self.excluded)}")
         parts.append(f"embedded {self.chunks_embedded} chunks and {self.sentences_embedded} sentences "

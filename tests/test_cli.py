@@ -366,7 +366,7 @@ def test_ctrl_c_in_a_real_qa_index_process_keeps_the_previous_index(tmp_path: Pa
     seeds.mkdir()
     (seeds / "first.txt").write_text("The first lake is cold. Fishermen visit it in spring.", encoding="utf-8")
     update_index(seeds, index_dir, FakeEncoder(), Settings.from_env(env={}), show_progress_bar=False)
-    before = {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK}
+    before = {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK and p.is_file()}
     for i in range(20):
         (seeds / f"lake{i:02d}.txt").write_text(
             " ".join(f"Lake {i} has {j} islands and cold water in winter." for j in range(40)), encoding="utf-8")
@@ -386,5 +386,5 @@ def test_ctrl_c_in_a_real_qa_index_process_keeps_the_previous_index(tmp_path: Pa
     assert "Traceback" not in err
     assert err.splitlines()[-1] == "qa: indexing was cancelled; the previous index is unchanged", err
     assert out.count("batch") <= 1, "the build must stop at the next batch boundary"
-    assert {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK} == before
+    assert {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK and p.is_file()} == before
     assert set(load(index_dir).documents) == {"first.txt"}

@@ -331,7 +331,14 @@ def test_interrupted_save_keeps_the_previous_index(built, seeds, index_dir, fake
     elif crash_point == "faiss-save-2nd-call":
         monkeypatch.setattr(store.VectorIndex, "save", _fail_on_call(2, store.VectorIndex.save))
     else:
-        monkeypatch.setattr(store.os, "replace", _fail_on_call(1, os.replace))
+        original = os.replace
+
+        def fail_on_manifest(src, dst):  # type: ignore[no-untyped-def]
+            if Path(dst).name == "manifest.json":
+                raise OSError(28, "No space left on device (simulated)")
+            return original(src, dst)
+
+        monkeypatch.setattr(store.os, "replace", fail_on_manifest)
 
     with pytest.raises(OSError, match="simulated"):
         build(seeds, index_dir, fake_encoder, settings)

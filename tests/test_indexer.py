@@ -25,6 +25,7 @@ import qa.index as store
 from conftest import FakeEncoder
 from qa import Assistant, IndexingCancelled, IndexingTooSlowError, IndexProgress, QAError, Settings
 from qa.indexer import update_index
+from qa.partial import PARTIAL_DIR
 from qa.schema import duration
 
 BATCH = 4
@@ -61,8 +62,9 @@ def write_folder(folder: Path, names: list[str], sentences: int = 12) -> None:
 
 
 def snapshot(index_dir: Path) -> dict[str, bytes]:
-    """Every file of the index folder but the writers' lock, with its bytes."""
-    return {p.name: p.read_bytes() for p in sorted(index_dir.iterdir()) if p.name != store.LOCK}
+    """Every file of the index folder but the writers' lock, with its bytes (the finished files'
+    vectors an interrupted build keeps in .partial/ are not part of the index)."""
+    return {p.name: p.read_bytes() for p in sorted(index_dir.iterdir()) if p.name not in {store.LOCK, PARTIAL_DIR}}
 
 
 def settings(**overrides: Any) -> Settings:
@@ -214,6 +216,10 @@ def test_a_save_interrupted_in_this_process_leaves_no_half_written_files(
     with pytest.raises(KeyboardInterrupt):
         update_index(seeds, index_dir, FakeEncoder(), settings(), show_progress_bar=False)
     assert snapshot(index_dir) == before
+    monkeypatch.undo()
+    encoder = FakeEncoder()
+    _, report = update_index(seeds, index_dir, encoder, settings(), show_progress_bar=False)
+    assert report.resumed == ["gamma.txt"] and encoder.encoded == 0, "the next run reuses what was embedded"
 
 
 # --------------------------------------------------------------------------- time limit

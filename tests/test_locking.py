@@ -332,7 +332,7 @@ def built(tmp_path):  # type: ignore[no-untyped-def]
 
 def _snapshot(folder: Path, index_dir: Path) -> dict[str, bytes]:
     files = {f"seeds/{p.name}": p.read_bytes() for p in folder.iterdir()}
-    files.update({f"index/{p.name}": p.read_bytes() for p in index_dir.iterdir()})
+    files.update({f"index/{p.name}": p.read_bytes() for p in index_dir.iterdir() if p.is_file()})
     return files
 
 
