@@ -109,7 +109,7 @@ def test_switching_and_deleting_chats(screen_chat: ChatPage) -> None:
     page = chat.page
     chat.ask(BORDER)
     _wait_titles(chat, [BORDER])
-    page.locator("#qa-new-chat").click()
+    page.locator("#qa-new").click()
     expect(page.locator(BOT_MESSAGE)).to_have_count(0)
     expect(page.locator(EXAMPLE).first).to_be_visible(timeout=ANSWER_TIMEOUT)  # a new chat shows the examples again
     expect(page.locator(f"{CHATS} input:checked")).to_have_count(0)

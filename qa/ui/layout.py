@@ -324,9 +324,8 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
                 with gr.Accordion("Conversations", open=True, elem_id="qa-conversations"):
                     chats = gr.Radio(choices=[], value=None, show_label=False, elem_id="qa-chats",
                                      info="Kept in this browser only.")
-                    with gr.Row():
-                        new_chat_btn = gr.Button("New chat", size="sm", min_width=80, elem_id="qa-new-chat")
-                        delete_chat_btn = gr.Button("Delete chat", size="sm", min_width=80, elem_id="qa-delete-chat")
+                    # One way to start a chat ("New conversation", under the chat); this panel lists and deletes.
+                    delete_chat_btn = gr.Button("Delete chat", size="sm", min_width=80, elem_id="qa-delete-chat")
                 with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
                     docs_table = gr.Dataframe(
                         headers=["Document", "Size", "Chunks", "Indexed at"], datatype=["str", "str", "number", "str"],
@@ -370,7 +369,6 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
         show_scores.change(rerender, [turns_state, show_scores], [chatbot], queue=False, **_PRIVATE)
         switch_outputs = [*conversation, store, chat_id_state, chats]
         new_btn.click(new_chat, [store], switch_outputs, queue=False, **_PRIVATE)
-        new_chat_btn.click(new_chat, [store], switch_outputs, queue=False, **_PRIVATE)
         chatbot.clear(new_chat, [store], switch_outputs, queue=False, **_PRIVATE)
         chats.input(open_chat, [chats, store, show_scores], switch_outputs, queue=False, **_PRIVATE)
         delete_chat_btn.click(remove_chat, [chats, store], switch_outputs,
