@@ -216,12 +216,14 @@ def _apply_documents(
     partial = PartialVectors(index_dir)
     keys = {s: vectors_key(encoder.name, encoder_backend(encoder), chunking, d.text) for s, d in new_docs.items()}
     resumed: list[str] = []
+    todo: list[str] = []
     for source in new_docs:
         vecs = partial.load(keys[source], len(rows_of[source]), encoder.dimension)
-        if vecs is not None:
+        if vecs is None:
+            todo.append(source)
+        else:
             all_vecs[rows_of[source]] = vecs
             resumed.append(source)
-    todo = [s for s in new_docs if s not in resumed]
     with build:
         build.files_done = len(resumed)
         build.plan([texts[r] for s in todo for r in rows_of[s]])

@@ -10,15 +10,16 @@ not part of the index (the manifest never names it) and is removed once a build 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .index import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +61,11 @@ class PartialVectors:
 
     def save(self, key: str, vecs: np.ndarray) -> None:
         """Keep one finished document's vectors (atomically; a failure only costs the resume)."""
+        buf = io.BytesIO()
+        np.save(buf, np.ascontiguousarray(vecs, dtype=np.float32), allow_pickle=False)
         try:
             self.folder.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.save(fh, np.ascontiguousarray(vecs, dtype=np.float32), allow_pickle=False)
-                os.replace(tmp, self.folder / f"{key}.npy")
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            atomic_write_bytes(self.folder / f"{key}.npy", buf.getvalue())
         except OSError as exc:
             log.warning("could not keep partial vectors in %s (%s); a killed build will start over", self.folder, exc)
 
