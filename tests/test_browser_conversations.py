@@ -9,9 +9,12 @@ documents and go away once the conversation starts. Fixtures come from tests/tes
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from qa.ui.history import chat_title
+from qa.ui.history import store_key
 from qa.ui.render import Turn
 
 from browser_utils import ANSWER_TIMEOUT, ARTICLE_NAME, BOT_MESSAGE, VIEWER_MARK, ChatPage
@@ -25,7 +28,6 @@ expect = playwright_api.expect
 BORDER = "How long is the border between Iran and Afghanistan?"
 SPOKESPERSON = "Who is the spokesperson of Iran's Ministry of Foreign Affairs?"
 SPOKESPERSON_TITLE = chat_title([Turn(SPOKESPERSON)])  # shortened to 60 characters, with "…"
-STORE_KEY = "qa-conversations"
 CHATS = "#qa-chats"
 EXAMPLE = "#qa-chat .placeholder-content button.example"
 OLD_HARD_CODED = {
@@ -62,12 +64,16 @@ def _wait_titles(chat: ChatPage, titles: list[str]) -> None:
     )
 
 
+_STORED_JS = ("() => Object.keys(localStorage).filter(k => k.startsWith('qa-chats-'))"
+              ".map(k => localStorage.getItem(k)).join('')")
+
+
 def _stored(chat: ChatPage) -> str:
-    return str(chat.page.evaluate(f"() => localStorage.getItem('{STORE_KEY}') || ''"))
+    return str(chat.page.evaluate(_STORED_JS))
 
 
 def _wait_stored(chat: ChatPage) -> None:
-    chat.page.wait_for_function(f"() => (localStorage.getItem('{STORE_KEY}') || '').length > 0", timeout=ANSWER_TIMEOUT)
+    chat.page.wait_for_function(f"() => ({_STORED_JS})().length > 0", timeout=ANSWER_TIMEOUT)
 
 
 def _open_chat_titled(chat: ChatPage, title: str) -> None:
@@ -81,7 +87,8 @@ def test_conversation_and_its_citations_survive_a_reload(screen_chat: ChatPage) 
     chat.ask(SPOKESPERSON)
     _wait_titles(chat, [BORDER])
     _wait_stored(chat)
-    assert "570-mile" not in _stored(chat), "what is stored is encrypted, not readable text"
+    stored = json.loads(_stored(chat))  # one key for this index folder, its value plain JSON
+    assert [c["title"] for c in stored["chats"]] == [BORDER] and len(stored["chats"][0]["turns"]) == 2
 
     _reload(chat)
     replies = chat.page.locator(BOT_MESSAGE)
@@ -150,6 +157,30 @@ def test_switching_and_deleting_chats(screen_chat: ChatPage) -> None:
                                                                                         timeout=ANSWER_TIMEOUT)
 
 
+def test_two_tabs_keep_both_conversations(screen_chat: ChatPage) -> None:
+    """Two tabs of one browser, both open before either asks: each stores its own chat without
+    overwriting the other's, and each lists both (the other tab's through the `storage` event)."""
+    first = screen_chat
+    second = ChatPage(first.page.context.new_page(), first.url).open()
+    _restored(second)
+    first.ask(BORDER)
+    _wait_titles(first, [BORDER])
+    _wait_titles(second, [BORDER])  # listed in the other tab without a reload
+    second.ask(SPOKESPERSON)
+    _wait_titles(second, [SPOKESPERSON_TITLE, BORDER])
+    _wait_titles(first, [SPOKESPERSON_TITLE, BORDER])
+    # The first tab goes on with its own chat: it stays one chat, and the second tab's is kept.
+    first.ask(BORDER)
+    _wait_titles(first, [BORDER, SPOKESPERSON_TITLE])
+    _reload(first)
+    _wait_titles(first, [BORDER, SPOKESPERSON_TITLE])
+    expect(first.page.locator(BOT_MESSAGE)).to_have_count(2, timeout=ANSWER_TIMEOUT)  # its open chat
+    _open_chat_titled(first, SPOKESPERSON_TITLE)
+    expect(first.page.locator(BOT_MESSAGE).first.locator(".qa-answer-text")).to_contain_text(
+        "Khatibzadeh", timeout=ANSWER_TIMEOUT)
+    assert not second.errors, second.errors
+
+
 def test_settings_persist_across_a_reload(screen_chat: ChatPage) -> None:
     chat = screen_chat
     page = chat.page
@@ -176,7 +207,7 @@ def test_garbage_in_local_storage_is_ignored(browser, app_server, garbage: str) 
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         chat = ChatPage(context.new_page(), app_server.url).open()
-        chat.page.evaluate("([k, v]) => localStorage.setItem(k, v)", [STORE_KEY, garbage])
+        chat.page.evaluate("([k, v]) => localStorage.setItem(k, v)", [store_key(app_server.index_dir), garbage])
         _reload(chat)
         expect(chat.page.locator(EXAMPLE).first).to_be_visible(timeout=ANSWER_TIMEOUT)
         assert _chat_titles(chat) == []

@@ -6,7 +6,7 @@
   lost (each starts from the index on disk), and a reader loading meanwhile never fails.
 - A writer that finds the folder locked by another process waits, says so once, and gives
   up with IndexBusyError after its timeout, changing nothing; the CLI prints `qa: error:`.
-- Questions never wait for an update: through the UI backend and the library itself they
+- Questions never wait for an update: through the UI controller and the library itself they
   are answered from the loaded version while `add_files` / `remove_document` run.
 
 The deterministic FakeEncoder (conftest) stands in for the model, in this process and in
@@ -445,10 +445,10 @@ class BlockingBot:
             self.writers -= 1
         return UpdateReport()
 
-    def add_files(self, paths: list[str | Path], progress: Any = None) -> UpdateReport:
+    def add_files(self, paths: list[str | Path], progress: Any = None, **kwargs: Any) -> UpdateReport:
         return self._update()
 
-    def remove_document(self, source: str) -> UpdateReport:
+    def remove_document(self, source: str, **kwargs: Any) -> UpdateReport:
         return self._update()
 
 
@@ -466,50 +466,52 @@ def _in_thread(fn: Any) -> tuple[threading.Thread, list[Any]]:
     return t, out
 
 
+# What the chat's controller does for a tab, while another tab's upload or removal runs.
 READS = {
-    "ask": lambda b: b.ask("Where?", top_k=None, history=None).text,
-    "documents": lambda b: [d.source for d in b.documents()],
-    "document_text": lambda b: b.document_text("alpha.txt"),
+    "ask": lambda c: c.api_ask("Where?")["text"],
+    "documents": lambda c: [d["source"] for d in c.api_documents()],
+    "document_text": lambda c: c.view_document("alpha.txt"),
 }
 WRITES = {
-    "add_files": lambda b: b.add_files(["x.txt"], progress=None),
-    "remove_document": lambda b: b.remove_document("alpha.txt"),
+    "add_files": lambda c: c.index_files(["x.txt"]),
+    "remove_document": lambda c: c.remove_document("alpha.txt"),
 }
 
 
 @pytest.mark.parametrize("write", list(WRITES), ids=[f"during-{w}" for w in WRITES])
 @pytest.mark.parametrize("read", list(READS), ids=list(READS))
-def test_ui_backend_answers_while_an_update_runs(read, write) -> None:
+def test_ui_answers_while_an_update_runs(read, write) -> None:
     pytest.importorskip("gradio")
-    from qa.ui import _Backend
+    from qa.ui import Controller
 
     bot = BlockingBot()
-    backend = _Backend(bot)
-    writer, written = _in_thread(lambda: WRITES[write](backend))
+    controller = Controller(bot)
+    writer, written = _in_thread(lambda: WRITES[write](controller))
     assert bot.updating.wait(HANG_GUARD)
-    reader, result = _in_thread(lambda: READS[read](backend))
+    reader, result = _in_thread(lambda: READS[read](controller))
     reader.join(HANG_GUARD)
     finished_first = not reader.is_alive() and writer.is_alive() and not bot.release.is_set()
     bot.release.set()
     writer.join(HANG_GUARD)
     assert finished_first, f"{read} waited for {write} to finish"
     assert result and not isinstance(result[0], BaseException), result
-    assert written and isinstance(written[0], UpdateReport), written
+    assert written and "Could not" not in written[0].status and "Not indexed" not in written[0].status, written
 
 
-def test_ui_backend_runs_one_update_at_a_time() -> None:
+def test_ui_runs_one_update_at_a_time() -> None:
     pytest.importorskip("gradio")
-    from qa.ui import _Backend
+    from qa.ui import Controller
+    from qa.ui.controller import BUSY_INDEXING
 
     bot = BlockingBot()
-    backend = _Backend(bot)
-    first, _ = _in_thread(lambda: backend.add_files(["a.txt"], progress=None))
+    controller = Controller(bot)
+    first, _ = _in_thread(lambda: controller.index_files(["a.txt"]))
     assert bot.updating.wait(HANG_GUARD)
-    second, _ = _in_thread(lambda: backend.remove_document("alpha.txt"))
-    second.join(0.3)  # give the second update every chance to start alongside the first
+    second, refused = _in_thread(lambda: controller.remove_document("alpha.txt"))
+    second.join(HANG_GUARD)  # refused at once, while the first still runs
+    assert refused and refused[0].status == BUSY_INDEXING and not bot.release.is_set()
     bot.release.set()
     first.join(HANG_GUARD)
-    second.join(HANG_GUARD)
     assert bot.most_writers == 1
 
 
@@ -531,21 +533,21 @@ class GatedEncoder(FakeEncoder):
 
 def test_real_assistant_answers_from_the_loaded_version_while_add_files_runs(tmp_path) -> None:
     pytest.importorskip("gradio")
-    from qa.ui import _Backend
+    from qa.ui import Controller
 
     folder, index_dir = write_folder(tmp_path / "seeds", FOLDER_A), tmp_path / "index"
     encoder = GatedEncoder()
     settings = settings_for(folder, index_dir)
     data, _ = update_index(folder, index_dir, encoder, settings, show_progress_bar=False)
-    backend = _Backend(Assistant(data, encoder, settings, index_dir, folder))
-    backend.ask("When did Alpha station close?", top_k=None, history=None)  # the reader is loaded once
+    controller = Controller(Assistant(data, encoder, settings, index_dir, folder))
+    controller.api_ask("When did Alpha station close?")  # the reader is loaded once
     upload = write_folder(tmp_path / "upload", {"delta.txt": DELTA_UPLOAD}) / "delta.txt"
 
     encoder.gate.clear()
-    writer, written = _in_thread(lambda: backend.add_files([upload], progress=None))
+    writer, written = _in_thread(lambda: controller.index_files([str(upload)]))
     assert encoder.embedding.wait(HANG_GUARD)
-    reader, result = _in_thread(lambda: (backend.ask("When did Alpha station close?", top_k=None, history=None),
-                                         [d.source for d in backend.documents()]))
+    reader, result = _in_thread(lambda: (controller.api_ask("When did Alpha station close?"),
+                                         [d["source"] for d in controller.api_documents()]))
     reader.join(HANG_GUARD)
     finished_first = not reader.is_alive() and writer.is_alive()
     encoder.gate.set()
@@ -554,6 +556,6 @@ def test_real_assistant_answers_from_the_loaded_version_while_add_files_runs(tmp
     assert result and not isinstance(result[0], BaseException), result
     answer, sources = result[0]
     assert sources == sorted(FOLDER_A), "the question did not see the version loaded before the update"
-    assert answer.question == "When did Alpha station close?"
-    assert written and isinstance(written[0], UpdateReport) and written[0].added == ["delta.txt"], written
-    assert "delta.txt" in [d.source for d in backend.documents()]
+    assert answer["question"] == "When did Alpha station close?"
+    assert written and written[0].status == "**Indexed:** delta.txt", written
+    assert "delta.txt" in [d["source"] for d in controller.api_documents()]

@@ -16,6 +16,7 @@ from qa.ui.history import (
     chat_choices,
     chat_title,
     delete_chat,
+    dump_store,
     empty_store,
     load_store,
     save_chat,
@@ -56,7 +57,7 @@ def test_answers_and_turns_round_trip_through_json() -> None:
 
 
 @pytest.mark.parametrize("value", [
-    None, "", "garbage", 42, [], [1, 2], {"version": 99, "chats": []}, {"version": STORE_VERSION, "chats": "x"},
+    None, "", "garbage", "not json {{{", "null", "[]", '{"version": 1, "chats": 3}', 42, [], [1, 2], {"version": 99, "chats": []}, {"version": STORE_VERSION, "chats": "x"},
     {"version": STORE_VERSION, "chats": [None, 1, "x", {"id": 3}, {"id": "a", "turns": "x"}, {"id": "b", "turns": []}]},
     {"version": STORE_VERSION, "settings": "x", "current": 5},
     {"version": STORE_VERSION, "settings": {"top_k": "9", "show_scores": "yes"}},
@@ -80,6 +81,19 @@ def test_a_bad_chat_or_turn_is_dropped_and_the_rest_kept() -> None:
     assert [c["id"] for c in store["chats"]] == [good_id]
     assert store["current"] is None
     assert stored_turns(store, good_id) == turns(2)
+
+
+def test_the_stored_json_text_reads_back_and_each_change_applies_to_the_latest_value() -> None:
+    # Two tabs: each applies its own change to the text in localStorage at that moment,
+    # so the second tab's save keeps the first tab's chat.
+    text = dump_store(empty_store())
+    first, a = save_chat(text, None, turns(1), now=1.0)
+    text = dump_store(first)
+    second, b = save_chat(text, None, [Turn("Other tab?", ANSWER)], now=2.0)
+    assert [c["id"] for c in load_store(dump_store(second))["chats"]] == [b, a]
+    assert stored_turns(load_store(dump_store(second)), a) == turns(1)
+    settled = load_store(dump_store(save_settings(dump_store(second), 7, True)))
+    assert stored_settings(settled, 5, 10) == (7, True) and len(settled["chats"]) == 2
 
 
 def test_chats_are_listed_newest_first_with_their_first_question_as_title() -> None:
@@ -159,3 +173,13 @@ def test_example_questions_come_from_recurring_names() -> None:
                     "What is the Harbour Board?"]
     assert example_questions([("a", text), ("b", text)]) == questions
     assert example_questions([]) == [] and example_questions([("a", "no names here at all.")]) == []
+
+
+def test_each_index_folder_keeps_its_conversations_under_its_own_key(tmp_path) -> None:
+    from qa.ui.history import store_js, store_key
+
+    assert store_key(tmp_path / "a") == store_key(str(tmp_path / "a" / ".." / "a"))  # the folder, however named
+    assert store_key(tmp_path / "a") != store_key(tmp_path / "b")
+    fresh, write, delete = store_js(store_key(tmp_path / "a"))
+    assert all(store_key(tmp_path / "a") in js for js in (fresh, write, delete))
+    assert "confirm('Delete this conversation?')" in delete

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .controller import _EXPORTS, AssistantLike, Controller, UserError, _Backend, _Exports, user_message
+from .controller import _EXPORTS, AssistantLike, Controller, UserError, _Exports, user_message
 from .render import (
     EMPTY_QUESTION,
     GENERIC_FAILURE,
@@ -41,7 +41,6 @@ __all__ = [
     "render_chat",
     "serve",
     "user_message",
-    "_Backend",
     "_EXPORTS",
     "_Exports",
 ]

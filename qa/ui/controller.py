@@ -41,8 +41,6 @@ log = logging.getLogger("qa.ui")
 
 __all__ = ["AskResult", "AssistantLike", "Controller", "Listing", "UserError", "user_message"]
 
-ProgressFn = Callable[[int, int, str], None]
-
 
 @runtime_checkable
 class AssistantLike(Protocol):
@@ -71,50 +69,6 @@ def user_message(exc: BaseException, fallback: str, doing: str) -> str:
         return str(exc) or fallback
     log.error("unexpected error while %s", doing, exc_info=exc)
     return fallback
-
-
-class _Backend:
-    """The one assistant shared by all sessions, created lazily if given a factory.
-
-    Questions never wait for an update: the assistant answers from the index version it has
-    loaded until the update swaps in the new one at once. Adding and removing documents run
-    one at a time (the index folder's writer lock also keeps other processes out).
-    """
-
-    def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike] | None) -> None:
-        # None: the assistant comes later (`Controller.start_build`); until then asking fails plainly.
-        is_instance = assistant is None or (hasattr(assistant, "ask") and not isinstance(assistant, type))
-        self._assistant: AssistantLike | None = assistant if is_instance else None  # type: ignore[assignment]
-        self._factory: Callable[[], AssistantLike] | None = None if is_instance else assistant  # type: ignore[assignment]
-        self._create_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-
-    @property
-    def bot(self) -> AssistantLike:
-        if self._assistant is None:
-            with self._create_lock:
-                if self._assistant is None:
-                    if self._factory is None:
-                        raise UserError(NOT_READY)
-                    self._assistant = self._factory()
-        return self._assistant
-
-    def ask(self, question: str, top_k: int | None, history: list[Any] | None) -> Answer:
-        return self.bot.ask(question, top_k=top_k, history=history)
-
-    def documents(self) -> list[DocumentInfo]:
-        return list(self.bot.documents())
-
-    def document_text(self, source: str) -> str:
-        return self.bot.document_text(source)
-
-    def add_files(self, paths: list[str | Path], progress: ProgressFn | None, **kwargs: Any) -> UpdateReport:
-        with self._write_lock:
-            return self.bot.add_files(paths, progress=progress, **kwargs)
-
-    def remove_document(self, source: str, **kwargs: Any) -> UpdateReport:
-        with self._write_lock:
-            return self.bot.remove_document(source, **kwargs)
 
 
 class _Exports:
@@ -242,14 +196,32 @@ class Controller:
 
     def __init__(self, assistant: AssistantLike | Callable[[], AssistantLike] | None,
                  exports: _Exports | None = None) -> None:
-        """`assistant` None: it is built later by `start_build` (asking is paused until then)."""
-        self.backend = _Backend(assistant)
+        """`assistant` None: it is built later by `start_build` (asking is paused until then).
+
+        No lock of its own around the assistant: `Assistant` answers from the index version it
+        has loaded while an update runs and swaps the new one in at once, and its updates run
+        one at a time; the one indexing job (`index_state`) keeps the tabs from starting two."""
+        is_instance = assistant is None or (hasattr(assistant, "ask") and not isinstance(assistant, type))
+        self._assistant: AssistantLike | None = assistant if is_instance else None  # type: ignore[assignment]
+        self._factory: Callable[[], AssistantLike] | None = None if is_instance else assistant  # type: ignore[assignment]
+        self._create_lock = threading.Lock()
         self.exports = exports or _EXPORTS
         self._job_lock = threading.Lock()
         self._job: IndexJob | None = None
         self._note = ""  # how the last indexing ended, when that needs saying (cancelled)
         self._startup_error: str | None = None
         self._ready = assistant is not None
+
+    @property
+    def bot(self) -> AssistantLike:
+        """The shared assistant, made on first use when given a factory; UserError until there is one."""
+        if self._assistant is None:
+            with self._create_lock:
+                if self._assistant is None:
+                    if self._factory is None:
+                        raise UserError(NOT_READY)
+                    self._assistant = self._factory()
+        return self._assistant
 
     # ---- indexing state, shared by every tab -------------------------------------------
 
@@ -317,7 +289,7 @@ class Controller:
                 log.error("The index could not be built: %s", self._startup_error)
                 self._end(job)
                 return
-            self.backend._assistant = assistant
+            self._assistant = assistant
             self._ready = True
             self._end(job)
 
@@ -340,7 +312,7 @@ class Controller:
             return AskResult(turns, any(t.answer is not None for t in turns))
         history = [t.answer for t in turns if t.answer is not None]
         try:
-            turn = Turn(question=q, answer=self.backend.ask(q, top_k=int(top_k), history=history or None))
+            turn = Turn(question=q, answer=self.bot.ask(q, top_k=int(top_k), history=history or None))
         except Exception as exc:
             fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
             turn = Turn(question=q, error=user_message(exc, fallback, f"answering {q[:80]!r}"))
@@ -362,7 +334,7 @@ class Controller:
         if not self.index_state().ready:
             raise UserError(self.paused_reason() or NOT_READY)
         try:
-            return self.backend.ask(question, top_k=top_k, history=history).to_dict()
+            return self.bot.ask(question, top_k=top_k, history=history).to_dict()
         except Exception as exc:
             fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
             raise UserError(user_message(exc, fallback, "/ask")) from None
@@ -370,7 +342,7 @@ class Controller:
     def api_documents(self) -> list[dict[str, Any]]:
         """The public /documents endpoint: `DocumentInfo.to_dict()` of each indexed document."""
         try:
-            return [d.to_dict() for d in self.backend.documents()]
+            return [d.to_dict() for d in list(self.bot.documents())]
         except Exception as exc:
             raise UserError(user_message(exc, "Could not list the documents.", "/documents")) from None
 
@@ -385,7 +357,7 @@ class Controller:
         except (ValueError, IndexError, StopIteration, AttributeError):
             return VIEWER_EMPTY
         try:
-            text = self.backend.document_text(citation.source)
+            text = self.bot.document_text(citation.source)
         except Exception as exc:
             return viewer_note(user_message(exc, f"Could not open {citation.source}.", f"opening {citation.source}"))
         return viewer_document(text, citation.quote_start, citation.quote_end, citation.quote, source=citation.source)
@@ -421,7 +393,7 @@ class Controller:
         if not source:
             return VIEWER_EMPTY
         try:
-            return viewer_document(self.backend.document_text(source), source=source)
+            return viewer_document(self.bot.document_text(source), source=source)
         except Exception as exc:
             return viewer_note(user_message(exc, f"Could not open {source}.", f"opening {source}"))
 
@@ -430,7 +402,7 @@ class Controller:
     def list_documents(self, selected: str | None = None) -> Listing:
         """The documents table and dropdown, fresh from the index (empty if it cannot be read)."""
         try:
-            docs = self.backend.documents()
+            docs = list(self.bot.documents())
         except Exception as exc:
             user_message(exc, "", "listing documents")
             docs = []
@@ -470,8 +442,8 @@ class Controller:
                     cancelled = True
                     break
                 try:
-                    result = self.backend.add_files([path], progress=None, on_progress=job.update, cancel=job.cancel,
-                                                    replace=replace)
+                    result = self.bot.add_files([path], progress=None, on_progress=job.update, cancel=job.cancel,
+                                                replace=replace)
                 except IndexingCancelled:
                     cancelled = True
                     break
@@ -514,7 +486,7 @@ class Controller:
             listing.status = BUSY_INDEXING
             return listing
         try:
-            self.backend.remove_document(source, on_progress=job.update)
+            self.bot.remove_document(source, on_progress=job.update)
             status = f"Removed **{html.escape(source)}** from the index. The file stays in the documents folder."
         except Exception as exc:
             reason = user_message(exc, "", f"removing {source}")
@@ -549,17 +521,17 @@ class Controller:
         those the assistant answers with a citation first; topped up to `minimum` with the others.
         Worked out once per set of documents; [] while the assistant is not ready."""
         try:
-            docs = self.backend.documents()
+            docs = list(self.bot.documents())
             key = tuple((d.source, d.sha256) for d in docs)
             with self._examples_lock:
                 cached = getattr(self, "_examples", None)
                 if cached is not None and cached[0] == key:
                     return list(cached[1])
-                texts = [(d.source, self.backend.document_text(d.source)) for d in docs]
+                texts = [(d.source, self.bot.document_text(d.source)) for d in docs]
                 candidates = example_questions(texts, limit=2 * shown)
                 answered: list[str] = []
                 for q in candidates:
-                    answer = self.backend.ask(q, top_k=None, history=None)
+                    answer = self.bot.ask(q, top_k=None, history=None)
                     if answer.answered and answer.citations:
                         answered.append(q)
                         if len(answered) == shown:

@@ -1,8 +1,12 @@
-"""Conversations and settings kept in the browser (the page's localStorage, via gr.BrowserState).
+"""Conversations and settings kept in the browser (the page's localStorage).
 
 Pure functions, no gradio and no I/O: the stored value is plain JSON, and everything read back
-from the browser is checked here, field by field. Anything malformed (not a dict, a wrong
-type, an unknown version) counts as empty, so a bad stored value never breaks the page.
+from the browser is checked here, field by field. Anything malformed (not JSON, not a dict, a
+wrong type, an unknown version) counts as empty, so a bad stored value never breaks the page.
+
+Every change is one step applied to the value read from localStorage just before it (not to a
+copy the tab loaded earlier), so two tabs of the same browser add to each other's chats rather
+than overwrite them.
 
 The stored value::
 
@@ -17,10 +21,12 @@ most `MAX_TURNS` turns, and the whole value under `MAX_STORE_CHARS` characters o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import secrets
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from qa.schema import Answer, Citation, Passage
@@ -36,6 +42,7 @@ __all__ = [
     "chat_choices",
     "chat_title",
     "delete_chat",
+    "dump_store",
     "empty_store",
     "load_store",
     "new_chat_id",
@@ -44,6 +51,8 @@ __all__ = [
     "set_current",
     "stored_settings",
     "stored_turns",
+    "store_js",
+    "store_key",
     "turn_from_dict",
     "turn_to_dict",
 ]
@@ -157,9 +166,20 @@ def _load_chat(value: Any) -> dict[str, Any] | None:
         return None
 
 
+def dump_store(store: dict[str, Any]) -> str:
+    """The store as the JSON text kept in localStorage."""
+    return json.dumps(store, ensure_ascii=False, separators=(",", ":"))
+
+
 def load_store(value: Any) -> dict[str, Any]:
-    """The stored value, checked: malformed chats are dropped, a malformed value is empty."""
+    """The stored value (its JSON text, or already parsed), checked: malformed chats are dropped,
+    a malformed value is empty."""
     store = empty_store()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return store
     if not isinstance(value, dict) or value.get("version") != STORE_VERSION:
         return store
     chats: list[dict[str, Any]] = []
@@ -221,7 +241,7 @@ def stored_settings(store: dict[str, Any], default_k: int, max_k: int) -> tuple[
 def _bounded(store: dict[str, Any]) -> dict[str, Any]:
     """At most MAX_CHATS chats (newest kept) and MAX_STORE_CHARS of JSON."""
     store["chats"] = store["chats"][:MAX_CHATS]
-    while len(json.dumps(store)) > MAX_STORE_CHARS:
+    while len(dump_store(store)) > MAX_STORE_CHARS:
         if len(store["chats"]) > 1:
             dropped = store["chats"].pop()
             if store["current"] == dropped["id"]:
@@ -276,3 +296,24 @@ def save_settings(store: dict[str, Any], top_k: Any, show_scores: Any) -> dict[s
         settings["show_scores"] = show_scores
     store["settings"] = settings
     return store
+
+
+# --------------------------------------------------------------------------- the page side
+
+
+def store_key(index_dir: str | Path) -> str:
+    """The localStorage key of the conversations about one index folder (plain JSON)."""
+    return "qa-chats-" + hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:12]
+
+
+def store_js(key: str) -> tuple[str, str, str]:
+    """Page functions (fresh, write, confirm-delete) for the conversations kept under `key`.
+
+    A handler that changes the store gets, as its last input, the value in localStorage at that
+    moment (not the tab's own copy, which another tab may have outdated); what it returns is
+    written back by `write`."""
+    read = f"(() => {{ try {{ return localStorage.getItem({key!r}); }} catch (e) {{ return null; }} }})()"
+    fresh = f"(...args) => [...args.slice(0, -1), {read}]"
+    write = f"(value) => {{ try {{ if (value) localStorage.setItem({key!r}, value); }} catch (e) {{}} }}"
+    delete = f"(chat, _) => [chat && confirm('Delete this conversation?') ? chat : null, {read}]"
+    return fresh, write, delete

@@ -8,7 +8,8 @@
   //   off: it would scroll to the bottom of the answer's sources);
   // - makes a message's Copy button copy plain text with numbered sources (the hidden
   //   .qa-copy-text of the message) instead of the message's HTML;
-  // - ignores Enter in a blank question box and disables the Ask button while it is blank.
+  // - ignores Enter in a blank question box and disables the Ask button while it is blank;
+  // - lists the conversations another tab of this browser stored (the `storage` event).
   if (window.__qaCiteBridge) return;
   window.__qaCiteBridge = true;
 
@@ -186,6 +187,11 @@
   let storedTheme = null;
   try { storedTheme = localStorage.getItem('qa-theme'); } catch (e) { /* storage off */ }
   applyTheme(storedTheme ? storedTheme === 'dark' : document.body.classList.contains('dark'));
+
+  // ---- another tab changed the stored conversations: list them here too ------------------------
+  window.addEventListener('storage', (event) => {
+    if (event.key && event.key.startsWith('qa-chats-')) document.querySelector('#qa-store-sync')?.click();
+  });
 
   // ---- actions called from event js (layout.py) ----------------------------------------------
   window.qaUI = {
