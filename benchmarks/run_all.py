@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "retrieval_scifact": ([], ["--limit", "50"]),
     "answers_squad": ([], ["--n", "100", "--unanswerable", "40"]),
     "speed": ([], ["--asks", "40", "--runs", "1", "--no-squad"]),
+    "milvus_store": ([], ["--n", "100"]),
 }
 
 

@@ -34,6 +34,8 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Settings.from_env(
         model=getattr(args, "model", None),
         encoder=getattr(args, "encoder", None),
+        store=getattr(args, "store", None),
+        milvus_uri=getattr(args, "milvus_uri", None),
         index_dir=getattr(args, "index_dir", None),
         top_k=getattr(args, "top_k", None),
         host=getattr(args, "host", None),
@@ -165,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--encoder", choices=["onnx", "torch"],
                        help="how the default model runs when an index is built: int8 ONNX or fp32 torch "
                             "(QA_ENCODER); an index is always queried with the encoder that built it")
+        p.add_argument("--store", choices=["faiss", "milvus"],
+                       help="where an index build keeps the vectors: FAISS files in the index folder, or Milvus "
+                            "(QA_STORE, default faiss); an index is always read from the store that built it")
+        p.add_argument("--milvus-uri", metavar="URI",
+                       help="with --store milvus: a Milvus Lite folder (default: milvus.db in the index folder) "
+                            "or a server such as http://localhost:19530 (QA_MILVUS_URI)")
 
     def time_limit(p: argparse.ArgumentParser) -> None:
         p.add_argument("--max-index-seconds", type=float, metavar="S",

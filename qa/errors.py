@@ -49,3 +49,7 @@ class IndexingTooSlowError(QAError):
 
 class InvalidInputError(QAError, ValueError):
     """A question, history or argument that cannot be used as given (also a ValueError)."""
+
+
+class MilvusUnavailableError(QAError):
+    """The Milvus store was chosen, but pymilvus is not installed or its URI cannot be opened."""

@@ -7,6 +7,9 @@ Folder layout (self-describing):
     chunks-<gen>.jsonl        one record per chunk: id, source, offsets, sentence range
     chunks-<gen>.faiss        normalised chunk embeddings (inner product = cosine)
     sentences-<gen>.faiss     normalised sentence embeddings, in document/sentence order
+                              (with the Milvus store, `vector_store` in the manifest, these two
+                              are Milvus collections instead, named "milvus:<collection>" in
+                              `files`; see qa.milvus)
     excluded.json             sources removed from the index on purpose; their files stay in
                               the documents folder and folder scans skip them (optional)
     .lock                     the writers' lock file (never an index file, never deleted)
@@ -44,7 +47,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 
 import numpy as np
 
@@ -57,6 +60,8 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 EXCLUDED = "excluded.json"
 LOCK = ".lock"
+# How `files` names a Milvus collection instead of a file (the Milvus store, see qa.milvus).
+MILVUS_PREFIX = "milvus:"
 # Seconds a writer waits for another process's update of the same folder before IndexBusyError.
 WRITE_LOCK_TIMEOUT = 600.0
 # A reader retries this many times when writers keep switching generations while it reads.
@@ -148,6 +153,9 @@ class Manifest:
     # or "ivf_flat", with "nlist"/"nprobe", and the "threshold" it was built under); empty in
     # manifests written before approximate search existed, whose files are all exact.
     vector_indexes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Where the vectors are: {} = FAISS files here; {"kind": "milvus", "uri": <Milvus Lite folder,
+    # relative to the index folder, or a server URI; "" = milvus.db>, "prefix": <collection names>}.
+    vector_store: dict[str, Any] = field(default_factory=dict)
 
     @property
     def encoder_backend(self) -> str:
@@ -161,6 +169,16 @@ class Manifest:
     def from_json(cls, data: dict[str, Any]) -> "Manifest":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+
+class Vectors(Protocol):
+    """What retrieval, answering and updates read from a store of unit vectors (rows 0..n-1)."""
+
+    def __len__(self) -> int: ...
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def vectors_at(self, rows: list[int]) -> np.ndarray: ...
+    def vectors(self) -> np.ndarray: ...
+    def params(self) -> dict[str, Any]: ...
 
 
 class VectorIndex:
@@ -292,8 +310,8 @@ class IndexData:
     manifest: Manifest
     documents: dict[str, IndexedDocument]
     chunks: list[Chunk]
-    chunk_vectors: VectorIndex
-    sentence_vectors: VectorIndex
+    chunk_vectors: Vectors
+    sentence_vectors: Vectors
     # Row of each document's first sentence in `sentence_vectors`.
     sentence_offsets: dict[str, int] = field(default_factory=dict)
 
@@ -421,6 +439,8 @@ def _verify(index_dir: Path, manifest: Manifest) -> None:
                  "the next update records them", index_dir)
         return
     for key, name in manifest.files.items():
+        if name.startswith(MILVUS_PREFIX):  # checked by its row count when read (qa.milvus.read)
+            continue
         expected = manifest.checksums.get(key)
         if not expected:
             raise IndexCorruptError(f"the manifest in {index_dir} has no checksum for {name}; rebuild the index")
@@ -443,46 +463,88 @@ def _load_generation(index_dir: Path, manifest: Manifest) -> IndexData:
         }
         chunks = [Chunk.from_record(rec) for rec in _read_jsonl(files["chunks"])]
         kinds = manifest.vector_indexes if isinstance(manifest.vector_indexes, dict) else {}
-        chunk_vectors = VectorIndex.load(files["chunk_vectors"], manifest.dimension, kinds.get("chunk_vectors"))
-        sentence_vectors = VectorIndex.load(files["sentence_vectors"], manifest.dimension, kinds.get("sentence_vectors"))
+        chunk_vectors = _read_vectors(index_dir, manifest, "chunk_vectors", kinds.get("chunk_vectors"))
+        sentence_vectors = _read_vectors(index_dir, manifest, "sentence_vectors", kinds.get("sentence_vectors"))
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise IndexCorruptError(f"index in {index_dir} is incomplete or damaged ({exc}); rebuild it") from exc
     return IndexData(manifest, documents, chunks, chunk_vectors, sentence_vectors)
 
 
 def save(index_dir: Path, data: IndexData) -> None:
-    """Write a new generation, switch the manifest to it atomically, then drop old files."""
+    """Write a new generation, switch the manifest to it atomically, then drop old files.
+
+    With the Milvus store (`data.manifest.vector_store`), the vectors go to new collections,
+    and `data` then reads its vectors from them."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    old_files = set()
+    old: Manifest | None = None
     if exists(index_dir):
         try:
-            old_files = set(read_manifest(index_dir).files.values())
+            old = read_manifest(index_dir)
         except IndexCorruptError:
-            old_files = set()
+            old = None
     gen = secrets.token_hex(4)
-    files = {
-        "documents": f"documents-{gen}.jsonl",
-        "chunks": f"chunks-{gen}.jsonl",
-        "chunk_vectors": f"chunks-{gen}.faiss",
-        "sentence_vectors": f"sentences-{gen}.faiss",
-    }
+    files = {"documents": f"documents-{gen}.jsonl", "chunks": f"chunks-{gen}.jsonl"}
     _write_jsonl(index_dir / files["documents"], (d.to_record() for d in data.documents.values()))
     _write_jsonl(index_dir / files["chunks"], (c.to_record() for c in data.chunks))
-    data.chunk_vectors.save(index_dir / files["chunk_vectors"])
-    data.sentence_vectors.save(index_dir / files["sentence_vectors"])
     # Hashed from the files as written (and synced), so a damaged write is caught on load too.
-    data.manifest.checksums = {key: file_sha256(index_dir / name) for key, name in files.items()}
+    checksums = {key: file_sha256(index_dir / name) for key, name in files.items()}
+    for key, kind in (("chunk_vectors", "chunks"), ("sentence_vectors", "sentences")):
+        files[key], checksums[key], written = _write_vectors(index_dir, data.manifest, kind, gen, getattr(data, key))
+        setattr(data, key, written)
+    data.manifest.checksums = checksums
     data.manifest.files = files
     data.manifest.vector_indexes = {"chunk_vectors": data.chunk_vectors.params(),
                                     "sentence_vectors": data.sentence_vectors.params()}
     _atomic_write_text(index_dir / MANIFEST, json.dumps(data.manifest.to_json(), indent=2, ensure_ascii=False))
-    for name in old_files - set(files.values()):
-        try:
-            (index_dir / name).unlink()
-        except FileNotFoundError:
-            pass
+    for name in set(old.files.values() if old else ()) - set(files.values()):
+        if not name.startswith(MILVUS_PREFIX):
+            (index_dir / name).unlink(missing_ok=True)
     _remove_orphans(index_dir, set(files.values()))
+    for manifest in (old, data.manifest):  # the previous generation's collections, whichever store it used
+        if manifest is not None:
+            _drop_collections(index_dir, manifest, keep=set(files.values()))
+
+
+def _write_vectors(index_dir: Path, manifest: Manifest, kind: str, gen: str, vectors: Vectors) -> tuple[str, str, Vectors]:
+    """Write one kind of vectors to the manifest's store: (name in `files`, checksum, what reads them now)."""
+    if manifest.vector_store.get("kind") != "milvus":
+        if not isinstance(vectors, VectorIndex):  # from Milvus back to files
+            vectors = VectorIndex(manifest.dimension, vectors.vectors())
+        name = f"{kind}-{gen}.faiss"
+        vectors.save(index_dir / name)
+        return name, file_sha256(index_dir / name), vectors
+    from . import milvus
+
+    client = milvus.connect(milvus.resolve_uri(manifest.vector_store.get("uri", ""), index_dir))
+    collection = f"{manifest.vector_store['prefix']}_{kind}_{gen}"
+    written = milvus.write(client, collection, vectors.vectors() if len(vectors) else
+                           np.zeros((0, manifest.dimension), np.float32))
+    return MILVUS_PREFIX + collection, f"rows:{len(written)}", written
+
+
+def _read_vectors(index_dir: Path, manifest: Manifest, key: str, params: dict[str, Any] | None) -> Vectors:
+    name = manifest.files[key]
+    if not name.startswith(MILVUS_PREFIX):
+        return VectorIndex.load(index_dir / name, manifest.dimension, params)
+    from . import milvus
+
+    client = milvus.connect(milvus.resolve_uri(manifest.vector_store.get("uri", ""), index_dir))
+    return milvus.read(client, name[len(MILVUS_PREFIX):], manifest.dimension, int((params or {}).get("rows", -1)))
+
+
+def _drop_collections(index_dir: Path, manifest: Manifest, keep: set[str]) -> None:
+    """Drop the Milvus collections of `manifest`'s store (its prefix) that `keep` does not name."""
+    store = manifest.vector_store if isinstance(manifest.vector_store, dict) else {}
+    if store.get("kind") != "milvus" or not store.get("prefix"):
+        return
+    from . import milvus
+
+    try:
+        client = milvus.connect(milvus.resolve_uri(store.get("uri", ""), index_dir))
+        milvus.drop_except(client, store["prefix"], {n[len(MILVUS_PREFIX):] for n in keep if n.startswith(MILVUS_PREFIX)})
+    except Exception as exc:  # the index is written; old collections are dropped by a later update
+        log.warning("could not drop old Milvus collections of %s: %s", index_dir, exc)
 
 
 # Per thread: the index folders whose writer lock this thread holds (and how deep).
@@ -561,8 +623,9 @@ def write_excluded(index_dir: Path, sources: Iterable[str]) -> None:
 
 def remove_orphans(index_dir: Path, manifest: Manifest) -> None:
     """Drop what an interrupted write left beside the generation `manifest` names (call under
-    the writer lock): files of other generations and half-written temporary files."""
+    the writer lock): files (or Milvus collections) of other generations and half-written temporary files."""
     _remove_orphans(Path(index_dir), set(manifest.files.values()))
+    _drop_collections(Path(index_dir), manifest, set(manifest.files.values()))
 
 
 def remove_leftovers(index_dir: Path) -> None:

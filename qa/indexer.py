@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from datetime import datetime, timezone
@@ -47,6 +48,17 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
         "overlap_sentences": settings.chunk_overlap,
         "splitter": "rules-v2",
     }
+
+
+def vector_store(settings: Settings, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest's `vector_store` for these settings ({} = FAISS files); the same Milvus
+    store as `previous` keeps its collection prefix."""
+    if settings.store != "milvus":
+        return {}
+    previous = previous if isinstance(previous, dict) else {}
+    if previous.get("kind") == "milvus" and previous.get("uri", "") == settings.milvus_uri and previous.get("prefix"):
+        return dict(previous)
+    return {"kind": "milvus", "uri": settings.milvus_uri, "prefix": "qa_" + secrets.token_hex(4)}
 
 
 def prepare(doc: Document, encoder: Encoder, chunking: dict) -> tuple[IndexedDocument, list[Chunk]]:
@@ -191,8 +203,11 @@ def _apply_documents(
     keep = [s for s in old_docs if s not in removed and s not in changed]
     unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
 
+    wanted_store = vector_store(settings, old.manifest.vector_store if old else None)
     if old is not None and not (added or changed or removed):
-        if not old.manifest.checksums:  # written before checksums: record them once, nothing re-embedded
+        # Written before checksums, or now wanted in another store: rewritten once, nothing re-embedded.
+        if not old.manifest.checksums or old.manifest.vector_store != wanted_store:
+            old.manifest.vector_store = wanted_store
             store.save(index_dir, old)
         else:  # a write killed after its switch may have left files behind
             store.remove_orphans(index_dir, old.manifest)
@@ -236,6 +251,7 @@ def _apply_documents(
     new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
 
     data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, encoder, chunking)
+    data.manifest.vector_store = wanted_store
     build.check_cancel()  # the last moment: once the new version is written, it stays
     build.emit("saving")
     try:

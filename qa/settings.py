@@ -14,6 +14,9 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # question) at about 2.5x the speed: see benchmarks/encoder.py and the README.
 DEFAULT_ENCODER = "onnx"
 ENCODERS = ("onnx", "torch")
+# Where the vectors are kept: "faiss" (files in the index folder, the default) or "milvus"
+# (Milvus Lite in a local folder, or a Milvus server; see qa.milvus).
+STORES = ("faiss", "milvus")
 # The largest upload the chat accepts, in MB (qa.documents.MAX_FILE_BYTES is the same 50 MB).
 MAX_UPLOAD_MB = 50.0
 
@@ -46,6 +49,10 @@ class Settings:
     # A reader model file other than the shipped one ("" = the shipped, sha256-pinned reader).
     reader: str = ""
     batch_size: int = 64
+    # Where the vectors are kept (STORES). With "milvus", `milvus_uri` is a Milvus Lite folder (relative
+    # to the index folder; "" = index/milvus.db) or a server URI such as http://host:19530.
+    store: str = "faiss"
+    milvus_uri: str = ""
     host: str = "127.0.0.1"
     port: int = 7860
     device: str = "cpu"
@@ -85,6 +92,8 @@ class Settings:
         """Reject values that cannot work, with a message naming the setting."""
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)} (QA_ENCODER), got {self.encoder!r}")
+        if self.store not in STORES:
+            raise ValueError(f"store must be one of {', '.join(STORES)} (QA_STORE), got {self.store!r}")
         if self.chunk_tokens < 0:
             raise ValueError("chunk_tokens must be >= 0 (0 = the model's maximum)")
         if self.chunk_overlap < 0:

@@ -1,0 +1,172 @@
+"""qa.milvus: the vectors in Milvus Lite instead of FAISS files give the same answers and citations.
+
+Real Milvus Lite (an embedded database folder in tmp), the real MiniLM encoder and reader. Each
+comparison builds (or converts) a FAISS index and a Milvus one from the same documents and asks
+both the same questions: answers, citations and offsets must be identical (both search exactly).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qa import Assistant
+from qa.errors import IndexCorruptError, MilvusUnavailableError
+from qa.settings import Settings
+
+pytest.importorskip("pymilvus")
+
+ROOT = Path(__file__).resolve().parents[1]
+SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1-dev13" / "dev-v1.1-13-articles.json"
+MILVUS = Settings(store="milvus")
+
+
+def _questions(path: Path) -> list[str]:
+    return [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _same_answers(a: Assistant, b: Assistant, questions: list[str]) -> None:
+    for q in questions:
+        assert a.ask(q).to_dict() == b.ask(q).to_dict(), q
+
+
+def _collections(index_dir: Path) -> list[str]:
+    from qa import milvus
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    client = milvus.connect(milvus.resolve_uri(manifest["vector_store"]["uri"], index_dir))
+    return sorted(n for n in client.list_collections() if n.startswith(manifest["vector_store"]["prefix"] + "_"))
+
+
+@pytest.fixture(scope="module")
+def article_pair(tmp_path_factory: pytest.TempPathFactory, article_seeds: Path) -> dict[str, object]:
+    """The article indexed twice, from scratch: FAISS files and Milvus Lite (index/milvus.db)."""
+    root = tmp_path_factory.mktemp("milvus-article")
+    seeds = root / "seeds"
+    shutil.copytree(article_seeds, seeds)
+    faiss_bot = Assistant.from_seeds(seeds, root / "faiss", show_progress_bar=False)
+    milvus_bot = Assistant.from_seeds(seeds, root / "milvus", settings=MILVUS, show_progress_bar=False)
+    return {"root": root, "seeds": seeds, "faiss": faiss_bot, "milvus": milvus_bot}
+
+
+def test_the_index_folder_names_milvus_collections_instead_of_faiss_files(article_pair: dict) -> None:
+    index_dir = article_pair["root"] / "milvus"
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["vector_store"]["kind"] == "milvus" and manifest["vector_store"]["uri"] == ""
+    assert manifest["files"]["chunk_vectors"].startswith("milvus:")
+    assert manifest["vector_indexes"]["sentence_vectors"]["kind"] == "milvus"
+    assert not list(index_dir.glob("*.faiss")) and (index_dir / "milvus.db").is_dir()
+    assert len(_collections(index_dir)) == 2  # chunks and sentences of the one generation
+
+
+def test_article_answers_and_citations_match_faiss(article_pair: dict, dev_set_path: Path) -> None:
+    _same_answers(article_pair["faiss"], article_pair["milvus"], _questions(dev_set_path))
+
+
+def test_a_loaded_milvus_index_answers_the_same(article_pair: dict, dev_set_path: Path) -> None:
+    loaded = Assistant.from_index(article_pair["root"] / "milvus")
+    _same_answers(article_pair["faiss"], loaded, _questions(dev_set_path)[:10])
+
+
+def test_updating_one_file_embeds_only_it_and_drops_the_old_collections(article_pair: dict,
+                                                                         dev_set_path: Path) -> None:
+    root, seeds = article_pair["root"], article_pair["seeds"]
+    (seeds / "zorblax.txt").write_text("The Zorblax festival is held every March in Quellton. "
+                                       "It was founded in 1987 by the potter Ina Varga.", encoding="utf-8")
+    try:
+        before = _collections(root / "milvus")
+        faiss_bot = Assistant.from_seeds(seeds, root / "faiss", show_progress_bar=False)
+        milvus_bot = Assistant.from_seeds(seeds, root / "milvus", settings=MILVUS, show_progress_bar=False)
+        report = milvus_bot.last_update
+        assert report is not None and report.added == ["zorblax.txt"] and report.changed == []
+        assert report.chunks_embedded == 1  # the new file's one chunk; the article is not embedded again
+        after = _collections(root / "milvus")
+        assert len(after) == 2 and not set(after) & set(before)
+        answer = milvus_bot.ask("Who founded the Zorblax festival?")
+        assert answer.answered and answer.citations[0].source == "zorblax.txt"
+        assert "Ina Varga" in answer.citations[0].quote
+        _same_answers(faiss_bot, milvus_bot, ["Who founded the Zorblax festival?", *_questions(dev_set_path)[:8]])
+    finally:
+        (seeds / "zorblax.txt").unlink()
+
+
+def test_switching_stores_moves_the_vectors_without_embedding_again(tmp_path: Path, article_seeds: Path,
+                                                                    dev_set_path: Path) -> None:
+    faiss_bot = Assistant.from_seeds(article_seeds, tmp_path / "index", show_progress_bar=False)
+    moved = Assistant.from_seeds(article_seeds, tmp_path / "index", settings=MILVUS, show_progress_bar=False)
+    assert moved.last_update is not None and moved.last_update.chunks_embedded == 0
+    assert not list((tmp_path / "index").glob("*.faiss")) and len(_collections(tmp_path / "index")) == 2
+    _same_answers(faiss_bot, Assistant.from_index(tmp_path / "index"), _questions(dev_set_path)[:6])
+    # And back: FAISS files again, the collections dropped.
+    client_names = _collections(tmp_path / "index")
+    back = Assistant.from_seeds(article_seeds, tmp_path / "index", show_progress_bar=False)
+    assert back.last_update is not None and back.last_update.chunks_embedded == 0
+    assert len(list((tmp_path / "index").glob("*.faiss"))) == 2
+    from qa import milvus
+
+    client = milvus.connect(milvus.resolve_uri("", tmp_path / "index"))
+    assert not set(client_names) & set(client.list_collections())
+    _same_answers(faiss_bot, Assistant.from_index(tmp_path / "index"), _questions(dev_set_path)[:6])
+
+
+def test_a_missing_collection_is_a_clear_error(tmp_path: Path, article_seeds: Path) -> None:
+    Assistant.from_seeds(article_seeds, tmp_path / "index", settings=MILVUS, show_progress_bar=False)
+    from qa import milvus
+
+    client = milvus.connect(milvus.resolve_uri("", tmp_path / "index"))
+    client.drop_collection(_collections(tmp_path / "index")[0])
+    with pytest.raises(IndexCorruptError, match="Milvus collection .* is missing"):
+        Assistant.from_index(tmp_path / "index")
+
+
+def test_without_pymilvus_the_error_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa import milvus
+
+    monkeypatch.setitem(__import__("sys").modules, "pymilvus", None)
+    with pytest.raises(MilvusUnavailableError, match=r"pip install pymilvus milvus-lite"):
+        milvus.connect(str(tmp_path / "never-opened.db"))
+
+
+@pytest.mark.parametrize("env, store, uri", [
+    pytest.param({}, "faiss", "", id="default-faiss"),
+    pytest.param({"QA_STORE": "milvus"}, "milvus", "", id="env-milvus-lite"),
+    pytest.param({"QA_STORE": "milvus", "QA_MILVUS_URI": "http://db:19530"}, "milvus", "http://db:19530",
+                 id="env-milvus-server"),
+])
+def test_store_settings_come_from_the_environment(env: dict[str, str], store: str, uri: str) -> None:
+    settings = Settings.from_env(env)
+    assert (settings.store, settings.milvus_uri) == (store, uri)
+
+
+def test_an_unknown_store_is_refused() -> None:
+    with pytest.raises(ValueError, match="store must be one of faiss, milvus"):
+        Settings.from_env({"QA_STORE": "pinecone"})
+
+
+def test_uris_resolve_against_the_index_folder(tmp_path: Path) -> None:
+    from qa.milvus import resolve_uri
+
+    assert resolve_uri("", tmp_path) == str(tmp_path.resolve() / "milvus.db")
+    assert resolve_uri("vectors/lite.db", tmp_path) == str(tmp_path.resolve() / "vectors" / "lite.db")
+    assert resolve_uri("http://db:19530", tmp_path) == "http://db:19530"
+
+
+def test_the_13_article_corpus_answers_the_same_from_milvus(tmp_path: Path) -> None:
+    if not SQUAD.is_file():
+        pytest.skip("../shared/data is not beside this checkout")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    questions: list[str] = []
+    for article in json.loads(SQUAD.read_text(encoding="utf-8"))["data"]:
+        name = "".join(c if c.isalnum() else "_" for c in article["title"]) + ".txt"
+        (seeds / name).write_text("\n\n".join(p["context"] for p in article["paragraphs"]), encoding="utf-8")
+        questions += [p["qas"][0]["question"] for p in article["paragraphs"][:3]]  # 3 per article
+    faiss_bot = Assistant.from_seeds(seeds, tmp_path / "faiss", show_progress_bar=False)
+    shutil.copytree(tmp_path / "faiss", tmp_path / "milvus")
+    milvus_bot = Assistant.from_seeds(seeds, tmp_path / "milvus", settings=MILVUS, show_progress_bar=False)
+    assert milvus_bot.last_update is not None and milvus_bot.last_update.chunks_embedded == 0
+    assert len(questions) == 39
+    _same_answers(faiss_bot, Assistant.from_index(tmp_path / "milvus"), questions)
