@@ -506,6 +506,15 @@ def save(index_dir: Path, data: IndexData) -> None:
             _drop_collections(index_dir, manifest, keep=set(files.values()))
 
 
+def open_vector_store(index_dir: Path, vector_store: dict[str, Any]) -> None:
+    """Reach the store a build will write to before anything is embedded (MilvusUnavailableError
+    if Milvus cannot be opened); nothing to do for FAISS files."""
+    if vector_store.get("kind") == "milvus":
+        from . import milvus
+
+        milvus.connect(milvus.resolve_uri(vector_store.get("uri", ""), index_dir))
+
+
 def _write_vectors(index_dir: Path, manifest: Manifest, kind: str, gen: str, vectors: Vectors) -> tuple[str, str, Vectors]:
     """Write one kind of vectors to the manifest's store: (name in `files`, checksum, what reads them now)."""
     if manifest.vector_store.get("kind") != "milvus":

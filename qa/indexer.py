@@ -204,6 +204,7 @@ def _apply_documents(
     unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
 
     wanted_store = vector_store(settings, old.manifest.vector_store if old else None)
+    store.open_vector_store(index_dir, wanted_store)
     if old is not None and not (added or changed or removed):
         # Written before checksums, or now wanted in another store: rewritten once, nothing re-embedded.
         if not old.manifest.checksums or old.manifest.vector_store != wanted_store:

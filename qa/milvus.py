@@ -53,6 +53,10 @@ def connect(uri: str) -> Any:
                     "(or pip install pymilvus milvus-lite)") from exc
             if "://" not in uri:
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                # Milvus Lite serves pymilvus from a gRPC server in this process; pymilvus probes it for
+                # calls Lite does not implement (AllocTimestamp) and falls back, and grpc logs each probe
+                # as an error with a traceback. The real failures reach us as exceptions.
+                logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
             try:
                 _clients[uri] = MilvusClient(uri)
             except Exception as exc:  # pymilvus raises its own and grpc errors

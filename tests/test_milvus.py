@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ import pytest
 from qa import Assistant
 from qa.errors import IndexCorruptError, MilvusUnavailableError
 from qa.settings import Settings
+
+from conftest import clean_env, free_port, qa_command
 
 pytest.importorskip("pymilvus")
 
@@ -170,3 +173,24 @@ def test_the_13_article_corpus_answers_the_same_from_milvus(tmp_path: Path) -> N
     assert milvus_bot.last_update is not None and milvus_bot.last_update.chunks_embedded == 0
     assert len(questions) == 39
     _same_answers(faiss_bot, Assistant.from_index(tmp_path / "milvus"), questions)
+
+
+def test_an_unreachable_milvus_server_is_one_clear_error_before_anything_is_embedded(tmp_path: Path,
+                                                                                     article_seeds: Path) -> None:
+    settings = Settings(store="milvus", milvus_uri=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(MilvusUnavailableError, match="cannot open the Milvus store at http://127.0.0.1"):
+        Assistant.from_seeds(article_seeds, tmp_path / "index", settings=settings, show_progress_bar=False)
+    assert not (tmp_path / "index" / "manifest.json").exists() and not (tmp_path / "index" / ".partial").exists()
+
+
+def test_cli_builds_into_milvus_lite_and_answers_without_noise(tmp_path: Path, article_seeds: Path) -> None:
+    index_dir = tmp_path / "index"
+    built = subprocess.run([*qa_command(), "index", str(article_seeds), "--store", "milvus", "--index-dir",
+                            str(index_dir), "-q"], capture_output=True, text=True, timeout=300, env=clean_env())
+    assert built.returncode == 0, built.stderr
+    assert "Traceback" not in built.stderr and "embedded 5 chunks" in built.stdout + built.stderr
+    asked = subprocess.run([*qa_command(), "ask", "How long is the border between Iran and Afghanistan?",
+                            "--index-dir", str(index_dir)], capture_output=True, text=True, timeout=300,
+                           env=clean_env())
+    assert asked.returncode == 0 and "570-mile" in asked.stdout and "[1]" in asked.stdout, asked.stderr
+    assert "Traceback" not in asked.stderr
