@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "answers_squad": ([], ["--n", "100", "--unanswerable", "40"]),
     "speed": ([], ["--asks", "40", "--runs", "1", "--no-squad"]),
     "milvus_store": ([], ["--n", "100"]),
+    "citations_llm": ([], ["--n", "100"]),
 }
 
 

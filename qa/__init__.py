@@ -15,11 +15,14 @@ from .errors import (
     IndexingTooSlowError,
     InvalidInputError,
     ModelLoadError,
+    MilvusUnavailableError,
     ModelMismatchError,
     NoDocumentsError,
     QAError,
 )
-from .schema import Answer, Candidate, Citation, DocumentInfo, IndexProgress, Passage, Trace, UpdateReport
+from .llm import LLMError
+from .schema import (Answer, Candidate, Citation, DocumentInfo, IndexProgress, Passage, Trace, UpdateReport,
+                     WrittenSentence)
 from .settings import Settings
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "IndexingCancelled",
     "IndexingTooSlowError",
     "InvalidInputError",
+    "LLMError",
+    "MilvusUnavailableError",
     "ModelLoadError",
     "ModelMismatchError",
     "NoDocumentsError",
@@ -45,5 +50,6 @@ __all__ = [
     "Settings",
     "Trace",
     "UpdateReport",
+    "WrittenSentence",
     "__version__",
 ]

@@ -91,7 +91,7 @@ def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, lim
 def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexData) -> list[Candidate]:
     if not head:
         return []
-    contexts = [_previous_sentence(data, c) for c in head]
+    contexts = [previous_sentence(data, c) for c in head]
     scores = reader.score(query, [c.text for c in head], contexts)
     return [
         Candidate(**{**c.to_dict(), "probability": round(s.probability, 4),
@@ -101,7 +101,7 @@ def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexDat
     ]
 
 
-def _previous_sentence(data: IndexData, c: Candidate) -> str:
+def previous_sentence(data: IndexData, c: Candidate) -> str:
     if c.sentence == 0:
         return ""
     a, b = data.documents[c.source].sentences[c.sentence - 1]

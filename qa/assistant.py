@@ -6,10 +6,11 @@ import logging
 import re
 import threading
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Iterator, Sequence, Union
 
 from . import index as store
 from . import answering
+from . import generate as generate_
 from .followup import Turn, resolve
 from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
@@ -186,15 +187,30 @@ class Assistant:
 
     # -- questions ------------------------------------------------------------------------
 
-    def ask(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Answer:
+    def ask(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None, *,
+            generate: bool = False) -> Answer:
         """A short answer to `question` whose every sentence is cited, or a plain 'don't say'
         with the closest passages.
 
         `history` holds the earlier turns of a conversation (questions, or better the earlier
         `Answer`s), for follow-ups such as "Who is he?"; `Answer.query` shows how it was read.
+        `generate`: written by the language model set in `llm_url`, every sentence checked
+        against what it cites (`Answer.written`); the extractive answer, with `Answer.notice`,
+        when that cannot be had.
         """
         state = self._state  # one version throughout, even if an update swaps in another meanwhile
-        return answering.compose(self._explain(question, top_k, history, state), state[0])
+        trace = self._explain(question, top_k, history, state)
+        if generate:
+            return generate_.answer(trace, state[0], self.encoder, self.settings, history_turns(history))
+        return answering.compose(trace, state[0])
+
+    def stream(self, question: str, top_k: int | None = None,
+               history: Sequence[HistoryItem] | None = None) -> Iterator[str | Answer]:
+        """`ask(..., generate=True)` as it is written: the model's text piece by piece (str),
+        then the checked `Answer` last."""
+        state = self._state
+        trace = self._explain(question, top_k, history, state)
+        yield from generate_.stream(trace, state[0], self.encoder, self.settings, history_turns(history))
 
     def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
         """What each stage produced for `question`: the query, passages, scored candidates, decision."""

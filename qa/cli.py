@@ -41,6 +41,8 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         max_index_seconds=getattr(args, "max_index_seconds", None),
+        llm_url=getattr(args, "llm_url", None),
+        llm_model=getattr(args, "llm_model", None),
     )
 
 
@@ -85,10 +87,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     validate_question(args.question)  # fail fast, before the model loads
     settings = _settings(args)
     bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
-    answer = bot.ask(args.question, top_k=args.top_k)
+    answer = bot.ask(args.question, top_k=args.top_k, generate=args.generate)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
+    if answer.notice:
+        print(f"Note: {answer.notice}", file=sys.stderr)
     if answer.query != answer.question:
         print(f"Understood as: {answer.query}")
     print(answer.text)
@@ -191,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("-k", "--top-k", type=int, help="passages to answer from (QA_TOP_K, default 5)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--generate", action="store_true",
+                   help="have the language model at --llm-url write the answer; every sentence is checked against "
+                        "what it cites (the extractive answer, with a note, if the model fails)")
+    p.add_argument("--llm-url", help="OpenAI-compatible server, e.g. http://localhost:11434/v1 (QA_LLM_URL); "
+                                     "the key comes from QA_LLM_API_KEY only")
+    p.add_argument("--llm-model", help="the model the server should use (QA_LLM_MODEL)")
     common(p)
     p.set_defaults(func=cmd_ask)
 

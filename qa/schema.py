@@ -28,6 +28,8 @@ class Citation:
     Offsets are character offsets into the source document's text:
     `doc[start:end] == text`, `doc[quote_start:quote_end] == quote`, and the exact answer
     words the reader marked are `doc[answer_start:answer_end]` (-1 when none were marked).
+    `verified` is None for an extractive answer (the quote is the answer); for a model-written
+    one, True when the support check found the cited sentence supports what cites it.
     """
 
     number: int
@@ -41,6 +43,28 @@ class Citation:
     score: float
     answer_start: int = -1
     answer_end: int = -1
+    verified: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WrittenSentence:
+    """One sentence a language model wrote, as checked against the sentences it may cite.
+
+    `citations` are the numbers (into `Answer.citations`) it carries after the check;
+    `cited` the numbers the model put on it (into the candidates it was shown, 1-based);
+    `supported` whether a cited sentence supports it (`support`: the check's probability);
+    `recited` when the check moved its citation to another sentence.
+    """
+
+    text: str
+    citations: list[int]
+    cited: list[int]
+    supported: bool
+    support: float
+    recited: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,6 +77,10 @@ class Answer:
     `short` is the exact answer words (inside the first citation's quote), `query` the query
     actually used (a follow-up question resolved against the conversation), and `closest`
     the nearest passages when the documents do not answer, so a person can check.
+
+    A model-written answer (`Assistant.ask(..., generate=True)`) has `written` set: each of its
+    sentences with the outcome of the support check. `notice` says, in one line, why an answer
+    that was to be written is extractive instead (the model server failed).
     """
 
     question: str
@@ -62,6 +90,8 @@ class Answer:
     short: str = ""
     query: str = ""
     closest: list[Passage] = field(default_factory=list)
+    written: list[WrittenSentence] = field(default_factory=list)
+    notice: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ ENCODERS = ("onnx", "torch")
 # Where the vectors are kept: "faiss" (files in the index folder, the default) or "milvus"
 # (Milvus Lite in a local folder, or a Milvus server; see qa.milvus).
 STORES = ("faiss", "milvus")
+LLM_UNSUPPORTED = ("flag", "drop")
 # The largest upload the chat accepts, in MB (qa.documents.MAX_FILE_BYTES is the same 50 MB).
 MAX_UPLOAD_MB = 50.0
 
@@ -65,6 +66,16 @@ class Settings:
     # A build estimated (from the embedding rate measured on this machine) to take longer than
     # this many seconds is refused before anything is written; 0 = no limit.
     max_index_seconds: float = 1800.0
+    # Written answers (off unless `llm_url` is set): an OpenAI-compatible chat-completions server
+    # (Ollama, llama.cpp's server, vLLM, LM Studio, OpenAI), e.g. http://localhost:11434/v1, and its model.
+    llm_url: str = ""
+    llm_model: str = ""
+    # Seconds the server may take for a whole answer before the extractive one is given instead.
+    llm_timeout: float = 60.0
+    # A written sentence no cited sentence supports: "flag" it (shown as unsupported) or "drop" it.
+    llm_unsupported: str = "flag"
+    # From QA_LLM_API_KEY only (no CLI option); never written to the index, logs or exports.
+    llm_api_key: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -92,6 +103,12 @@ class Settings:
         """Reject values that cannot work, with a message naming the setting."""
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)} (QA_ENCODER), got {self.encoder!r}")
+        if self.llm_unsupported not in LLM_UNSUPPORTED:
+            raise ValueError(f"llm_unsupported must be one of {', '.join(LLM_UNSUPPORTED)} (QA_LLM_UNSUPPORTED)")
+        if not self.llm_timeout > 0:
+            raise ValueError("llm_timeout must be > 0 seconds")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise ValueError(f"llm_url must be an http:// or https:// URL (QA_LLM_URL), got {self.llm_url!r}")
         if self.store not in STORES:
             raise ValueError(f"store must be one of {', '.join(STORES)} (QA_STORE), got {self.store!r}")
         if self.chunk_tokens < 0:

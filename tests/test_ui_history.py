@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from qa.schema import Answer, Citation, Passage
+from qa.schema import Answer, Citation, Passage, WrittenSentence
 from qa.ui.history import (
     MAX_CHATS,
     MAX_STORE_CHARS,
@@ -49,6 +49,11 @@ def test_answers_and_turns_round_trip_through_json() -> None:
         again = turn_from_dict(json.loads(json.dumps(turn_to_dict(turn))))
         assert again == turn
     assert answer_from_dict(ANSWER.to_dict()) == ANSWER
+    written = Answer(question="q", text="It is 570 miles. [1] Made up. [unsupported]", answered=True,
+                     citations=[Citation(**{**ANSWER.citations[0].to_dict(), "verified": True})],
+                     written=[WrittenSentence("It is 570 miles.", [1], [2], True, 0.93, recited=True),
+                              WrittenSentence("Made up.", [], [1], False, 0.02)], notice="")
+    assert answer_from_dict(written.to_dict()) == written
     # A stored conversation renders exactly as the live one did, citation markers included.
     store, chat_id = save_chat(empty_store(), None, turns(3), now=1.0)
     restored = stored_turns(load_store(json.loads(json.dumps(store))), chat_id)

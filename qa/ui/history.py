@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.schema import Answer, Citation, Passage
+from qa.schema import Answer, Citation, Passage, WrittenSentence
 
 from .render import Turn
 
@@ -114,7 +114,14 @@ def _dict(value: Any) -> dict[str, Any]:
 
 _CITATION = {"number": _int, "source": _str, "text": _str, "start": _int, "end": _int, "quote": _str,
              "quote_start": _int, "quote_end": _int, "score": _float}
-_CITATION_OPTIONAL = {"answer_start": _int, "answer_end": _int}
+def _optional_bool(value: Any) -> bool | None:
+    return None if value is None else _bool(value)
+
+
+_CITATION_OPTIONAL = {"answer_start": _int, "answer_end": _int, "verified": _optional_bool}
+_WRITTEN = {"text": _str, "citations": lambda v: [_int(n) for n in _list(v)],
+            "cited": lambda v: [_int(n) for n in _list(v)], "supported": _bool, "support": _float}
+_WRITTEN_OPTIONAL = {"recited": _bool}
 _PASSAGE = {"source": _str, "text": _str, "start": _int, "end": _int, "score": _float}
 _PASSAGE_OPTIONAL = {"chunk_id": _str}
 
@@ -131,9 +138,10 @@ def answer_from_dict(value: Any) -> Answer:
     data = _dict(value)
     citations = [Citation(**_fields(c, _CITATION, _CITATION_OPTIONAL)) for c in _list(data.get("citations", []))]
     closest = [Passage(**_fields(p, _PASSAGE, _PASSAGE_OPTIONAL)) for p in _list(data.get("closest", []))]
+    written = [WrittenSentence(**_fields(w, _WRITTEN, _WRITTEN_OPTIONAL)) for w in _list(data.get("written", []))]
     return Answer(question=_str(data["question"]), text=_str(data["text"]), answered=_bool(data["answered"]),
                   citations=citations, short=_str(data.get("short", "")), query=_str(data.get("query", "")),
-                  closest=closest)
+                  closest=closest, written=written, notice=_str(data.get("notice", "")))
 
 
 def turn_to_dict(turn: Turn) -> dict[str, Any]:

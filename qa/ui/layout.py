@@ -70,7 +70,7 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
         turns_state = gr.State([])
         pending_state = gr.State("")
         # Conversations and settings, as JSON in this browser's localStorage under a key per index folder
-        # (qa.ui.history): read and written by page functions around each event, see _store_js.
+        # (qa.ui.history): read and written by page functions around each event (history.store_js).
         fresh_js, write_js, delete_js = store_js(store_key(settings.index_dir))
         store_box = gr.Textbox(visible="hidden", elem_id="qa-store", show_label=False)
         store_sync = gr.Button(visible="hidden", elem_id="qa-store-sync")  # clicked by ui.js on a `storage` event

@@ -1,0 +1,87 @@
+"""Written answers end to end: the trace's candidates -> the model server -> the checked Answer.
+
+`stream` yields the model's text as it arrives, then the checked `Answer` last. It falls back
+to the extractive answer, with a one-line `Answer.notice`, whenever no written answer can be
+had: no server set, the server unreachable, an error, junk or a timeout, or an empty reply. A
+question the reader judges unanswerable is never sent: the answer is "the documents don't say".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator, Sequence
+
+from . import answering, writing
+from .embedding import Encoder
+from .followup import Turn
+from .index import IndexData
+from .llm import LLMError, stream_chat
+from .schema import Answer, Trace
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive answer."
+
+
+def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
+           history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
+    """The written answer's text, piece by piece, then the checked Answer (always last)."""
+    extractive = answering.compose(trace, data)
+    if not trace.answered:
+        yield extractive
+        return
+    if not settings.llm_url:
+        yield dataclasses.replace(extractive, notice=NO_SERVER)
+        return
+    shown = writing.sources(trace.candidates)
+    befores = [answering.previous_sentence(data, c) for c in shown]
+    messages = writing.build_messages(trace.query, history, [(c.source, b, c.text) for c, b in zip(shown, befores)])
+    pieces: list[str] = []
+    try:
+        for piece in stream_chat(settings.llm_url, settings.llm_model, messages, api_key=settings.llm_api_key,
+                                 timeout=settings.llm_timeout):
+            pieces.append(piece)
+            yield piece
+    except LLMError as exc:
+        log.warning("written answer failed: %s", exc)
+        yield dataclasses.replace(extractive, notice=f"{_sentence(str(exc))} This is the extractive answer instead.")
+        return
+    if not writing.parse("".join(pieces)):
+        yield dataclasses.replace(extractive, notice="The language model's reply was empty. "
+                                                     "This is the extractive answer instead.")
+        return
+    written = checked_answer(trace, data, encoder, "".join(pieces), settings.llm_unsupported == "drop")
+    if not written.answered:  # every sentence unsupported and dropped
+        written = dataclasses.replace(extractive, notice="No sentence the language model wrote was supported "
+                                                         "by the documents. This is the extractive answer instead.",
+                                      written=written.written)
+    yield written
+
+
+def checked_answer(trace: Trace, data: IndexData, encoder: Encoder, text: str, drop_unsupported: bool) -> Answer:
+    """`text`, written from the sources `writing.sources(trace.candidates)` (numbered from 1), checked."""
+    shown = writing.sources(trace.candidates)
+    befores = [answering.previous_sentence(data, c) for c in shown]
+    rows = [data.sentence_offsets[c.source] + c.sentence for c in shown]
+    checked = writing.check(writing.parse(text), shown, [f"{b} {c.text}" for c, b in zip(shown, befores)],
+                            data.sentence_vectors.vectors_at(rows), encoder.encode, data.stats.idf)
+    return writing.compose(trace.question, trace.query, checked, shown, trace.passages,
+                           lambda source: data.documents[source].text, drop_unsupported)
+
+
+def answer(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
+           history: Sequence[Turn] = ()) -> Answer:
+    """The checked written answer (or the extractive one, with a notice why)."""
+    final = None
+    for item in stream(trace, data, encoder, settings, history):
+        if isinstance(item, Answer):
+            final = item
+    assert final is not None
+    return final
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."

@@ -1,0 +1,141 @@
+"""Answers written by a language model, each sentence checked against the sentence it cites.
+
+The model sees the question, the conversation so far and the reader's best candidate sentences,
+numbered [1]..[n], each with the sentence before it and its source's name, and is told to
+answer only from them with [n] after every sentence. What it writes is then checked here, one
+sentence at a time (`qa.support`), whatever markers it put:
+
+- a cited sentence that supports it keeps its citation (cited ones that do not are removed);
+- when none of its citations support it (or it has none), it is re-cited to the candidate that
+  supports it best, if that one clearly does;
+- otherwise it is unsupported: kept and marked "[unsupported]", or dropped (`llm_unsupported`).
+
+Sentences that state nothing ("Here is what I found:") need no citation. Pure functions, but
+for the `encode` callable that embeds the written sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from . import support
+from .chunking import split_sentences
+from .followup import Turn
+from .schema import Answer, Candidate, Citation, Passage, WrittenSentence
+
+#: Candidates shown to the model (the reader's best).
+MAX_SOURCES = 8
+UNSUPPORTED_MARK = "[unsupported]"
+SYSTEM_PROMPT = (
+    "You answer questions about a user's documents using only the numbered sentences you are given. "
+    "Answer in one to three short sentences. After every sentence put the number of the sentence that "
+    "supports it in square brackets, like [2]. Do not use anything you know from elsewhere. If the "
+    "sentences do not answer the question, say only: The documents don't say."
+)
+
+_MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def sources(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates the model is shown: those the reader scored, best first."""
+    return [c for c in candidates if c.probability is not None][:MAX_SOURCES]
+
+
+def build_messages(question: str, history: Sequence[Turn], shown: Sequence[tuple[str, str, str]]) -> list[dict[str, str]]:
+    """Chat messages for `question`; `shown` is (source name, sentence before, sentence) per [n]."""
+    lines = []
+    for n, (name, before, sentence) in enumerate(shown, start=1):
+        context = f" (after: “{' '.join(before.split())[-200:]}”)" if before.strip() else ""
+        lines.append(f"[{n}] {' '.join(sentence.split())} — from {name}{context}")
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for turn in history:
+        messages.append({"role": "user", "content": turn.question})
+        if turn.short:
+            messages.append({"role": "assistant", "content": turn.short})
+    messages.append({"role": "user", "content": "Sentences:\n" + "\n".join(lines) + f"\n\nQuestion: {question}"})
+    return messages
+
+
+def parse(text: str) -> list[tuple[str, list[int]]]:
+    """The written sentences without their markers, each with the numbers it cites.
+
+    A marker standing alone after a sentence's period (or opening the next one) belongs to
+    the sentence before it."""
+    out: list[tuple[str, list[int]]] = []
+    for span in split_sentences(text):
+        numbers = [int(n) for group in _MARKERS.findall(span.text) for n in re.split(r"\s*,\s*", group)]
+        claim = " ".join(_MARKERS.sub("", span.text).split())
+        leading = re.match(r"\s*(?:\[\d+(?:\s*,\s*\d+)*\]\s*)+", span.text)
+        if out and (not claim or leading):
+            lead = [int(n) for g in _MARKERS.findall(leading.group(0) if leading else span.text)
+                    for n in re.split(r"\s*,\s*", g)]
+            out[-1][1].extend(n for n in lead if n not in out[-1][1])
+            numbers = [n for n in numbers if n not in lead] if claim else []
+        if claim:
+            out.append((claim, list(dict.fromkeys(numbers))))
+    return out
+
+
+def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], cited_texts: Sequence[str],
+          shown_vectors: np.ndarray, encode: Callable[[list[str]], np.ndarray],
+          idf: Callable[[str], float]) -> list[WrittenSentence]:
+    """Each written sentence checked against the shown candidates (numbers are 1-based into `shown`;
+    `cited_texts[i]` is candidate i with the sentence before it)."""
+    claims = [claim for claim, _ in parsed]
+    vectors = encode(claims) if claims else np.zeros((0, shown_vectors.shape[1] if shown_vectors.size else 1))
+    out = []
+    for (claim, cited), vector in zip(parsed, vectors):
+        valid = [n for n in cited if 1 <= n <= len(shown)]
+        if not support.needs_citation(claim) or not shown:
+            out.append(WrittenSentence(claim, [], cited, supported=not valid, support=0.0))
+            continue
+        sims = support.cosines(vector, shown_vectors)
+        probs = [support.probability(support.features(claim, cited_texts[i], float(sims[i]), idf))
+                 for i in range(len(shown))]
+        kept = [n for n in valid if probs[n - 1] >= support.SUPPORTED]
+        best = int(np.argmax(probs)) + 1
+        if kept:
+            out.append(WrittenSentence(claim, kept, cited, True, round(max(probs[n - 1] for n in kept), 4)))
+        elif probs[best - 1] >= support.SUPPORTED:
+            out.append(WrittenSentence(claim, [best], cited, True, round(probs[best - 1], 4), recited=True))
+        else:
+            out.append(WrittenSentence(claim, [], cited, False, round(probs[best - 1], 4)))
+    return out
+
+
+def compose(question: str, query: str, checked: Sequence[WrittenSentence], shown: Sequence[Candidate],
+            passages: Sequence[Passage], document_text: Callable[[str], str], drop_unsupported: bool) -> Answer:
+    """The written Answer: citations numbered in order of first use, each verified."""
+    by_chunk = {p.chunk_id: p for p in passages}
+    numbering: dict[int, int] = {}
+    citations: list[Citation] = []
+    parts: list[str] = []
+    sentences: list[WrittenSentence] = []
+    for s in checked:
+        if not s.supported and drop_unsupported:
+            continue
+        numbers = []
+        for n in s.citations:
+            if n not in numbering:
+                c = shown[n - 1]
+                numbering[n] = len(citations) + 1
+                passage = by_chunk.get(c.chunk_id)
+                text, start, end = ((passage.text, passage.start, passage.end) if passage is not None
+                                    else (c.text, c.start, c.end))
+                citations.append(Citation(
+                    number=numbering[n], source=c.source, text=text, start=start, end=end, quote=c.text,
+                    quote_start=c.start, quote_end=c.end, score=s.support, answer_start=c.answer_start,
+                    answer_end=c.answer_end, verified=True))
+            numbers.append(numbering[n])
+        marks = "".join(f" [{m}]" for m in numbers) if numbers else ("" if s.supported else f" {UNSUPPORTED_MARK}")
+        parts.append(s.text + marks)
+        sentences.append(WrittenSentence(s.text, numbers, s.cited, s.supported, s.support, s.recited))
+    first = citations[0] if citations else None
+    short = ""
+    if first is not None and first.answer_start >= 0:
+        short = document_text(first.source)[first.answer_start:first.answer_end]
+    return Answer(question=question, text=" ".join(parts), answered=bool(parts), citations=citations, short=short,
+                  query=query, written=sentences)

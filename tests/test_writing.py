@@ -1,0 +1,125 @@
+"""qa.writing and qa.support: parsing what a model wrote, and the support check (pure, no model, no server)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa import support, writing
+from qa.followup import Turn
+from qa.schema import Candidate, Passage
+
+DOC = "Intro. Iran and Afghanistan share a 570-mile long border. The Taliban took Kabul in August 2021."
+
+
+def _candidate(text: str, sentence: int) -> Candidate:
+    start = DOC.index(text)
+    return Candidate(source="a.txt", sentence=sentence, start=start, end=start + len(text), text=text,
+                     chunk_id="c1", prefilter=0.5, probability=0.9)
+
+
+BORDER = _candidate("Iran and Afghanistan share a 570-mile long border.", 1)
+KABUL = _candidate("The Taliban took Kabul in August 2021.", 2)
+SHOWN = [BORDER, KABUL]
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("A border of 570 miles [1].", [("A border of 570 miles.", [1])], id="marker-before-period"),
+    pytest.param("A border of 570 miles. [1] Kabul fell in 2021. [2]",
+                 [("A border of 570 miles.", [1]), ("Kabul fell in 2021.", [2])], id="marker-after-period"),
+    pytest.param("Both [1, 2].", [("Both.", [1, 2])], id="two-numbers-in-one-marker"),
+    pytest.param("Here is what I found: the border is long.", [("Here is what I found: the border is long.", [])],
+                 id="no-marker"),
+    pytest.param("", [], id="empty"),
+])
+def test_parse_finds_each_sentence_and_its_markers(text: str, expected: list) -> None:
+    assert writing.parse(text) == expected
+
+
+def _fake_encode(texts: list[str]) -> np.ndarray:
+    """Unit vectors that make a claim about the border similar to BORDER and one about Kabul to KABUL."""
+    return np.array([[1.0, 0.0] if "border" in t else [0.0, 1.0] if "Kabul" in t else [0.6, 0.8] for t in texts],
+                    dtype=np.float32)
+
+
+def _check(text: str):  # type: ignore[no-untyped-def]
+    return writing.check(writing.parse(text), SHOWN, [c.text for c in SHOWN], _fake_encode([c.text for c in SHOWN]),
+                         _fake_encode, lambda term: 1.0)
+
+
+def test_a_correct_citation_is_kept() -> None:
+    [s] = _check("Iran and Afghanistan share a 570-mile border [1].")
+    assert s.supported and s.citations == [1] and not s.recited and s.support >= support.SUPPORTED
+
+
+def test_a_wrong_citation_is_moved_to_the_sentence_that_supports_it() -> None:
+    [s] = _check("The Taliban took Kabul in August 2021 [1].")
+    assert s.supported and s.citations == [2] and s.cited == [1] and s.recited
+
+
+def test_a_sentence_without_marker_is_cited_when_a_candidate_supports_it() -> None:
+    [s] = _check("The Taliban took Kabul in August 2021.")
+    assert s.supported and s.citations == [2] and s.cited == [] and s.recited
+
+
+def test_an_invented_number_is_unsupported() -> None:
+    [s] = _check("Iran and Afghanistan share a 920-mile long border [1].")
+    assert not s.supported and s.citations == [] and s.cited == [1]
+
+
+def test_compose_numbers_citations_by_first_use_and_marks_unsupported_sentences() -> None:
+    checked = _check("The Taliban took Kabul in August 2021 [2]. Iran and Afghanistan share a 920-mile border [1]. "
+                     "Iran and Afghanistan share a 570-mile border [1].")
+    passages = [Passage(source="a.txt", text=DOC, start=0, end=len(DOC), score=1.0, chunk_id="c1")]
+    flagged = writing.compose("Q?", "Q?", checked, SHOWN, passages, lambda s: DOC, drop_unsupported=False)
+    assert flagged.text == ("The Taliban took Kabul in August 2021. [1] Iran and Afghanistan share a 920-mile border. "
+                            "[unsupported] Iran and Afghanistan share a 570-mile border. [2]")
+    assert [c.quote for c in flagged.citations] == [KABUL.text, BORDER.text]
+    assert all(c.verified for c in flagged.citations)
+    assert DOC[flagged.citations[1].quote_start:flagged.citations[1].quote_end] == BORDER.text
+    assert [w.supported for w in flagged.written] == [True, False, True]
+    dropped = writing.compose("Q?", "Q?", checked, SHOWN, passages, lambda s: DOC, drop_unsupported=True)
+    assert "920" not in dropped.text and len(dropped.written) == 2
+
+
+def test_the_prompt_numbers_the_sentences_and_carries_the_conversation() -> None:
+    messages = writing.build_messages("How long is it?", [Turn("What is the border?", "570-mile")],
+                                      [("a.txt", "Intro.", BORDER.text), ("a.txt", "", KABUL.text)])
+    assert messages[0]["role"] == "system" and "[2]" in messages[0]["content"]
+    assert messages[1] == {"role": "user", "content": "What is the border?"}
+    assert messages[2] == {"role": "assistant", "content": "570-mile"}
+    last = messages[-1]["content"]
+    assert f"[1] {BORDER.text} — from a.txt (after: “Intro.”)" in last and f"[2] {KABUL.text} — from a.txt" in last
+    assert last.endswith("Question: How long is it?")
+
+
+@pytest.mark.parametrize("claim, cited, facts_share", [
+    pytest.param("It is 570 miles long.", BORDER.text, 1.0, id="number-held"),
+    pytest.param("It is 920 miles long.", BORDER.text, 0.0, id="number-invented"),
+    pytest.param("The Taliban entered Herat.", KABUL.text, 0.5, id="one-of-two-names"),
+])
+def test_facts_feature_counts_the_numbers_and_names_the_cited_text_holds(claim: str, cited: str,
+                                                                          facts_share: float) -> None:
+    assert support.features(claim, cited, 0.5, lambda t: 1.0)[2] == pytest.approx(facts_share)
+
+
+def test_llm_settings_come_from_the_environment_and_the_key_is_never_shown() -> None:
+    from qa.settings import Settings
+
+    s = Settings.from_env({"QA_LLM_URL": "http://localhost:11434/v1", "QA_LLM_MODEL": "llama3.1",
+                           "QA_LLM_TIMEOUT": "12.5", "QA_LLM_API_KEY": "sk-secret", "QA_LLM_UNSUPPORTED": "drop"})
+    assert (s.llm_url, s.llm_model, s.llm_timeout, s.llm_api_key, s.llm_unsupported) == (
+        "http://localhost:11434/v1", "llama3.1", 12.5, "sk-secret", "drop")
+    assert "sk-secret" not in repr(s) and Settings().llm_url == ""
+
+
+@pytest.mark.parametrize("env, message", [
+    pytest.param({"QA_LLM_URL": "localhost:11434"}, "must be an http", id="url-without-scheme"),
+    pytest.param({"QA_LLM_UNSUPPORTED": "hide"}, "llm_unsupported must be one of flag, drop", id="unknown-mode"),
+    pytest.param({"QA_LLM_TIMEOUT": "0"}, "llm_timeout must be > 0", id="zero-timeout"),
+])
+def test_bad_llm_settings_are_refused(env: dict[str, str], message: str) -> None:
+    from qa.settings import Settings
+
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)
