@@ -31,6 +31,8 @@ __all__ = [
 DOCUMENT_QUOTE_ID = "qa-doc-quote"
 
 _MARKER = re.compile(r"\[(\d+)\]")
+#: Follows a written sentence that no cited sentence supports (qa.writing).
+UNSUPPORTED_MARK = "[unsupported]"
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -226,14 +228,19 @@ def answer_html(answer: Answer, show_scores: bool = False, id_prefix: str | None
     if short and short in body:  # the exact answer words, bold in the quote
         body = body.replace(short, f'<strong class="qa-answer-words">{short}</strong>', 1)
     body = _MARKER.sub(link, body)
+    body = body.replace(UNSUPPORTED_MARK, '<span class="qa-unsupported" title="No cited sentence supports this '
+                                          'sentence: check it yourself">unsupported</span>')
+    notice = f'<p class="qa-notice">{_escape(answer.notice)}</p>' if answer.notice else ""
+    checked = ('<p class="qa-written-note">Written by the language model; every citation was checked against '
+               "the sentence it cites.</p>") if answer.written else ""
     sources = "".join(
         citation_html(c, show_score=show_scores, anchor_id=f"{prefix}-{c.number}")
         for c in sorted(answer.citations, key=lambda c: c.number)
     )
     return (
         '<div class="qa-answer">'
-        f"{understood}"
-        f'<p class="qa-answer-text">{body}</p>'
+        f"{understood}{notice}"
+        f'<p class="qa-answer-text">{body}</p>{checked}'
         f'<div class="qa-sources"><div class="qa-sources-title">Sources</div>{sources}</div>'
         "</div>"
     )

@@ -23,12 +23,12 @@ import numpy as np
 
 from . import support
 from .chunking import split_sentences
+from .citations import UNSUPPORTED_MARK
 from .followup import Turn
 from .schema import Answer, Candidate, Citation, Passage, WrittenSentence
 
 #: Candidates shown to the model (the reader's best).
 MAX_SOURCES = 8
-UNSUPPORTED_MARK = "[unsupported]"
 SYSTEM_PROMPT = (
     "You answer questions about a user's documents using only the numbered sentences you are given. "
     "Answer in one to three short sentences. After every sentence put the number of the sentence that "

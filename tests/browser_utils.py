@@ -113,12 +113,12 @@ def _serves(url: str) -> bool:
 
 
 def start_app(workdir: Path, seeds: Path = SEEDS_DIR, timeout: float = STARTUP_TIMEOUT, attempts: int = 3,
-              wait_index: bool = True) -> AppServer:
+              wait_index: bool = True, env: dict[str, str] | None = None) -> AppServer:
     """Copy `seeds` to `workdir/seeds`, then serve `app.py` over it with the index in `workdir/index`.
 
     Waits until the page answers (up to `timeout` seconds); raises RuntimeError with the
     server's output if it exits or never serves. Retries on another port if the chosen one
-    was taken in the meantime.
+    was taken in the meantime. `env` adds settings (QA_*) for the app.
     """
     workdir = Path(workdir)
     seeds_dir = workdir / "seeds"
@@ -133,7 +133,7 @@ def start_app(workdir: Path, seeds: Path = SEEDS_DIR, timeout: float = STARTUP_T
             proc = subprocess.Popen(
                 [sys.executable, str(REPO_ROOT / "app.py"), "--port", str(port),
                  "--index-dir", str(index_dir), "--seeds", str(seeds_dir)],
-                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=app_env(),
+                cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=app_env(**(env or {})),
             )
         server = AppServer(f"http://127.0.0.1:{port}/", proc, log_path, seeds_dir, index_dir)
         deadline = time.monotonic() + timeout

@@ -24,7 +24,7 @@ def _handlers() -> Handlers:
 
 
 def _ask(h: Handlers, question: str, turns: list[Any]) -> list[Any]:
-    return h.respond(question, turns, 5, False)[1]
+    return list(h.respond(question, turns, 5, False))[-1][1]
 
 
 def test_two_tabs_answering_from_the_same_stored_text_keep_both_chats() -> None:

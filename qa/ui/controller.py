@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -47,6 +47,8 @@ class AssistantLike(Protocol):
     """What the UI needs from `qa.Assistant` (a fake with the same methods works for tests)."""
 
     def ask(self, question: str, top_k: int | None = None, history: list[Any] | None = None) -> Answer: ...
+    def stream(self, question: str, top_k: int | None = None,
+               history: list[Any] | None = None) -> Iterator[str | Answer]: ...
     def documents(self) -> list[DocumentInfo]: ...
     def document_text(self, source: str) -> str: ...
     def add_files(self, paths: list[str | Path], progress: Any = None, **kwargs: Any) -> UpdateReport: ...
@@ -299,6 +301,29 @@ class Controller:
 
     # ---- questions ---------------------------------------------------------------
 
+    def ask_stream(self, question: Any, turns: Sequence[Turn] | None, top_k: float | int,
+                   generate: bool) -> Iterator[str | AskResult]:
+        """`ask`, with the answer written by the language model when `generate`: the text so far
+        (str) while it is written, then the `AskResult` with the checked answer."""
+        q = question.strip() if isinstance(question, str) else ""
+        if not generate or not q or self.paused_reason():
+            yield self.ask(question, turns, top_k)
+            return
+        turns = list(turns or [])
+        history = [t.answer for t in turns if t.answer is not None]
+        text = ""
+        try:
+            for item in self.bot.stream(q, top_k=int(top_k), history=history or None):
+                if isinstance(item, str):
+                    text += item
+                    yield text
+                else:
+                    turn = Turn(question=q, answer=item)
+        except Exception as exc:
+            fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
+            turn = Turn(question=q, error=user_message(exc, fallback, f"answering {q[:80]!r}"))
+        yield self._result(turns + [turn])
+
     def ask(self, question: Any, turns: Sequence[Turn] | None, top_k: float | int) -> AskResult:
         """Answer `question` with the earlier answers as context; a failure becomes an error turn.
         A blank question changes nothing."""
@@ -316,14 +341,19 @@ class Controller:
         except Exception as exc:
             fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
             turn = Turn(question=q, error=user_message(exc, fallback, f"answering {q[:80]!r}"))
-        turns.append(turn)
+        return self._result(turns + [turn])
+
+    def _result(self, turns: list[Turn]) -> AskResult:
+        """The conversation after its last turn, with that turn's first citation in the viewer."""
         result = AskResult(turns, any(t.answer is not None for t in turns))
-        if turn.answer is not None and turn.answer.citations:
+        last = turns[-1].answer
+        if last is not None and last.citations:
             result.choices = citation_choices(turns, len(turns) - 1)
             result.viewer_html = self.show_citation(result.choices[0][1], turns)
         return result
 
-    def api_ask(self, question: Any, top_k: int | None = None, history: list[str] | None = None) -> dict[str, Any]:
+    def api_ask(self, question: Any, top_k: int | None = None, history: list[str] | None = None,
+                generate: bool = False) -> dict[str, Any]:
         """The public /ask endpoint: `Answer.to_dict()`; `UserError` with the message otherwise.
 
         While documents are being indexed it answers at once from the last complete index (the
@@ -334,6 +364,8 @@ class Controller:
         if not self.index_state().ready:
             raise UserError(self.paused_reason() or NOT_READY)
         try:
+            if generate:
+                return self.bot.ask(question, top_k=top_k, history=history, generate=True).to_dict()
             return self.bot.ask(question, top_k=top_k, history=history).to_dict()
         except Exception as exc:
             fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +87,19 @@ class Handlers:
             return "", gr.update(), gr.update()
         return q, gr.update(value="", interactive=False), render_chat(turns or [], show_scores, pending=q)
 
-    def respond(self, question: str, turns: list[Turn], top_k: float, show_scores: bool) -> tuple[Any, ...]:
-        result: AskResult = self.ctl.ask(question, turns, top_k)
-        picked = gr.update(choices=result.choices, value=result.choices[0][1]) if result.choices else gr.update()
-        return (render_chat(result.turns, show_scores), result.turns, gr.update(interactive=result.exportable),
-                picked, result.viewer_html if result.viewer_html is not None else gr.update())
+    def respond(self, question: str, turns: list[Turn], top_k: float, show_scores: bool,
+                written: bool = False) -> Iterator[tuple[Any, ...]]:
+        """The answer; when `written`, the language model's text as it comes (Gradio sends only
+        what changed of a streamed message), then the checked answer."""
+        for item in self.ctl.ask_stream(question, turns, top_k, bool(written)):
+            if isinstance(item, str):
+                yield (render_chat(turns or [], show_scores, pending=question, partial=item),
+                       gr.skip(), gr.skip(), gr.skip(), gr.skip())
+                continue
+            result: AskResult = item
+            picked = gr.update(choices=result.choices, value=result.choices[0][1]) if result.choices else gr.update()
+            yield (render_chat(result.turns, show_scores), result.turns, gr.update(interactive=result.exportable),
+                   picked, result.viewer_html if result.viewer_html is not None else gr.update())
 
     def finish_question(self) -> Any:
         return _question_update(self.ctl.index_state())
@@ -220,10 +229,12 @@ class Handlers:
         listing = self.ctl.remove_document(source)
         return [listing.status, *_docs(listing)]
 
-    def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None) -> dict[str, Any]:
-        """Answer a question from the indexed documents. Returns the answer text with [n] markers and its citations."""
+    def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None,
+            generate: bool = False) -> dict[str, Any]:
+        """Answer a question from the indexed documents. Returns the answer text with [n] markers and its citations;
+        `generate`: written by the server's language model, every citation checked."""
         try:
-            return self.ctl.api_ask(question, top_k, history)
+            return self.ctl.api_ask(question, top_k, history, generate)
         except UserError as exc:
             raise gr.Error(str(exc)) from None
 

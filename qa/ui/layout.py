@@ -114,6 +114,10 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
                                       elem_id="qa-top-k")
                     show_scores = gr.Checkbox(value=False, label="Show how well each source matches (high, medium or low)",
                                               elem_id="qa-show-scores")
+                    # Written answers: only with a language model server set (QA_LLM_URL).
+                    written = gr.Checkbox(value=bool(settings.llm_url), visible=bool(settings.llm_url),
+                                          label=f"Written answers by {settings.llm_model or 'the language model'} "
+                                                "(every citation checked)", elem_id="qa-written")
                     theme_btn = gr.Button("Dark mode", size="sm", min_width=100, elem_id="qa-theme")
                 with gr.Accordion("Source viewer", open=False, elem_id="qa-viewer") as viewer_panel:
                     citation_pick = gr.Dropdown(choices=[], value=None, label="Cited passage", interactive=True,
@@ -154,7 +158,7 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
             (
                 trigger(h.start_question, [question, turns_state, show_scores], [pending_state, question, chatbot],
                         queue=False, **_PRIVATE)
-                .then(h.respond, [pending_state, turns_state, top_k, show_scores], conversation,
+                .then(h.respond, [pending_state, turns_state, top_k, show_scores, written], conversation,
                       show_progress="minimal", show_progress_on=[chatbot], **_PRIVATE)
                 .then(h.remember, [turns_state, chat_id_state, store_box], [store_box, chat_id_state, chats],
                       js=fresh_js, queue=False, **_PRIVATE)

@@ -142,11 +142,13 @@ def render_answer(turn: Turn, index: int, show_scores: bool) -> str:
     return note + f'<div class="qa-error">{_text_html(message)}</div>' + _copy_html(message)
 
 
-def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = None) -> list[dict[str, str]]:
+def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = None,
+                partial: str | None = None) -> list[dict[str, str]]:
     """Chatbot messages (Gradio messages format) for the whole conversation.
 
     Rebuilt from the turns every time, so each answer keeps its own citations and the
-    score toggle applies to earlier answers too. `pending` shows a question still being answered.
+    score toggle applies to earlier answers too. `pending` shows a question still being answered,
+    and `partial` the text a language model has written for it so far (not yet checked).
     """
     messages: list[dict[str, str]] = []
     for i, turn in enumerate(turns):
@@ -155,6 +157,10 @@ def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = 
         messages.append({"role": "assistant", "content": render_answer(turn, i, show_scores)})
     if pending:
         messages.append({"role": "user", "content": _text_html(pending)})
+        if partial:
+            messages.append({"role": "assistant", "content": (
+                f'<div class="qa-answer qa-writing"><p class="qa-answer-text">{_text_html(partial)}</p>'
+                '<p class="qa-written-note">Being written; the citations are checked when it is done.</p></div>')})
     return messages
 
 
