@@ -292,3 +292,13 @@ def make_pdf(lines: list[str]) -> bytes:
         out.write(b"%010d 00000 n \n" % off)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def llm():  # type: ignore[no-untyped-def]
+    """A scripted OpenAI-compatible server on a free loopback port (tests/llm_server.py), one per module."""
+    from llm_server import ScriptedLLM
+
+    server = ScriptedLLM()
+    yield server
+    server.close()

@@ -19,13 +19,6 @@ BORDER_Q = "How long is the border between Iran and Afghanistan?"
 
 
 @pytest.fixture(scope="module")
-def llm() -> ScriptedLLM:
-    server = ScriptedLLM()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def written_app(tmp_path_factory: pytest.TempPathFactory, llm: ScriptedLLM):  # type: ignore[no-untyped-def]
     server = start_app(tmp_path_factory.mktemp("written-app"),
                        env={"QA_LLM_URL": llm.url, "QA_LLM_MODEL": "scripted", "QA_LLM_TIMEOUT": "20"})

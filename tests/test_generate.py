@@ -23,13 +23,6 @@ KEY = "sk-test-not-a-real-key-123"
 
 
 @pytest.fixture(scope="module")
-def llm() -> ScriptedLLM:
-    server = ScriptedLLM()
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory, article_seeds: Path) -> Assistant:
     return Assistant.from_seeds(article_seeds, tmp_path_factory.mktemp("generate") / "index", show_progress_bar=False)
 
