@@ -71,7 +71,8 @@ def test_answer_types_and_json(eager_bot) -> None:
     d = a.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert set(d) == {f.name for f in fields(Answer)}
-    assert {"question", "text", "answered", "citations", "short", "query", "closest"} == set(d)
+    assert {"question", "text", "answered", "citations", "short", "query", "closest", "written", "notice"} == set(d)
+    assert d["written"] == [] and d["notice"] == "" and d["citations"][0]["verified"] is None  # extractive
     assert {f.name for f in fields(Citation)} == set(d["citations"][0])
     assert {"quote_start", "quote_end", "answer_start", "answer_end", "score"} <= set(d["citations"][0])
     assert isinstance(d["citations"][0]["score"], float)
