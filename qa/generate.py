@@ -52,6 +52,10 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
         yield dataclasses.replace(extractive, notice="The language model's reply was empty. "
                                                      "This is the extractive answer instead.")
         return
+    if writing.declines("".join(pieces)):
+        yield dataclasses.replace(extractive, notice="The language model found no answer in these sentences; "
+                                                     "this is the closest sentence they hold.")
+        return
     written = checked_answer(trace, data, encoder, "".join(pieces), settings.llm_unsupported == "drop")
     if not written.answered:  # every sentence unsupported and dropped
         written = dataclasses.replace(extractive, notice="No sentence the language model wrote was supported "

@@ -37,6 +37,12 @@ SYSTEM_PROMPT = (
 )
 
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+_DECLINE = re.compile(r"^\W*(?:the )?documents? (?:do not|don['’]t|does not|doesn['’]t) say\b", re.IGNORECASE)
+
+
+def declines(text: str) -> bool:
+    """Whether the model answered that the sentences do not say (as the prompt asks it to)."""
+    return bool(_DECLINE.match(text.strip()))
 
 
 def sources(candidates: Sequence[Candidate]) -> list[Candidate]:

@@ -162,3 +162,8 @@ def test_cli_generate_prints_the_checked_answer(built: Assistant, llm: ScriptedL
     assert proc.stdout.startswith("Iran and Afghanistan share a border 570 miles long. [1]")
     assert "570-mile" in proc.stdout and KEY not in proc.stdout + proc.stderr
     assert llm.requests[-1]["headers"]["Authorization"] == f"Bearer {KEY}"
+
+
+def test_a_model_that_finds_no_answer_gives_the_extractive_one(bot: Assistant, llm: ScriptedLLM) -> None:
+    answer = _ask(bot, llm, lambda m: Reply("The documents don't say."))
+    assert "found no answer" in answer.notice and "570-mile" in answer.text and answer.written == []

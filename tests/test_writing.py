@@ -123,3 +123,13 @@ def test_bad_llm_settings_are_refused(env: dict[str, str], message: str) -> None
 
     with pytest.raises(ValueError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize("text, declined", [
+    pytest.param("The documents don't say.", True, id="as-prompted"),
+    pytest.param("The document does not say who won.", True, id="singular"),
+    pytest.param("Documents don’t say [1].", True, id="curly-apostrophe"),
+    pytest.param("The documents say the border is 570 miles [1].", False, id="an-answer"),
+])
+def test_a_decline_is_recognised(text: str, declined: bool) -> None:
+    assert writing.declines(text) is declined
