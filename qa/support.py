@@ -11,7 +11,10 @@ training/support.json. The measurements:
 - `facts`: the share of the claim's numbers and names (capitalised words after the first) that
   the cited text holds, so an invented figure or name is caught even in an otherwise close sentence;
 - `rarest_missing`: the idf of the rarest claim term the cited text lacks, over that of the
-  claim's rarest term (0 when it holds them all): one specific word put in is enough to doubt it.
+  claim's rarest term (0 when it holds them all): one specific word put in is enough to doubt it;
+- `answer_words`: the share of the answer words the reader marked in the cited sentence (for the
+  question) that the claim states;
+- `answerness`: the reader's probability that the cited sentence answers the question.
 
 Pure functions: strings and vectors in, numbers out.
 """
@@ -27,8 +30,8 @@ import numpy as np
 from .text import tokenize
 
 # Fitted by training/train_support.py (see training/support.json for the data, seed and metrics).
-SUPPORT_WEIGHTS = (4.5745, 1.5782, 2.8121, -2.5367)
-SUPPORT_BIAS = -5.1976
+SUPPORT_WEIGHTS = (1.1375, 0.4847, 2.3004, -2.5308, 4.7636, 1.7583)
+SUPPORT_BIAS = -5.4685
 #: A cited sentence supports a claim when the check's probability reaches this.
 SUPPORTED = 0.5
 
@@ -43,9 +46,9 @@ def facts(text: str) -> set[str]:
     return numbers | {n for n in names if tokenize(n)}  # capitalised stopwords ("The") are not names
 
 
-def features(claim: str, cited: str, similarity: float,
-             idf: Callable[[str], float]) -> tuple[float, float, float, float]:
-    """(similarity, coverage, facts, rarest_missing) of a claim against a cited text (sentence and context)."""
+def features(claim: str, cited: str, similarity: float, idf: Callable[[str], float], answer_words: str = "",
+             answerness: float = 0.0) -> tuple[float, ...]:
+    """The measurements of a claim against a cited text (sentence and context), in SUPPORT_WEIGHTS order."""
     terms = list(dict.fromkeys(tokenize(claim)))
     held = set(tokenize(cited))
     weights = [idf(t) for t in terms]
@@ -58,7 +61,10 @@ def features(claim: str, cited: str, similarity: float,
     fact_share = found / len(claimed) if claimed else 1.0
     missing = [w for t, w in zip(terms, weights) if t not in held]
     rarest_missing = max(missing) / max(weights) if missing and max(weights) > 0 else 0.0
-    return float(similarity), float(coverage), float(fact_share), float(rarest_missing)
+    answer_terms = set(tokenize(answer_words))
+    stated = len(answer_terms & set(terms)) / len(answer_terms) if answer_terms else 0.0
+    return (float(similarity), float(coverage), float(fact_share), float(rarest_missing), float(stated),
+            float(answerness))
 
 
 def probability(feats: Sequence[float]) -> float:

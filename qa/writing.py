@@ -89,7 +89,9 @@ def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], c
           shown_vectors: np.ndarray, encode: Callable[[list[str]], np.ndarray],
           idf: Callable[[str], float]) -> list[WrittenSentence]:
     """Each written sentence checked against the shown candidates (numbers are 1-based into `shown`;
-    `cited_texts[i]` is candidate i with the sentence before it)."""
+    `cited_texts[i]` is candidate i with the sentence before it; the reader's answer words and
+    probability for each candidate come from the candidate)."""
+    answers = [c.text[c.answer_start - c.start:c.answer_end - c.start] if c.answer_start >= 0 else "" for c in shown]
     claims = [claim for claim, _ in parsed]
     vectors = encode(claims) if claims else np.zeros((0, shown_vectors.shape[1] if shown_vectors.size else 1))
     out = []
@@ -99,7 +101,8 @@ def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], c
             out.append(WrittenSentence(claim, [], cited, supported=not valid, support=0.0))
             continue
         sims = support.cosines(vector, shown_vectors)
-        probs = [support.probability(support.features(claim, cited_texts[i], float(sims[i]), idf))
+        probs = [support.probability(support.features(claim, cited_texts[i], float(sims[i]), idf, answers[i],
+                                                      shown[i].probability or 0.0))
                  for i in range(len(shown))]
         kept = [n for n in valid if probs[n - 1] >= support.SUPPORTED]
         best = int(np.argmax(probs)) + 1

@@ -311,6 +311,7 @@ def test_chat_details_are_clear_and_accessible(tabs, screen: dict[str, Any]) -> 
     page.locator("#qa-show-scores input[type=checkbox]").check()
     expect(reply.locator(".qa-cite-score").first).to_contain_text(re.compile(r"^(High|Medium|Low) relevance$"))
     page.locator("#qa-show-scores input[type=checkbox]").uncheck()
+    expect(page.locator("#qa-chat .qa-cite-score")).to_have_count(0)  # the re-render is in: the markers are new
 
     # Citation markers are touch targets of at least 32x32 px on a phone.
     marker = reply.locator("a.qa-ref").first

@@ -40,6 +40,7 @@ from data import HELDOUT_ARTICLES, V1_DEV, V2_TRAIN, Question, load_corpus, spli
 from qa import support  # noqa: E402
 from qa.embedding import load_encoder  # noqa: E402
 from qa.index import CorpusStats, file_sha256  # noqa: E402
+from qa.reader import load_reader  # noqa: E402
 
 SEED = 0
 WINDOW = 7
@@ -68,8 +69,8 @@ def _is_number(text: str) -> bool:
 
 
 def pairs_for(questions: list[Question], corpus, vectors: dict[str, np.ndarray], sentence_vecs: np.ndarray,
-              rng: random.Random) -> list[tuple[str, int, int, str]]:
-    """(claim, cited sentence row, label, kind) for each question: one supported, two not."""
+              rng: random.Random) -> list[tuple[str, int, int, str, str]]:
+    """(claim, cited sentence row, label, kind, question) for each question: one supported, two not."""
     by_article: dict[str, list[int]] = {}
     for row, s in enumerate(corpus.sentences):
         by_article.setdefault(s.article, []).append(row)
@@ -82,27 +83,33 @@ def pairs_for(questions: list[Question], corpus, vectors: dict[str, np.ndarray],
             continue
         gold = corpus.sentences[q.gold]
         answer = gold.text[q.span[0]:q.span[1]]
-        claim = (window_claim(gold.text, *q.span) if rng.random() < 0.5 else question_claim(q.text, answer))
-        out.append((claim, q.gold, 1, "restates"))
+        window = rng.random() < 0.5
+        claim = window_claim(gold.text, *q.span) if window else question_claim(q.text, answer)
+        out.append((claim, q.gold, 1, "restates (words around the answer)" if window else "restates (the question)",
+                    q.text))
         others = [a for a in answers_of[q.article] if _is_number(a) == _is_number(answer)
                   and a.lower() not in gold.text.lower() and a.strip()]
         if others and answer in claim:
-            out.append((claim.replace(answer, rng.choice(others), 1), q.gold, 0, "invented fact"))
+            out.append((claim.replace(answer, rng.choice(others), 1), q.gold, 0, "invented fact", q.text))
         rows = [r for r in by_article[q.article] if r != q.gold
                 and not any(a.lower() in corpus.sentences[r].text.lower() for a in q.answers)]
         if rows:
             sims = sentence_vecs[rows] @ vectors[claim]
-            out.append((claim, rows[int(np.argmax(sims))], 0, "wrong citation"))
+            out.append((claim, rows[int(np.argmax(sims))], 0, "wrong citation", q.text))
     return out
 
 
-def featurize(pairs, corpus, vectors: dict[str, np.ndarray], sentence_vecs: np.ndarray,
-              stats: CorpusStats) -> np.ndarray:
+def featurize(pairs, corpus, vectors: dict[str, np.ndarray], sentence_vecs: np.ndarray, stats: CorpusStats,
+              reader) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The support features of each pair; the reader reads the cited sentence for the pair's question."""
     rows = []
-    for claim, row, _, _ in pairs:
+    for claim, row, _, _, question in pairs:
         s = corpus.sentences[row]
+        [verdict] = reader.score(question, [s.text], [s.context])
+        words = s.text[verdict.answer_start:verdict.answer_end] if verdict.answer_end > verdict.answer_start else ""
         similarity = float(sentence_vecs[row] @ vectors[claim])
-        rows.append(support.features(claim, f"{s.context} {s.text}", similarity, stats.idf))
+        rows.append(support.features(claim, f"{s.context} {s.text}", similarity, stats.idf, words,
+                                     verdict.probability))
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -156,8 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     train = pairs_for(parts["train"], corpus, vectors, sentence_vecs, random.Random(SEED))
     heldout = pairs_for(parts["heldout"], corpus, vectors, sentence_vecs, random.Random(SEED + 1))
     embed_claims([p[0] for p in train + heldout])  # ... then the claims with an invented fact
-    x_train, y_train = featurize(train, corpus, vectors, sentence_vecs, stats), np.array([p[2] for p in train])
-    x_held, y_held = featurize(heldout, corpus, vectors, sentence_vecs, stats), np.array([p[2] for p in heldout])
+    reader = load_reader()
+    x_train, y_train = featurize(train, corpus, vectors, sentence_vecs, stats, reader), np.array([p[2] for p in train])
+    x_held, y_held = featurize(heldout, corpus, vectors, sentence_vecs, stats, reader), np.array([p[2] for p in heldout])
 
     model = LogisticRegression(C=1.0, random_state=SEED).fit(x_train, y_train)
     weights, bias = [float(w) for w in model.coef_[0]], float(model.intercept_[0])
@@ -165,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     p_held = np.array([support.probability(x) for x in x_held])
     p_train = np.array([support.probability(x) for x in x_train])
     by_kind = {}
-    for kind in ("restates", "invented fact", "wrong citation"):
+    for kind in ("restates (words around the answer)", "restates (the question)", "invented fact", "wrong citation"):
         mask = np.array([p[3] == kind for p in heldout])
         by_kind[kind] = {"pairs": int(mask.sum()), "judged supported": round(float(np.mean(p_held[mask] >= 0.5)), 4)}
     card = {
@@ -173,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "heldout_articles": list(HELDOUT_ARTICLES),
         "seed": SEED,
         "commit": git_commit(),
-        "features": ["similarity", "coverage", "facts", "rarest_missing"],
+        "features": ["similarity", "coverage", "facts", "rarest_missing", "answer_words", "answerness"],
         "weights": [round(w, 4) for w in weights],
         "bias": round(bias, 4),
         "metrics": {"train": scores(y_train, p_train), "heldout": scores(y_held, p_held), "heldout_by_kind": by_kind},
