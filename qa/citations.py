@@ -33,6 +33,9 @@ DOCUMENT_QUOTE_ID = "qa-doc-quote"
 _MARKER = re.compile(r"\[(\d+)\]")
 #: Follows a written sentence that no cited sentence supports (qa.writing).
 UNSUPPORTED_MARK = "[unsupported]"
+#: Under a model-written answer.
+WRITTEN_NOTE_HTML = ('<p class="qa-written-note">Written by the language model; every citation was checked against '
+                     "the sentence it cites.</p>")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
@@ -231,8 +234,7 @@ def answer_html(answer: Answer, show_scores: bool = False, id_prefix: str | None
     body = body.replace(UNSUPPORTED_MARK, '<span class="qa-unsupported" title="No cited sentence supports this '
                                           'sentence: check it yourself">unsupported</span>')
     notice = f'<p class="qa-notice">{_escape(answer.notice)}</p>' if answer.notice else ""
-    checked = ('<p class="qa-written-note">Written by the language model; every citation was checked against '
-               "the sentence it cites.</p>") if answer.written else ""
+    checked = WRITTEN_NOTE_HTML if answer.written else ""
     sources = "".join(
         citation_html(c, show_score=show_scores, anchor_id=f"{prefix}-{c.number}")
         for c in sorted(answer.citations, key=lambda c: c.number)

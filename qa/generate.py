@@ -27,7 +27,8 @@ NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive an
 
 def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
            history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
-    """The written answer's text, piece by piece, then the checked Answer (always last)."""
+    """The written answer's text, piece by piece (str), and after each finished sentence the checked
+    answer so far (an `Answer`); the complete checked Answer is always the last item."""
     extractive = answering.compose(trace, data)
     if not trace.answered:
         yield extractive
@@ -39,11 +40,17 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
     befores = [answering.previous_sentence(data, c) for c in shown]
     messages = writing.build_messages(trace.query, history, [(c.source, b, c.text) for c, b in zip(shown, befores)])
     pieces: list[str] = []
+    drop = settings.llm_unsupported == "drop"
+    finished = ""
     try:
         for piece in stream_chat(settings.llm_url, settings.llm_model, messages, api_key=settings.llm_api_key,
                                  timeout=settings.llm_timeout):
             pieces.append(piece)
             yield piece
+            done = writing.completed("".join(pieces))
+            if len(done.strip()) > len(finished.strip()) and not writing.declines(done):
+                finished = done
+                yield checked_answer(trace, data, encoder, done, drop)
     except LLMError as exc:
         log.warning("written answer failed: %s", exc)
         yield dataclasses.replace(extractive, notice=f"{_sentence(str(exc))} This is the extractive answer instead.")
@@ -56,7 +63,7 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
         yield dataclasses.replace(extractive, notice="The language model found no answer in these sentences; "
                                                      "this is the closest sentence they hold.")
         return
-    written = checked_answer(trace, data, encoder, "".join(pieces), settings.llm_unsupported == "drop")
+    written = checked_answer(trace, data, encoder, "".join(pieces), drop)
     if not written.answered:  # every sentence unsupported and dropped
         written = dataclasses.replace(extractive, notice="No sentence the language model wrote was supported "
                                                          "by the documents. This is the extractive answer instead.",

@@ -40,6 +40,17 @@ _MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _DECLINE = re.compile(r"^\W*(?:the )?documents? (?:do not|don['’]t|does not|doesn['’]t) say\b", re.IGNORECASE)
 
 
+def completed(text: str) -> str:
+    """The part of `text` made of finished sentences: all but the last one, which may still grow."""
+    spans = split_sentences(text)
+    return text[:spans[-1].start] if len(spans) > 1 else ""
+
+
+def strip_markers(text: str) -> str:
+    """`text` without its [n] markers (for showing unchecked text)."""
+    return _MARKERS.sub("", text)
+
+
 def declines(text: str) -> bool:
     """Whether the model answered that the sentences do not say (as the prompt asks it to)."""
     return bool(_DECLINE.match(text.strip()))

@@ -47,11 +47,13 @@ def test_the_answer_streams_then_shows_checked_citations(chat: ChatPage, llm: Sc
     writing = chat.page.locator("#qa-chat .qa-writing")
     expect(writing).to_be_visible(timeout=ANSWER_TIMEOUT)  # while the model writes
     expect(writing).to_contain_text("Iran and", timeout=ANSWER_TIMEOUT)
-    assert "checked when it is done" in writing.inner_text()
+    assert "checked when it ends" in writing.inner_text()
+    # The first sentence ends: its marker is a checked, clickable citation while the rest is written.
+    expect(writing.locator("a.qa-ref")).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    assert "Being written" in chat.page.locator("#qa-chat .qa-writing").inner_text()
+    expect(chat.page.locator("#qa-chat .qa-writing")).to_have_count(0, timeout=ANSWER_TIMEOUT)  # done
     reply_box = chat.page.locator(BOT_MESSAGE).last
-    expect(reply_box.locator(".qa-written-note")).to_contain_text("every citation was checked",
-                                                                  timeout=ANSWER_TIMEOUT)
-    expect(chat.page.locator("#qa-chat .qa-writing")).to_have_count(0)
+    expect(reply_box.locator(".qa-written-note")).to_contain_text("every citation was checked")
     text = reply_box.locator(".qa-answer-text")
     expect(text).to_contain_text("570 miles long")
     expect(text.locator(".qa-unsupported")).to_have_text("unsupported")  # the invented sentence, visibly

@@ -117,14 +117,20 @@ def test_an_unanswerable_question_is_never_sent(bot: Assistant, llm: ScriptedLLM
     assert llm.requests == []
 
 
-def test_the_stream_gives_text_as_it_comes_then_the_checked_answer(bot: Assistant, llm: ScriptedLLM) -> None:
-    text = "Iran and Afghanistan share a border 570 miles long [{n}]."
+def test_the_stream_gives_text_as_it_comes_and_checks_each_sentence_as_it_ends(bot: Assistant,
+                                                                              llm: ScriptedLLM) -> None:
+    text = "Iran and Afghanistan share a border 570 miles long [{n}]. The border was drawn in 1857 [{n}]."
     llm.reply = lambda m: Reply(text.format(n=number_of(m, BORDER)), piece=5)
     items = list(bot.stream(BORDER_Q))
-    pieces, final = items[:-1], items[-1]
-    assert len(pieces) >= 10 and all(isinstance(p, str) and len(p) <= 5 for p in pieces)
+    pieces = [i for i in items if isinstance(i, str)]
+    assert len(pieces) >= 10 and all(len(p) <= 5 for p in pieces)
     assert "".join(pieces) == text.format(n=number_of(llm.requests[-1]["body"]["messages"], BORDER))
-    assert isinstance(final, Answer) and final.written[0].supported
+    final = items[-1]
+    assert isinstance(final, Answer) and [w.supported for w in final.written] == [True, False]
+    # The first sentence was checked (and its citation verified) while the second was still coming.
+    first = next(i for i in items if isinstance(i, Answer))
+    assert items.index(first) < len(items) - 1 and len(first.written) == 1 and first.written[0].supported
+    assert first.citations[0].verified and BORDER in first.citations[0].quote
 
 
 def test_what_is_sent_and_the_key_stays_out_of_answers_and_logs(bot: Assistant, llm: ScriptedLLM,

@@ -144,3 +144,19 @@ def test_static_files_are_package_data() -> None:
     pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert '"qa.ui" = ["static/*.css", "static/*.js"]' in pyproject
     assert re.search(r'packages = \[[^\]]*"qa\.ui"', pyproject)
+
+
+def test_a_draft_shows_its_finished_sentences_checked_and_the_rest_as_plain_text() -> None:
+    from dataclasses import replace
+
+    from qa.schema import WrittenSentence
+    from qa.ui.render import Draft, render_chat
+
+    raw = "They share a 570-mile long border [3]. The border was dra"
+    plain = render_chat([], False, pending="How long?", draft=Draft(raw))[-1]["content"]
+    assert "qa-writing" in plain and "[3]" not in plain and "The border was dra" in plain and "qa-ref" not in plain
+    checked = replace(_answer("They share a 570-mile long border. [1]", n=1),
+                      written=[WrittenSentence("They share a 570-mile long border.", [1], [3], True, 0.9)])
+    html = render_chat([], False, pending="How long?", draft=Draft(raw, checked))[-1]["content"]
+    assert html.count('class="qa-ref"') == 1 and "The border was dra" in html and "[3]" not in html
+    assert "each sentence is checked when it ends" in html and "every citation was checked" not in html

@@ -26,6 +26,7 @@ from .render import (
     EMPTY_QUESTION,
     GENERIC_FAILURE,
     VIEWER_EMPTY,
+    Draft,
     Turn,
     citation_choices,
     conversation_markdown,
@@ -302,23 +303,24 @@ class Controller:
     # ---- questions ---------------------------------------------------------------
 
     def ask_stream(self, question: Any, turns: Sequence[Turn] | None, top_k: float | int,
-                   generate: bool) -> Iterator[str | AskResult]:
-        """`ask`, with the answer written by the language model when `generate`: the text so far
-        (str) while it is written, then the `AskResult` with the checked answer."""
+                   generate: bool) -> Iterator[Draft | AskResult]:
+        """`ask`, with the answer written by the language model when `generate`: a `Draft` as it is
+        written (finished sentences already checked), then the `AskResult` with the checked answer."""
         q = question.strip() if isinstance(question, str) else ""
         if not generate or not q or self.paused_reason():
             yield self.ask(question, turns, top_k)
             return
         turns = list(turns or [])
         history = [t.answer for t in turns if t.answer is not None]
-        text = ""
+        text, checked, final = "", None, None
         try:
             for item in self.bot.stream(q, top_k=int(top_k), history=history or None):
                 if isinstance(item, str):
                     text += item
-                    yield text
                 else:
-                    turn = Turn(question=q, answer=item)
+                    checked = final = item
+                yield Draft(text, checked)
+            turn = Turn(question=q, answer=final)
         except Exception as exc:
             fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
             turn = Turn(question=q, error=user_message(exc, fallback, f"answering {q[:80]!r}"))

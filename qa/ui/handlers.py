@@ -18,7 +18,7 @@ import gradio as gr
 from .controller import AskResult, Controller, IndexState, Listing, UserError
 from .history import (chat_choices, delete_chat, dump_store, load_store, save_chat, save_settings, set_current,
                       stored_settings, stored_turns)
-from .render import VIEWER_EMPTY, Turn, render_chat
+from .render import VIEWER_EMPTY, Draft, Turn, render_chat
 
 __all__ = ["MAX_TOP_K", "QUESTION_PLACEHOLDER", "Handlers"]
 
@@ -89,11 +89,11 @@ class Handlers:
 
     def respond(self, question: str, turns: list[Turn], top_k: float, show_scores: bool,
                 written: bool = False) -> Iterator[tuple[Any, ...]]:
-        """The answer; when `written`, the language model's text as it comes (Gradio sends only
-        what changed of a streamed message), then the checked answer."""
+        """The answer; when `written`, the language model's answer as it comes (finished sentences
+        checked, Gradio sends only what changed of the message), then the checked answer."""
         for item in self.ctl.ask_stream(question, turns, top_k, bool(written)):
-            if isinstance(item, str):
-                yield (render_chat(turns or [], show_scores, pending=question, partial=item),
+            if isinstance(item, Draft):
+                yield (render_chat(turns or [], show_scores, pending=question, draft=item),
                        gr.skip(), gr.skip(), gr.skip(), gr.skip())
                 continue
             result: AskResult = item

@@ -11,12 +11,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from qa.citations import answer_html, answer_markdown, document_html
+from qa.citations import WRITTEN_NOTE_HTML, answer_html, answer_markdown, document_html
 from qa.schema import Answer, DocumentInfo
+from qa.writing import completed, strip_markers
 
 from .language import LANGUAGE_NOTE, looks_non_english
 
@@ -142,13 +143,22 @@ def render_answer(turn: Turn, index: int, show_scores: bool) -> str:
     return note + f'<div class="qa-error">{_text_html(message)}</div>' + _copy_html(message)
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A written answer still coming: the model's text so far, and the checked answer of its
+    finished sentences (None before the first one ends)."""
+
+    text: str
+    checked: Answer | None = None
+
+
 def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = None,
-                partial: str | None = None) -> list[dict[str, str]]:
+                draft: Draft | None = None) -> list[dict[str, str]]:
     """Chatbot messages (Gradio messages format) for the whole conversation.
 
     Rebuilt from the turns every time, so each answer keeps its own citations and the
     score toggle applies to earlier answers too. `pending` shows a question still being answered,
-    and `partial` the text a language model has written for it so far (not yet checked).
+    and `draft` what a language model has written for it so far.
     """
     messages: list[dict[str, str]] = []
     for i, turn in enumerate(turns):
@@ -157,11 +167,23 @@ def render_chat(turns: Sequence[Turn], show_scores: bool, pending: str | None = 
         messages.append({"role": "assistant", "content": render_answer(turn, i, show_scores)})
     if pending:
         messages.append({"role": "user", "content": _text_html(pending)})
-        if partial:
-            messages.append({"role": "assistant", "content": (
-                f'<div class="qa-answer qa-writing"><p class="qa-answer-text">{_text_html(partial)}</p>'
-                '<p class="qa-written-note">Being written; the citations are checked when it is done.</p></div>')})
+        if draft is not None and draft.text.strip():
+            messages.append({"role": "assistant", "content": _draft_html(draft, len(turns), show_scores)})
     return messages
+
+
+def _draft_html(draft: Draft, index: int, show_scores: bool) -> str:
+    """The finished sentences as checked (markers clickable, unsupported ones marked), then the
+    sentence being written as plain text, under a note that it is still being written."""
+    note = '<p class="qa-written-note qa-writing-note">Being written; each sentence is checked when it ends.</p>'
+    tail = " ".join(strip_markers(draft.text[len(completed(draft.text)):]).split())
+    if draft.checked is None or not draft.checked.citations:
+        shown = " ".join(strip_markers(draft.text).split())
+        return f'<div class="qa-answer qa-writing"><p class="qa-answer-text">{_text_html(shown)}</p>{note}</div>'
+    so_far = replace(draft.checked, text=f"{draft.checked.text} {tail}".strip())
+    body = render_answer(Turn("", answer=so_far), index, show_scores).replace(WRITTEN_NOTE_HTML, "")
+    return f'<div class="qa-writing">{note}{body}</div>'
+
 
 
 def message_turns(turns: Sequence[Turn]) -> list[int]:
