@@ -75,7 +75,7 @@ def test_the_api_writes_when_asked(written_app, llm: ScriptedLLM) -> None:  # ty
 
     llm.reply = lambda m: Reply(f"It is 570 miles long [{number_of(m, '570-mile')}].")
     client = Client(written_app.url, verbose=False)
-    written = client.predict(BORDER_Q, None, None, True, api_name="/ask")
+    written = client.predict(BORDER_Q, api_name="/write")
     assert written["text"] == "It is 570 miles long. [1]" and written["citations"][0]["verified"] is True
     plain = client.predict(BORDER_Q, api_name="/ask")
     assert plain["written"] == [] and "570-mile" in plain["text"] and plain["citations"][0]["verified"] is None

@@ -561,6 +561,6 @@ def test_answering_writes_no_export_until_asked(monkeypatch) -> None:
     monkeypatch.setattr(qa.ui._EXPORTS, "write", lambda session, turns, base=None: writes.append(session) or "x.md")
     demo = qa.ui.build_ui(Bot())
     fns = {f.name: f.fn for f in demo.fns.values()}
-    _, turns, export_update, *_ = fns["respond"]("Where?", [], 5, False)
+    _, turns, export_update, *_ = list(fns["respond"]("Where?", [], 5, False))[-1]
     assert writes == [] and export_update["interactive"] is True
     assert fns["export_conversation"](turns, None) == "x.md" and writes == ["default"]

@@ -229,10 +229,16 @@ class Handlers:
         listing = self.ctl.remove_document(source)
         return [listing.status, *_docs(listing)]
 
-    def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None,
-            generate: bool = False) -> dict[str, Any]:
-        """Answer a question from the indexed documents. Returns the answer text with [n] markers and its citations;
-        `generate`: written by the server's language model, every citation checked."""
+    def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None) -> dict[str, Any]:
+        """Answer a question from the indexed documents. Returns the answer text with [n] markers and its citations."""
+        return self._api_ask(question, top_k, history, generate=False)
+
+    def write(self, question: str, top_k: int | None = None, history: list[str] | None = None) -> dict[str, Any]:
+        """As /ask, but written by the server's language model, every citation checked (`written`);
+        the extractive answer with a `notice` when the model fails."""
+        return self._api_ask(question, top_k, history, generate=True)
+
+    def _api_ask(self, question: str, top_k: int | None, history: list[str] | None, generate: bool) -> dict[str, Any]:
         try:
             return self.ctl.api_ask(question, top_k, history, generate)
         except UserError as exc:

@@ -1,12 +1,13 @@
 """The Gradio Blocks of the chat: layout and event wiring only (the work is in `Controller`).
 
-Besides the UI, two named API endpoints are registered with `gr.api`:
+Besides the UI, three named API endpoints are registered with `gr.api`:
 
 - `/ask`: `Client(url).predict("question", api_name="/ask")` returns `Answer.to_dict()`;
   optional `top_k` and `history` (earlier questions, for follow-ups).
+- `/write`: the same, written by the language model set in QA_LLM_URL, every citation checked.
 - `/documents`: the list of `DocumentInfo.to_dict()`.
 
-Every UI event is registered with `api_visibility="private"`, so only those two are public.
+Every UI event is registered with `api_visibility="private"`, so only those three are public.
 The page script (static/ui.js) links citation markers to the source viewer through the hidden
 `#qa-cite-key` box, keeps a new answer in view, makes Copy copy plain text, and guards blank questions.
 """
@@ -233,6 +234,7 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
         theme_btn.click(None, js=_THEME_JS, **_PRIVATE)
 
         gr.api(h.ask, api_name="ask")
+        gr.api(h.write, api_name="write")
         gr.api(h.documents, api_name="documents")
 
     demo.qa_controller = ctl  # type: ignore[attr-defined]  # serve() starts the index build through it
