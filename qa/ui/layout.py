@@ -15,13 +15,14 @@ The page script (static/ui.js) links citation markers to the source viewer throu
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import resources
 from typing import Any
 
 import gradio as gr
 
 from qa.settings import Settings
 
+from .assets import (AFTER_ANSWER_JS, CONFIRM_REMOVE_JS, CSS, DOWNLOAD_EXPORT_JS, THEME_JS, UI_JS, VIEWER_CSS,
+                     VIEWER_JS)
 from .controller import AssistantLike, Controller
 from .handlers import MAX_TOP_K, QUESTION_PLACEHOLDER, Handlers
 from .history import store_js, store_key
@@ -30,23 +31,9 @@ from .render import VIEWER_EMPTY
 __all__ = ["CSS", "UI_JS", "build_ui"]
 
 
-def _static(name: str) -> str:
-    return resources.files("qa.ui").joinpath("static", name).read_text(encoding="utf-8")
-
-
-CSS = _static("ui.css")
-UI_JS = _static("ui.js")
-_VIEWER_CSS = _static("viewer.css")
-_VIEWER_JS = _static("viewer.js")
-
 PRODUCT_NAME = "Document QA"
 UPLOAD_TYPES: list[str] = [".txt", ".md", ".html", ".pdf"]
 
-# Small page actions; the functions live in static/ui.js (window.qaUI).
-_AFTER_ANSWER_JS = "() => { window.qaUI?.afterAnswer(); }"
-_CONFIRM_REMOVE_JS = "(source) => window.qaUI ? window.qaUI.confirmRemove(source) : source"
-_THEME_JS = "() => { window.qaUI?.toggleTheme(); }"
-_DOWNLOAD_EXPORT_JS = "() => { document.querySelector('#qa-export-file')?.click(); }"
 _PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
 
@@ -123,8 +110,8 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
                 with gr.Accordion("Source viewer", open=False, elem_id="qa-viewer") as viewer_panel:
                     citation_pick = gr.Dropdown(choices=[], value=None, label="Cited passage", interactive=True,
                                                 allow_custom_value=False, elem_id="qa-cite-pick")
-                    doc_view = gr.HTML(VIEWER_EMPTY, elem_id="qa-doc-view", css_template=_VIEWER_CSS,
-                                       js_on_load=_VIEWER_JS)
+                    doc_view = gr.HTML(VIEWER_EMPTY, elem_id="qa-doc-view", css_template=VIEWER_CSS,
+                                       js_on_load=VIEWER_JS)
                 # Below the chat on a phone (the columns stack), so it never pushes the chat off screen; after the
                 # source viewer, which stays beside the answers on a desktop.
                 with gr.Accordion("Conversations", open=True, elem_id="qa-conversations"):
@@ -165,13 +152,13 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
                       js=fresh_js, queue=False, **_PRIVATE)
                 .then(None, [store_box], None, js=write_js, **_PRIVATE)
                 .then(h.finish_question, None, [question], queue=False, **_PRIVATE)
-                .then(None, js=_AFTER_ANSWER_JS, **_PRIVATE)
+                .then(None, js=AFTER_ANSWER_JS, **_PRIVATE)
             )
 
         answer_after(question.submit)
         answer_after(chatbot.example_select(h.pick_example, None, [question], queue=False, **_PRIVATE).then)
         export_btn.click(h.export_conversation, [turns_state], [export_file], **_PRIVATE).success(
-            None, js=_DOWNLOAD_EXPORT_JS, **_PRIVATE)
+            None, js=DOWNLOAD_EXPORT_JS, **_PRIVATE)
         demo.unload(h.drop_export)
         show_scores.change(h.rerender, [turns_state, show_scores], [chatbot], queue=False, **_PRIVATE)
         switch_outputs = [*conversation, store_box, chat_id_state, chats]
@@ -218,7 +205,7 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
         )
         (
             remove_btn.click(h.lock_question, None, busy_outputs, queue=False, **_PRIVATE)
-            .then(h.remove_document, [doc_pick], [index_result], js=_CONFIRM_REMOVE_JS, show_progress="hidden",
+            .then(h.remove_document, [doc_pick], [index_result], js=CONFIRM_REMOVE_JS, show_progress="hidden",
                   **_PRIVATE)
             .then(lambda r: r, [index_result], [upload_status, docs_table, doc_pick], queue=False, **_PRIVATE)
             .then(h.unlock_question, None, busy_outputs, queue=False, **_PRIVATE)
@@ -231,7 +218,7 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
         demo.load(h.poll_index, [index_seen], index_outputs, queue=False, show_progress="hidden", **_PRIVATE)
         gr.Timer(1.0).tick(h.poll_index, [index_seen], index_outputs, queue=False, show_progress="hidden", **_PRIVATE)
         cancel_btn.click(h.cancel_indexing, None, None, queue=False, **_PRIVATE)
-        theme_btn.click(None, js=_THEME_JS, **_PRIVATE)
+        theme_btn.click(None, js=THEME_JS, **_PRIVATE)
 
         gr.api(h.ask, api_name="ask")
         gr.api(h.write, api_name="write")
