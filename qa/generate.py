@@ -11,18 +11,37 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 from . import answering, writing
 from .embedding import Encoder
 from .followup import Turn
 from .index import IndexData
 from .llm import LLMError, stream_chat
-from .schema import Answer, Trace
+from .schema import Answer, Candidate, Trace
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive answer."
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The candidates shown to the model as [1]..[n] (`writing.sources`), with what the check
+    reads of each: the sentence before it and its vector in the index. Gathered once per answer."""
+
+    shown: list[Candidate]
+    befores: list[str]
+    vectors: np.ndarray
+
+    @classmethod
+    def of(cls, trace: Trace, data: IndexData) -> "Sources":
+        shown = writing.sources(trace.candidates)
+        rows = [data.sentence_offsets[c.source] + c.sentence for c in shown]
+        return cls(shown, [answering.previous_sentence(data, c) for c in shown], data.sentence_vectors.vectors_at(rows))
 
 
 def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
@@ -36,34 +55,34 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
     if not settings.llm_url:
         yield dataclasses.replace(extractive, notice=NO_SERVER)
         return
-    shown = writing.sources(trace.candidates)
-    befores = [answering.previous_sentence(data, c) for c in shown]
-    messages = writing.build_messages(trace.query, history, [(c.source, b, c.text) for c, b in zip(shown, befores)])
-    pieces: list[str] = []
+    sources = Sources.of(trace, data)
+    messages = writing.build_messages(trace.query, history,
+                                      [(c.source, b, c.text) for c, b in zip(sources.shown, sources.befores)])
+    text = ""
     drop = settings.llm_unsupported == "drop"
     finished = ""
     try:
         for piece in stream_chat(settings.llm_url, settings.llm_model, messages, api_key=settings.llm_api_key,
                                  timeout=settings.llm_timeout):
-            pieces.append(piece)
+            text += piece
             yield piece
-            done = writing.completed("".join(pieces))
+            done = writing.completed(text)
             if len(done.strip()) > len(finished.strip()) and not writing.declines(done):
                 finished = done
-                yield checked_answer(trace, data, encoder, done, drop)
+                yield checked_answer(trace, data, encoder, done, drop, sources)
     except LLMError as exc:
         log.warning("written answer failed: %s", exc)
         yield dataclasses.replace(extractive, notice=f"{_sentence(str(exc))} This is the extractive answer instead.")
         return
-    if not writing.parse("".join(pieces)):
+    if not writing.parse(text):
         yield dataclasses.replace(extractive, notice="The language model's reply was empty. "
                                                      "This is the extractive answer instead.")
         return
-    if writing.declines("".join(pieces)):
+    if writing.declines(text):
         yield dataclasses.replace(extractive, notice="The language model found no answer in these sentences; "
                                                      "this is the closest sentence they hold.")
         return
-    written = checked_answer(trace, data, encoder, "".join(pieces), drop)
+    written = checked_answer(trace, data, encoder, text, drop, sources)
     if not written.answered:  # every sentence unsupported and dropped
         written = dataclasses.replace(extractive, notice="No sentence the language model wrote was supported "
                                                          "by the documents. This is the extractive answer instead.",
@@ -71,14 +90,15 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
     yield written
 
 
-def checked_answer(trace: Trace, data: IndexData, encoder: Encoder, text: str, drop_unsupported: bool) -> Answer:
-    """`text`, written from the sources `writing.sources(trace.candidates)` (numbered from 1), checked."""
-    shown = writing.sources(trace.candidates)
-    befores = [answering.previous_sentence(data, c) for c in shown]
-    rows = [data.sentence_offsets[c.source] + c.sentence for c in shown]
-    checked = writing.check(writing.parse(text), shown, [f"{b} {c.text}" for c, b in zip(shown, befores)],
-                            data.sentence_vectors.vectors_at(rows), encoder.encode, data.stats.idf)
-    return writing.compose(trace.question, trace.query, checked, shown, trace.passages,
+def checked_answer(trace: Trace, data: IndexData, encoder: Encoder, text: str, drop_unsupported: bool,
+                   sources: Sources | None = None) -> Answer:
+    """`text`, written from the sources `writing.sources(trace.candidates)` (numbered from 1), checked
+    (`sources`: those already gathered for this trace)."""
+    sources = sources or Sources.of(trace, data)
+    checked = writing.check(writing.parse(text), sources.shown,
+                            [f"{b} {c.text}" for c, b in zip(sources.shown, sources.befores)], sources.vectors,
+                            encoder.encode, data.stats.idf)
+    return writing.compose(trace.question, trace.query, checked, sources.shown, trace.passages,
                            lambda source: data.documents[source].text, drop_unsupported)
 
 

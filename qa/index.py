@@ -512,7 +512,7 @@ def open_vector_store(index_dir: Path, vector_store: dict[str, Any]) -> None:
     if vector_store.get("kind") == "milvus":
         from . import milvus
 
-        milvus.connect(milvus.resolve_uri(vector_store.get("uri", ""), index_dir))
+        milvus.client_for(vector_store, index_dir)
 
 
 def _write_vectors(index_dir: Path, manifest: Manifest, kind: str, gen: str, vectors: Vectors) -> tuple[str, str, Vectors]:
@@ -525,10 +525,8 @@ def _write_vectors(index_dir: Path, manifest: Manifest, kind: str, gen: str, vec
         return name, file_sha256(index_dir / name), vectors
     from . import milvus
 
-    client = milvus.connect(milvus.resolve_uri(manifest.vector_store.get("uri", ""), index_dir))
     collection = f"{manifest.vector_store['prefix']}_{kind}_{gen}"
-    written = milvus.write(client, collection, vectors.vectors() if len(vectors) else
-                           np.zeros((0, manifest.dimension), np.float32))
+    written = milvus.write(milvus.client_for(manifest.vector_store, index_dir), collection, vectors.vectors())
     return MILVUS_PREFIX + collection, f"rows:{len(written)}", written
 
 
@@ -538,8 +536,8 @@ def _read_vectors(index_dir: Path, manifest: Manifest, key: str, params: dict[st
         return VectorIndex.load(index_dir / name, manifest.dimension, params)
     from . import milvus
 
-    client = milvus.connect(milvus.resolve_uri(manifest.vector_store.get("uri", ""), index_dir))
-    return milvus.read(client, name[len(MILVUS_PREFIX):], manifest.dimension, int((params or {}).get("rows", -1)))
+    return milvus.read(milvus.client_for(manifest.vector_store, index_dir), name[len(MILVUS_PREFIX):],
+                       manifest.dimension, int((params or {}).get("rows", -1)))
 
 
 def _drop_collections(index_dir: Path, manifest: Manifest, keep: set[str]) -> None:
@@ -550,8 +548,8 @@ def _drop_collections(index_dir: Path, manifest: Manifest, keep: set[str]) -> No
     from . import milvus
 
     try:
-        client = milvus.connect(milvus.resolve_uri(store.get("uri", ""), index_dir))
-        milvus.drop_except(client, store["prefix"], {n[len(MILVUS_PREFIX):] for n in keep if n.startswith(MILVUS_PREFIX)})
+        milvus.drop_except(milvus.client_for(store, index_dir), store["prefix"],
+                           {n[len(MILVUS_PREFIX):] for n in keep if n.startswith(MILVUS_PREFIX)})
     except Exception as exc:  # the index is written; old collections are dropped by a later update
         log.warning("could not drop old Milvus collections of %s: %s", index_dir, exc)
 

@@ -41,6 +41,11 @@ def resolve_uri(uri: str, index_dir: Path) -> str:
     return str(path if path.is_absolute() else Path(index_dir).resolve() / path)
 
 
+def client_for(vector_store: dict[str, Any], index_dir: Path) -> Any:
+    """The client of an index's Milvus store (the manifest's `vector_store`: its "uri", "" = Lite in the folder)."""
+    return connect(resolve_uri(vector_store.get("uri", ""), index_dir))
+
+
 def connect(uri: str) -> Any:
     """The client of `uri` (one per URI in this process: Milvus Lite opens its folder once)."""
     with _clients_lock:

@@ -55,9 +55,9 @@ def features(claim: str, cited: str, similarity: float, idf: Callable[[str], flo
     total = sum(weights)
     coverage = sum(w for t, w in zip(terms, weights) if t in held) / total if total > 0 else 1.0
     claimed = facts(claim)
-    present = facts(cited) | {n.replace(",", "") for n in _NUMBER.findall(cited)} | set(cited.lower().split())
     cited_lower = cited.lower()
-    found = sum(1 for f in claimed if f in present or f in cited_lower)
+    cited_numbers = {n.replace(",", "") for n in _NUMBER.findall(cited)}  # "1,000" in the text holds "1000"
+    found = sum(1 for f in claimed if f in cited_lower or f in cited_numbers)
     fact_share = found / len(claimed) if claimed else 1.0
     missing = [w for t, w in zip(terms, weights) if t not in held]
     rarest_missing = max(missing) / max(weights) if missing and max(weights) > 0 else 0.0

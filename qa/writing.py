@@ -102,11 +102,11 @@ def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], c
     """Each written sentence checked against the shown candidates (numbers are 1-based into `shown`;
     `cited_texts[i]` is candidate i with the sentence before it; the reader's answer words and
     probability for each candidate come from the candidate)."""
+    if not parsed:
+        return []
     answers = [c.text[c.answer_start - c.start:c.answer_end - c.start] if c.answer_start >= 0 else "" for c in shown]
-    claims = [claim for claim, _ in parsed]
-    vectors = encode(claims) if claims else np.zeros((0, shown_vectors.shape[1] if shown_vectors.size else 1))
     out = []
-    for (claim, cited), vector in zip(parsed, vectors):
+    for (claim, cited), vector in zip(parsed, encode([claim for claim, _ in parsed])):
         valid = [n for n in cited if 1 <= n <= len(shown)]
         if not support.needs_citation(claim) or not shown:
             out.append(WrittenSentence(claim, [], cited, supported=not valid, support=0.0))

@@ -40,7 +40,7 @@ def _collections(index_dir: Path) -> list[str]:
     from qa import milvus
 
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    client = milvus.connect(milvus.resolve_uri(manifest["vector_store"]["uri"], index_dir))
+    client = milvus.client_for(manifest["vector_store"], index_dir)
     return sorted(n for n in client.list_collections() if n.startswith(manifest["vector_store"]["prefix"] + "_"))
 
 
@@ -110,7 +110,7 @@ def test_switching_stores_moves_the_vectors_without_embedding_again(tmp_path: Pa
     assert len(list((tmp_path / "index").glob("*.faiss"))) == 2
     from qa import milvus
 
-    client = milvus.connect(milvus.resolve_uri("", tmp_path / "index"))
+    client = milvus.client_for({}, tmp_path / "index")
     assert not set(client_names) & set(client.list_collections())
     _same_answers(faiss_bot, Assistant.from_index(tmp_path / "index"), _questions(dev_set_path)[:6])
 
@@ -119,7 +119,7 @@ def test_a_missing_collection_is_a_clear_error(tmp_path: Path, article_seeds: Pa
     Assistant.from_seeds(article_seeds, tmp_path / "index", settings=MILVUS, show_progress_bar=False)
     from qa import milvus
 
-    client = milvus.connect(milvus.resolve_uri("", tmp_path / "index"))
+    client = milvus.client_for({}, tmp_path / "index")
     client.drop_collection(_collections(tmp_path / "index")[0])
     with pytest.raises(IndexCorruptError, match="Milvus collection .* is missing"):
         Assistant.from_index(tmp_path / "index")

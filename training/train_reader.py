@@ -25,7 +25,6 @@ import math
 import random
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, V1_DEV, V2_TRAIN, Corpus, Question, attach_candidates, load_corpus, split  # noqa: E402
+from provenance import git_commit  # noqa: E402
 from metrics import roc_auc  # noqa: E402
 
 from qa.evaluation import span_f1  # noqa: E402
@@ -279,14 +279,6 @@ def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question],
             spans.append((first, last))
         out.append((np.array([r.logit for r in res]), spans))
     return out
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:

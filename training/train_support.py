@@ -25,7 +25,6 @@ import argparse
 import json
 import random
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
 from data import HELDOUT_ARTICLES, V1_DEV, V2_TRAIN, Question, load_corpus, split  # noqa: E402
+from provenance import git_commit  # noqa: E402
 
 from qa import support  # noqa: E402
 from qa.embedding import load_encoder  # noqa: E402
@@ -119,14 +119,6 @@ def scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     precision = tp / max(1.0, float(np.sum(pred)))
     recall = tp / max(1.0, float(np.sum(y == 1)))
     return {"precision": round(precision, 4), "recall": round(recall, 4), "pairs": int(len(y))}
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def ship(weights: list[float], bias: float) -> None:

@@ -74,6 +74,11 @@ def user_message(exc: BaseException, fallback: str, doing: str) -> str:
     return fallback
 
 
+def _question_error(exc: BaseException, doing: str) -> str:
+    """What a person is told when answering a question failed (a ValueError: the question itself)."""
+    return user_message(exc, EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE, doing)
+
+
 class _Exports:
     """Conversation exports, written only when asked for: one private temp file per session
     (folder 0700, file 0600), replaced by the session's next export, all removed at exit."""
@@ -322,8 +327,7 @@ class Controller:
                 yield Draft(text, checked)
             turn = Turn(question=q, answer=final)
         except Exception as exc:
-            fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
-            turn = Turn(question=q, error=user_message(exc, fallback, f"answering {q[:80]!r}"))
+            turn = Turn(question=q, error=_question_error(exc, f"answering {q[:80]!r}"))
         yield self._result(turns + [turn])
 
     def ask(self, question: Any, turns: Sequence[Turn] | None, top_k: float | int) -> AskResult:
@@ -341,8 +345,7 @@ class Controller:
         try:
             turn = Turn(question=q, answer=self.bot.ask(q, top_k=int(top_k), history=history or None))
         except Exception as exc:
-            fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
-            turn = Turn(question=q, error=user_message(exc, fallback, f"answering {q[:80]!r}"))
+            turn = Turn(question=q, error=_question_error(exc, f"answering {q[:80]!r}"))
         return self._result(turns + [turn])
 
     def _result(self, turns: list[Turn]) -> AskResult:
@@ -370,13 +373,12 @@ class Controller:
                 return self.bot.ask(question, top_k=top_k, history=history, generate=True).to_dict()
             return self.bot.ask(question, top_k=top_k, history=history).to_dict()
         except Exception as exc:
-            fallback = EMPTY_QUESTION if isinstance(exc, ValueError) else GENERIC_FAILURE
-            raise UserError(user_message(exc, fallback, "/ask")) from None
+            raise UserError(_question_error(exc, "/ask")) from None
 
     def api_documents(self) -> list[dict[str, Any]]:
         """The public /documents endpoint: `DocumentInfo.to_dict()` of each indexed document."""
         try:
-            return [d.to_dict() for d in list(self.bot.documents())]
+            return [d.to_dict() for d in self.bot.documents()]
         except Exception as exc:
             raise UserError(user_message(exc, "Could not list the documents.", "/documents")) from None
 
