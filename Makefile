@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium run test test-fast bench screenshot clean train-reader export-encoder
+.PHONY: install chromium run test test-fast bench screenshot clean train-reader train-support export-encoder
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test-fast: $(STAMP)
 # Retrain the reader from ../shared/data (SQuAD) into training/out/; `--ship` would replace qa/models/.
 train-reader: $(STAMP)
 	$(BIN)/python training/train_reader.py --out training/out
+
+# Retrain the support check of written answers (qa/support.py) into training/out/; `--ship` would replace qa/models/.
+train-support: $(STAMP)
+	$(BIN)/python training/train_support.py --out training/out
 
 # Re-export the int8 ONNX embedding model from the bundled all-MiniLM-L6-v2 weights into qa/models/
 # and pin its sha256 in qa/embedding.py (deterministic: the same libraries give the same bytes).

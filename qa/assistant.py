@@ -201,7 +201,7 @@ class Assistant:
         state = self._state  # one version throughout, even if an update swaps in another meanwhile
         trace = self._explain(question, top_k, history, state)
         if generate:
-            return generate_.answer(trace, state[0], self.encoder, self.settings, history_turns(history))
+            return generate_.answer(trace, state[0], self.settings, history_turns(history))
         return answering.compose(trace, state[0])
 
     def stream(self, question: str, top_k: int | None = None,
@@ -210,7 +210,7 @@ class Assistant:
         then the checked `Answer` last."""
         state = self._state
         trace = self._explain(question, top_k, history, state)
-        yield from generate_.stream(trace, state[0], self.encoder, self.settings, history_turns(history))
+        yield from generate_.stream(trace, state[0], self.settings, history_turns(history))
 
     def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
         """What each stage produced for `question`: the query, passages, scored candidates, decision."""

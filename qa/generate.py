@@ -13,15 +13,13 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from . import answering, writing
-from .embedding import Encoder
 from .followup import Turn
 from .index import IndexData
 from .llm import LLMError, stream_chat
 from .schema import Answer, Candidate, Trace
 from .settings import Settings
+from .support import load_support
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +28,19 @@ NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive an
 
 @dataclass(frozen=True)
 class Sources:
-    """The candidates shown to the model as [1]..[n] (`writing.sources`), with what the check
-    reads of each: the sentence before it and its vector in the index. Gathered once per answer."""
+    """The candidates shown to the model as [1]..[n] (`writing.sources`), with the sentence before
+    each, which the check also reads. Gathered once per answer."""
 
     shown: list[Candidate]
     befores: list[str]
-    vectors: np.ndarray
 
     @classmethod
     def of(cls, trace: Trace, data: IndexData) -> "Sources":
         shown = writing.sources(trace.candidates)
-        rows = [data.sentence_offsets[c.source] + c.sentence for c in shown]
-        return cls(shown, [answering.previous_sentence(data, c) for c in shown], data.sentence_vectors.vectors_at(rows))
+        return cls(shown, [answering.previous_sentence(data, c) for c in shown])
 
 
-def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
+def stream(trace: Trace, data: IndexData, settings: Settings,
            history: Sequence[Turn] = ()) -> Iterator[str | Answer]:
     """The written answer's text, piece by piece (str), and after each finished sentence the checked
     answer so far (an `Answer`); the complete checked Answer is always the last item."""
@@ -69,7 +65,7 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
             done = writing.completed(text)
             if len(done.strip()) > len(finished.strip()) and not writing.declines(done):
                 finished = done
-                yield checked_answer(trace, data, encoder, done, drop, sources)
+                yield checked_answer(trace, data, done, drop, sources)
     except LLMError as exc:
         log.warning("written answer failed: %s", exc)
         yield dataclasses.replace(extractive, notice=f"{_sentence(str(exc))} This is the extractive answer instead.")
@@ -82,7 +78,7 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
         yield dataclasses.replace(extractive, notice="The language model found no answer in these sentences; "
                                                      "this is the closest sentence they hold.")
         return
-    written = checked_answer(trace, data, encoder, text, drop, sources)
+    written = checked_answer(trace, data, text, drop, sources)
     if not written.answered:  # every sentence unsupported and dropped
         written = dataclasses.replace(extractive, notice="No sentence the language model wrote was supported "
                                                          "by the documents. This is the extractive answer instead.",
@@ -90,23 +86,21 @@ def stream(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
     yield written
 
 
-def checked_answer(trace: Trace, data: IndexData, encoder: Encoder, text: str, drop_unsupported: bool,
+def checked_answer(trace: Trace, data: IndexData, text: str, drop_unsupported: bool,
                    sources: Sources | None = None) -> Answer:
     """`text`, written from the sources `writing.sources(trace.candidates)` (numbered from 1), checked
     (`sources`: those already gathered for this trace)."""
     sources = sources or Sources.of(trace, data)
-    checked = writing.check(writing.parse(text), sources.shown,
-                            [f"{b} {c.text}" for c, b in zip(sources.shown, sources.befores)], sources.vectors,
-                            encoder.encode, data.stats.idf)
+    checked = writing.check(writing.parse(text), sources.shown, sources.befores, load_support().probabilities)
     return writing.compose(trace.question, trace.query, checked, sources.shown, trace.passages,
                            lambda source: data.documents[source].text, drop_unsupported)
 
 
-def answer(trace: Trace, data: IndexData, encoder: Encoder, settings: Settings,
+def answer(trace: Trace, data: IndexData, settings: Settings,
            history: Sequence[Turn] = ()) -> Answer:
     """The checked written answer (or the extractive one, with a notice why)."""
     final = None
-    for item in stream(trace, data, encoder, settings, history):
+    for item in stream(trace, data, settings, history):
         if isinstance(item, Answer):
             final = item
     assert final is not None

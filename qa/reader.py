@@ -81,10 +81,12 @@ def load_tokenizer(path: Path | None = None) -> Any:
     return tok
 
 
-def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contexts: Sequence[str]) -> EncodedPairs:
-    """Token ids of `[CLS] question [SEP] sentence [SEP] context [SEP]` for each sentence."""
+def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contexts: Sequence[str],
+                 max_first: int = MAX_QUESTION_TOKENS) -> EncodedPairs:
+    """Token ids of `[CLS] question [SEP] sentence [SEP] context [SEP]` for each sentence (the
+    question, or whatever text comes first, cut to `max_first` tokens)."""
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    q_ids = tokenizer.encode(question, add_special_tokens=False).ids[:MAX_QUESTION_TOKENS]
+    q_ids = tokenizer.encode(question, add_special_tokens=False).ids[:max_first]
     sents = tokenizer.encode_batch(list(sentences), add_special_tokens=False)
     ctxs = tokenizer.encode_batch(list(contexts), add_special_tokens=False)
     head = [cls_id, *q_ids, sep_id]
@@ -137,17 +139,19 @@ def check_model_file(path: Path, expected_sha256: str | None, what: str, missing
                                  f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); {damaged}")
 
 
-class Reader:
-    """Scores candidate sentences for a question with the ONNX reader (thread-safe).
+class PairModel:
+    """An int8 ONNX cross-encoder over `encode_pairs` inputs (thread-safe): the reader, and the
+    support check of written answers (qa/support.py).
 
-    `threads` (0 = one per core) is how many sentences are scored side by side."""
+    Each pair is its own pass, unpadded: dynamic int8 quantisation scales activations by their
+    range over the whole batch, so in a padded batch a sentence's score depended on its batch
+    mates (logits moved by up to 0.98 on the article's sentences). Also 30% faster on 2 cores (20
+    against 29 ms for four sentences). `threads` (0 = one per core) is how many pairs run side by side."""
 
-    def __init__(self, path: Path = READER_FILE, expected_sha256: str | None = READER_SHA256,
-                 threads: int = 0, tokenizer: Path | None = None) -> None:
+    def __init__(self, path: Path, expected_sha256: str | None, what: str, missing: str, threads: int = 0,
+                 tokenizer: Path | None = None) -> None:
         path = Path(path)
-        check_model_file(path, expected_sha256, "the reader model",
-                         missing="reinstall the package, or rebuild it with `make train-reader`",
-                         damaged="reinstall the package")
+        check_model_file(path, expected_sha256, what, missing=missing, damaged="reinstall the package")
         import onnxruntime as ort
 
         # One thread per pass, passes side by side (one per core), idle threads asleep: as for the
@@ -160,14 +164,34 @@ class Reader:
         try:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own error types for unreadable files
-            raise ModelLoadError(f"cannot load the reader model {path.name}: {exc}") from exc
+            raise ModelLoadError(f"cannot load {what} {path.name}: {exc}") from exc
         self.tokenizer = load_tokenizer(tokenizer)
         self._inputs = {i.name for i in self.session.get_inputs()}
         from concurrent.futures import ThreadPoolExecutor
 
         from .embedding import cpu_cores
 
-        self._pool = ThreadPoolExecutor(max_workers=threads or cpu_cores(), thread_name_prefix="qa-reader")
+        self._pool = ThreadPoolExecutor(max_workers=threads or cpu_cores(), thread_name_prefix="qa-pairs")
+
+    def run_pairs(self, enc: EncodedPairs) -> list[list[np.ndarray]]:
+        """The model's outputs for each encoded pair, in order (batch dimension of 1)."""
+
+        def run(i: int) -> list[np.ndarray]:
+            n = int(enc.attention_mask[i].sum())
+            feed = {"input_ids": enc.input_ids[i : i + 1, :n], "attention_mask": enc.attention_mask[i : i + 1, :n],
+                    "token_type_ids": enc.token_type_ids[i : i + 1, :n]}
+            return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+
+        return list(self._pool.map(run, range(len(enc.offsets))))
+
+
+class Reader(PairModel):
+    """Scores candidate sentences for a question with the ONNX reader (thread-safe)."""
+
+    def __init__(self, path: Path = READER_FILE, expected_sha256: str | None = READER_SHA256,
+                 threads: int = 0, tokenizer: Path | None = None) -> None:
+        super().__init__(path, expected_sha256, "the reader model",
+                         "reinstall the package, or rebuild it with `make train-reader`", threads, tokenizer)
 
     def score(self, question: str, sentences: Sequence[str], contexts: Sequence[str] | None = None) -> list[ReaderScore]:
         """One score and answer span per sentence, in order."""
@@ -175,24 +199,12 @@ class Reader:
             return []
         contexts = contexts if contexts is not None else [""] * len(sentences)
         enc = encode_pairs(self.tokenizer, question, sentences, contexts)
-
-        # Each pair is its own pass, unpadded: dynamic int8 quantisation scales activations by
-        # their range over the whole batch, so in a padded batch a sentence's score depended on
-        # its batch mates (logits moved by up to 0.98 on the article's sentences). Also 30% faster
-        # on 2 cores (20 against 29 ms for four sentences).
-        def run(i: int) -> tuple[float, np.ndarray, np.ndarray]:
-            n = int(enc.attention_mask[i].sum())
-            feed = {"input_ids": enc.input_ids[i : i + 1, :n], "attention_mask": enc.attention_mask[i : i + 1, :n],
-                    "token_type_ids": enc.token_type_ids[i : i + 1, :n]}
-            logits, starts, ends = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
-            return float(np.ravel(logits)[0]), starts[0], ends[0]
-
         out = []
         b = enc.sentence_start
-        for (logit, starts, ends), offs in zip(self._pool.map(run, range(len(enc.offsets))), enc.offsets):
-            first, last = best_span(starts[b:], ends[b:], len(offs))
+        for (logits, starts, ends), offs in zip(self.run_pairs(enc), enc.offsets):
+            first, last = best_span(starts[0][b:], ends[0][b:], len(offs))
             a, z = (offs[first][0], offs[last][1]) if last >= first else (0, 0)
-            out.append(ReaderScore(logit, a, z))
+            out.append(ReaderScore(float(np.ravel(logits)[0]), a, z))
         return out
 
 

@@ -11,7 +11,7 @@ sentence at a time (`qa.support`), whatever markers it put:
 - otherwise it is unsupported: kept and marked "[unsupported]", or dropped (`llm_unsupported`).
 
 Sentences that state nothing ("Here is what I found:") need no citation. Pure functions, but
-for the `encode` callable that embeds the written sentences.
+for the `supports` callable (the support check's model).
 """
 
 from __future__ import annotations
@@ -96,33 +96,29 @@ def parse(text: str) -> list[tuple[str, list[int]]]:
     return out
 
 
-def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], cited_texts: Sequence[str],
-          shown_vectors: np.ndarray, encode: Callable[[list[str]], np.ndarray],
-          idf: Callable[[str], float]) -> list[WrittenSentence]:
+#: For a claim and the shown sentences (with the sentence before each), the probability that each supports it.
+SupportFn = Callable[[str, Sequence[str], Sequence[str]], np.ndarray]
+
+
+def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], befores: Sequence[str],
+          supports: SupportFn) -> list[WrittenSentence]:
     """Each written sentence checked against the shown candidates (numbers are 1-based into `shown`;
-    `cited_texts[i]` is candidate i with the sentence before it; the reader's answer words and
-    probability for each candidate come from the candidate)."""
-    if not parsed:
-        return []
-    answers = [c.text[c.answer_start - c.start:c.answer_end - c.start] if c.answer_start >= 0 else "" for c in shown]
+    `befores[i]` is the sentence before candidate i; `supports` is the check, `qa.support`)."""
     out = []
-    for (claim, cited), vector in zip(parsed, encode([claim for claim, _ in parsed])):
+    for claim, cited in parsed:
         valid = [n for n in cited if 1 <= n <= len(shown)]
         if not support.needs_citation(claim) or not shown:
             out.append(WrittenSentence(claim, [], cited, supported=not valid, support=0.0))
             continue
-        sims = support.cosines(vector, shown_vectors)
-        probs = [support.probability(support.features(claim, cited_texts[i], float(sims[i]), idf, answers[i],
-                                                      shown[i].probability or 0.0))
-                 for i in range(len(shown))]
+        probs = supports(claim, [c.text for c in shown], befores)
         kept = [n for n in valid if probs[n - 1] >= support.SUPPORTED]
         best = int(np.argmax(probs)) + 1
         if kept:
-            out.append(WrittenSentence(claim, kept, cited, True, round(max(probs[n - 1] for n in kept), 4)))
+            out.append(WrittenSentence(claim, kept, cited, True, round(float(max(probs[n - 1] for n in kept)), 4)))
         elif probs[best - 1] >= support.SUPPORTED:
-            out.append(WrittenSentence(claim, [best], cited, True, round(probs[best - 1], 4), recited=True))
+            out.append(WrittenSentence(claim, [best], cited, True, round(float(probs[best - 1]), 4), recited=True))
         else:
-            out.append(WrittenSentence(claim, [], cited, False, round(probs[best - 1], 4)))
+            out.append(WrittenSentence(claim, [], cited, False, round(float(probs[best - 1]), 4)))
     return out
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from model_files import damaged_copy, quick_training
 from qa.errors import ModelLoadError
 from qa.reader import (
     READER_CARD,
@@ -24,7 +22,6 @@ from qa.reader import (
     reader_card,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 SENTENCE = "Iran and Afghanistan share a 570-mile long border."
 
 
@@ -81,30 +78,11 @@ def test_reader_scores_the_answering_sentence_higher_and_marks_the_words() -> No
 
 @pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "missing"])
 def test_a_damaged_or_missing_reader_is_a_clear_error(tmp_path: Path, damage: str) -> None:
-    path = tmp_path / "reader-int8.onnx"
-    data = bytearray(READER_FILE.read_bytes())
-    if damage == "flipped-byte":
-        data[len(data) // 2] ^= 0xFF
-        path.write_bytes(bytes(data))
-    elif damage == "truncated":
-        path.write_bytes(bytes(data[: len(data) // 3]))
     with pytest.raises(ModelLoadError, match="damaged|missing"):
-        Reader(path)
+        Reader(damaged_copy(READER_FILE, tmp_path, damage))
 
 
 def test_training_quick_mode_writes_a_model_and_its_manifest(tmp_path: Path) -> None:
-    data = ROOT.parent / "shared" / "data"
-    if not (data / "squad-v2.0-train10").is_dir():
-        pytest.skip("../shared/data is not beside this checkout")
-    proc = subprocess.run([sys.executable, str(ROOT / "training" / "train_reader.py"), "--quick", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    card = json.loads((tmp_path / "reader.json").read_text())
-    model = tmp_path / "reader-int8.onnx"
-    assert card["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
-    assert card["quick"] is True and card["seed"] == 13 and card["steps"] == 3
-    assert {"validation", "heldout_torch", "heldout_int8"} <= set(card["metrics"])
-    for rel, digest in card["data"].items():
-        assert digest == hashlib.sha256((data / rel).read_bytes()).hexdigest()
+    _, model = quick_training("train_reader.py", tmp_path, "reader.json", "reader-int8.onnx", seed=13)
     scores = Reader(model, expected_sha256=None).score("Who?", ["Someone did it."])
     assert len(scores) == 1 and np.isfinite(scores[0].logit)

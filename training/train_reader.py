@@ -242,15 +242,16 @@ def calibrate(pos: list[float], neg: list[float]) -> float:
     return float(best_t)
 
 
-def export_onnx(model: ReaderNet, path: Path) -> None:
+def export_onnx(model: nn.Module, path: Path, outputs: tuple[str, ...] = ("score", "start", "end")) -> None:
+    """ONNX of a MiniLM cross-encoder taking (ids, mask, types): a per-row `score`, then per-token outputs."""
     model = model.cpu().eval()
     ids = torch.ones((2, 16), dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
     torch.onnx.export(
         model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["score", "start", "end"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                      "score": {0: "batch"}, "start": axes, "end": axes},
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=list(outputs),
+        dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "score": {0: "batch"},
+                      **{name: axes for name in outputs[1:]}},
         opset_version=17, dynamo=False,
     )
 
