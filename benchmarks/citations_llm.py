@@ -59,7 +59,7 @@ from qa import writing  # noqa: E402
 from qa.chunking import split_sentences  # noqa: E402
 from qa.generate import checked_answer  # noqa: E402
 from qa.reader import reader_card  # noqa: E402
-from qa.support import SUPPORTED, load_support  # noqa: E402
+from qa.support import SUPPORTED, load_support, support_card  # noqa: E402
 
 CLAIMS = Path(__file__).resolve().parents[1] / "tests" / "data" / "article_claims.jsonl"
 
@@ -74,7 +74,7 @@ def main() -> None:
     rng = random.Random(0)
 
     articles = load_squad(data)
-    heldout = set(reader_card()["heldout_articles"])
+    heldout = set(reader_card()["heldout_articles"]) & set(support_card()["heldout_articles"])
     questions = [q for a in articles if a.title in heldout for q in a.questions]
     sample = rng.sample(questions, min(args.n, len(questions)))
     settings = bench_settings()

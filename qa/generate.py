@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from . import answering, writing
-from .followup import Turn
+from .followup import Turn, needs_context
 from .index import IndexData
 from .llm import LLMError, stream_chat
 from .schema import Answer, Candidate, Trace
@@ -29,15 +31,29 @@ NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive an
 @dataclass(frozen=True)
 class Sources:
     """The candidates shown to the model as [1]..[n] (`writing.sources`), with the sentence before
-    each, which the check also reads. Gathered once per answer."""
+    each, which the check also reads, and the question they answer. Gathered once per answer; as
+    the answer streams, each written sentence is checked against them once (`supports` remembers)."""
 
     shown: list[Candidate]
     befores: list[str]
+    question: str
+    checked: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, trace: Trace, data: IndexData) -> "Sources":
         shown = writing.sources(trace.candidates)
-        return cls(shown, [answering.previous_sentence(data, c) for c in shown])
+        return cls(shown, [answering.previous_sentence(data, c) for c in shown], trace.query)
+
+    def supports(self, claim: str, sentences: Sequence[str], befores: Sequence[str]) -> np.ndarray:
+        """`qa.support`'s probabilities for `claim` against these sources (`writing.SupportFn`).
+
+        A sentence that cannot stand alone ("It is 570 miles long.": a pronoun with no referent,
+        as `followup.needs_context` finds in questions) is read after the question, the way the
+        check's training claims in the question's words are put ("How long is the border: ...")."""
+        if claim not in self.checked:
+            text = f"{self.question.strip().rstrip('?').strip()}: {claim}" if needs_context(claim) else claim
+            self.checked[claim] = load_support().probabilities(text, sentences, befores)
+        return self.checked[claim]
 
 
 def stream(trace: Trace, data: IndexData, settings: Settings,
@@ -51,6 +67,7 @@ def stream(trace: Trace, data: IndexData, settings: Settings,
     if not settings.llm_url:
         yield dataclasses.replace(extractive, notice=NO_SERVER)
         return
+    load_support()  # a missing or damaged model file fails here, before anything is sent
     sources = Sources.of(trace, data)
     messages = writing.build_messages(trace.query, history,
                                       [(c.source, b, c.text) for c, b in zip(sources.shown, sources.befores)])
@@ -91,7 +108,7 @@ def checked_answer(trace: Trace, data: IndexData, text: str, drop_unsupported: b
     """`text`, written from the sources `writing.sources(trace.candidates)` (numbered from 1), checked
     (`sources`: those already gathered for this trace)."""
     sources = sources or Sources.of(trace, data)
-    checked = writing.check(writing.parse(text), sources.shown, sources.befores, load_support().probabilities)
+    checked = writing.check(writing.parse(text), sources.shown, sources.befores, sources.supports)
     return writing.compose(trace.question, trace.query, checked, sources.shown, trace.passages,
                            lambda source: data.documents[source].text, drop_unsupported)
 

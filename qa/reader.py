@@ -93,7 +93,7 @@ def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contex
     rows: list[list[int]] = []
     types: list[list[int]] = []
     offsets: list[list[tuple[int, int]]] = []
-    for s, c in zip(sents, ctxs):
+    for s, c in zip(sents, ctxs, strict=True):
         s_ids = s.ids[:MAX_SENTENCE_TOKENS]
         tail = [*s_ids, sep_id]
         c_ids = c.ids[:MAX_CONTEXT_TOKENS]

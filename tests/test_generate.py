@@ -60,6 +60,17 @@ def test_a_wrong_citation_is_recited_to_the_sentence_that_supports_it(bot: Assis
     assert BORDER in answer.citations[0].quote
 
 
+@pytest.mark.parametrize("reply, supported", [
+    pytest.param("It is 570 miles long [{n}].", True, id="pronoun-with-the-answer"),
+    pytest.param("It is 920 miles long [{n}].", False, id="pronoun-with-an-invented-number"),
+])
+def test_a_sentence_that_cannot_stand_alone_is_read_after_the_question(bot: Assistant, llm: ScriptedLLM, reply: str,
+                                                                       supported: bool) -> None:
+    answer = _ask(bot, llm, lambda m: Reply(reply.format(n=number_of(m, BORDER))))
+    [s] = answer.written
+    assert s.supported is supported and (BORDER in answer.citations[0].quote if supported else not answer.citations)
+
+
 def test_a_sentence_without_a_marker_gets_one(bot: Assistant, llm: ScriptedLLM) -> None:
     answer = _ask(bot, llm, lambda m: Reply("Iran and Afghanistan share a border 570 miles long."))
     [s] = answer.written
