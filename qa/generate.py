@@ -21,7 +21,7 @@ from .index import IndexData
 from .llm import LLMError, stream_chat
 from .schema import Answer, Candidate, Trace
 from .settings import Settings
-from .support import load_support
+from .support import after_question, load_support
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ class Sources:
 
         A sentence that cannot stand alone ("It is 570 miles long.": a pronoun with no referent,
         as `followup.needs_context` finds in questions) is read after the question, the way the
-        check's training claims in the question's words are put ("How long is the border: ...")."""
+        check's training claims in the question's words are put (`support.after_question`)."""
         if claim not in self.checked:
-            text = f"{self.question.strip().rstrip('?').strip()}: {claim}" if needs_context(claim) else claim
+            text = after_question(self.question, claim) if needs_context(claim) else claim
             self.checked[claim] = load_support().probabilities(text, sentences, befores)
         return self.checked[claim]
 

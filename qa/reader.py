@@ -63,7 +63,12 @@ class ReaderScore:
 
     @property
     def probability(self) -> float:
-        return float(1.0 / (1.0 + np.exp(-np.clip(self.logit, -60.0, 60.0))))
+        return float(sigmoid(self.logit))
+
+
+def sigmoid(logits: Any) -> Any:
+    """The probability of a logit (or of each in an array), safe from overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
 
 
 def load_tokenizer(path: Path | None = None) -> Any:
@@ -173,8 +178,12 @@ class PairModel:
 
         self._pool = ThreadPoolExecutor(max_workers=threads or cpu_cores(), thread_name_prefix="qa-pairs")
 
-    def run_pairs(self, enc: EncodedPairs) -> list[list[np.ndarray]]:
-        """The model's outputs for each encoded pair, in order (batch dimension of 1)."""
+    def run_pairs(self, first: str, sentences: Sequence[str], contexts: Sequence[str] | None = None,
+                  max_first: int = MAX_QUESTION_TOKENS) -> tuple[EncodedPairs, list[list[np.ndarray]]]:
+        """The pairs `[CLS] first [SEP] sentence [SEP] context [SEP]` (no contexts: empty ones)
+        as encoded, and the model's outputs for each, in order (batch dimension of 1)."""
+        enc = encode_pairs(self.tokenizer, first, sentences, contexts if contexts is not None else [""] * len(sentences),
+                           max_first)
 
         def run(i: int) -> list[np.ndarray]:
             n = int(enc.attention_mask[i].sum())
@@ -182,7 +191,7 @@ class PairModel:
                     "token_type_ids": enc.token_type_ids[i : i + 1, :n]}
             return self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
 
-        return list(self._pool.map(run, range(len(enc.offsets))))
+        return enc, list(self._pool.map(run, range(len(enc.offsets))))
 
 
 class Reader(PairModel):
@@ -197,11 +206,10 @@ class Reader(PairModel):
         """One score and answer span per sentence, in order."""
         if not sentences:
             return []
-        contexts = contexts if contexts is not None else [""] * len(sentences)
-        enc = encode_pairs(self.tokenizer, question, sentences, contexts)
+        enc, outputs = self.run_pairs(question, sentences, contexts)
         out = []
         b = enc.sentence_start
-        for (logits, starts, ends), offs in zip(self.run_pairs(enc), enc.offsets):
+        for (logits, starts, ends), offs in zip(outputs, enc.offsets):
             first, last = best_span(starts[0][b:], ends[0][b:], len(offs))
             a, z = (offs[first][0], offs[last][1]) if last >= first else (0, 0)
             out.append(ReaderScore(float(np.ravel(logits)[0]), a, z))
@@ -216,9 +224,15 @@ def load_reader(path: str | None = None) -> Reader:
     return Reader(Path(path), expected_sha256=None)
 
 
-def reader_card(path: Path = READER_CARD) -> dict[str, Any]:
-    """The shipped reader's manifest: data hashes, seed, steps, held-out articles, metrics."""
+def read_card(path: Path, what: str) -> dict[str, Any]:
+    """A shipped model's manifest (data hashes, seed, steps, held-out articles, metrics);
+    ModelLoadError, naming `what`, if it cannot be read."""
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read the reader's manifest {path}: {exc}") from exc
+        raise ModelLoadError(f"cannot read {what}'s manifest {path}: {exc}") from exc
+
+
+def reader_card(path: Path = READER_CARD) -> dict[str, Any]:
+    """The shipped reader's manifest."""
+    return read_card(path, "the reader")

@@ -14,15 +14,13 @@ It ships as one int8 ONNX file whose sha256 is pinned here and checked when it l
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import ModelLoadError
-from .reader import MODEL_DIR, PairModel, encode_pairs
+from .reader import MODEL_DIR, PairModel, read_card, sigmoid
 from .text import tokenize
 
 SUPPORT_FILE = MODEL_DIR / "support-int8.onnx"
@@ -46,10 +44,8 @@ class SupportCheck(PairModel):
         """For each cited sentence (with the sentence before it as context), the probability that it supports `claim`."""
         if not sentences:
             return np.zeros(0, dtype=np.float64)
-        contexts = contexts if contexts is not None else [""] * len(sentences)
-        enc = encode_pairs(self.tokenizer, claim, sentences, contexts, max_first=MAX_CLAIM_TOKENS)
-        logits = np.array([float(np.ravel(out[0])[0]) for out in self.run_pairs(enc)], dtype=np.float64)
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
+        _, outputs = self.run_pairs(claim, sentences, contexts, MAX_CLAIM_TOKENS)
+        return sigmoid(np.array([float(np.ravel(out[0])[0]) for out in outputs], dtype=np.float64))
 
 
 @lru_cache(maxsize=2)
@@ -61,11 +57,14 @@ def load_support(path: str | None = None) -> SupportCheck:
 
 
 def support_card(path: Path = SUPPORT_CARD) -> dict[str, Any]:
-    """The shipped support check's manifest: data hashes, seed, steps, held-out articles, metrics."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read the support check's manifest {path}: {exc}") from exc
+    """The shipped support check's manifest."""
+    return read_card(path, "the support check")
+
+
+def after_question(question: str, text: str) -> str:
+    """`text` read after the question it answers, as the check's training claims in the question's
+    words are put ("How long is the border: 570 miles.")."""
+    return f"{question.strip().rstrip('?').strip()}: {text}"
 
 
 def needs_citation(claim: str) -> bool:

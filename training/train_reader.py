@@ -282,28 +282,51 @@ def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question],
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def training_args(doc: str, seed: int, epochs: int | float) -> argparse.ArgumentParser:
+    """The options every training script takes (each adds its own batch size)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--out", type=Path, default=ROOT / "training" / "out")
     ap.add_argument("--base", help="base model folder (default: the bundled all-MiniLM-L6-v2)")
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=type(epochs), default=epochs)
     ap.add_argument("--layers", type=int, default=6, help="MiniLM layers kept (6 = all)")
-    ap.add_argument("--batch-questions", type=int, default=4)
     ap.add_argument("--lr", type=float, default=5e-5)
-    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--quick", action="store_true", help="a few steps on tiny data (for the test suite)")
     ap.add_argument("--ship", action="store_true", help="copy the result into qa/models and pin its sha256")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def start_run(args: argparse.Namespace) -> tuple[float, str, Path]:
+    """Logging, seeds and output folder of a training run; its start time, device and base model folder."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     t0 = time.time()
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    base = base_model_dir(args.base)
     args.out.mkdir(parents=True, exist_ok=True)
+    return t0, device, base_model_dir(args.base)
+
+
+def ship_model(out: Path, model: str, card: str, module: str, pin: str, digest: str) -> None:
+    """Copy `model` and its `card` from `out` into qa/models and pin the sha256 (`pin = "..."`) in qa/`module`."""
+    models = ROOT / "qa" / "models"
+    models.mkdir(exist_ok=True)
+    for name in (model, card):
+        shutil.copyfile(out / name, models / name)
+    src = ROOT / "qa" / module
+    text = re.sub(rf'{pin} = "[0-9a-f]{{64}}"', f'{pin} = "{digest}"', src.read_text(encoding="utf-8"))
+    src.write_text(text, encoding="utf-8")
+    log.info("shipped into %s; pinned sha256 %s", models, digest)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = training_args(__doc__, seed=13, epochs=2)
+    ap.add_argument("--batch-questions", type=int, default=4)
+    args = ap.parse_args(argv)
+    t0, device, base = start_run(args)
 
     quick = {"Beyoncé", "Teacher", HELDOUT_ARTICLES[1], VALIDATION_ARTICLES[0]}
     corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None)
@@ -392,20 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", int8, int8.stat().st_size / 1e6, digest, time.time() - t0)
     print(json.dumps(metrics, indent=2))
     if args.ship:
-        ship(args.out, digest)
+        ship_model(args.out, "reader-int8.onnx", "reader.json", "reader.py", "READER_SHA256", digest)
     return 0
-
-
-def ship(out: Path, digest: str) -> None:
-    """Copy the model and its card into the package and pin the sha256 in qa/reader.py."""
-    models = ROOT / "qa" / "models"
-    models.mkdir(exist_ok=True)
-    shutil.copyfile(out / "reader-int8.onnx", models / "reader-int8.onnx")
-    shutil.copyfile(out / "reader.json", models / "reader.json")
-    src = ROOT / "qa" / "reader.py"
-    text = re.sub(r'READER_SHA256 = "[0-9a-f]{64}"', f'READER_SHA256 = "{digest}"', src.read_text(encoding="utf-8"))
-    src.write_text(text, encoding="utf-8")
-    log.info("shipped into %s; pinned sha256 %s", models, digest)
 
 
 if __name__ == "__main__":

@@ -28,13 +28,11 @@ sha256 in qa/support.py. Uses a GPU when there is one; never requires it.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
 import random
 import re
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -51,11 +49,12 @@ sys.path.insert(0, str(ROOT / "training"))
 from data import HELDOUT_ARTICLES, V1_DEV, V2_TRAIN, VALIDATION_ARTICLES, Corpus, Question, load_corpus, split  # noqa: E402
 from metrics import roc_auc  # noqa: E402
 from provenance import git_commit  # noqa: E402
-from train_reader import base_model_dir, calibrate, embed, export_onnx, load_base, make_tokenizer, quantize  # noqa: E402
+from train_reader import (  # noqa: E402
+    calibrate, embed, export_onnx, load_base, make_tokenizer, quantize, ship_model, start_run, training_args)
 
 from qa.index import file_sha256  # noqa: E402
 from qa.reader import encode_pairs  # noqa: E402
-from qa.support import MAX_CLAIM_TOKENS, SupportCheck  # noqa: E402
+from qa.support import MAX_CLAIM_TOKENS, SupportCheck, after_question  # noqa: E402
 
 log = logging.getLogger("train_support")
 
@@ -72,7 +71,7 @@ def window_claim(sentence: str, start: int, end: int, window: int = WINDOW) -> s
 
 
 def question_claim(question: str, answer: str) -> str:
-    return f"{question.strip().rstrip('?').strip()}: {answer.strip()}."
+    return after_question(question, f"{answer.strip()}.")
 
 
 @dataclass(frozen=True)
@@ -209,27 +208,10 @@ def onnx_logits(path: Path, base: Path, corpus: Corpus, pairs: list[Pair]) -> np
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--out", type=Path, default=ROOT / "training" / "out")
-    ap.add_argument("--base", help="base model folder (default: the bundled all-MiniLM-L6-v2)")
-    ap.add_argument("--epochs", type=float, default=1.0)
-    ap.add_argument("--layers", type=int, default=6, help="MiniLM layers kept (6 = all)")
+    ap = training_args(__doc__, seed=0, epochs=1.0)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=5e-5)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--quick", action="store_true", help="a few steps on tiny data (for the test suite)")
-    ap.add_argument("--ship", action="store_true", help="copy the result into qa/models and pin its sha256")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    t0 = time.time()
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    base = base_model_dir(args.base)
-    args.out.mkdir(parents=True, exist_ok=True)
+    t0, device, base = start_run(args)
 
     quick = {"Beyoncé", HELDOUT_ARTICLES[1], VALIDATION_ARTICLES[0]}
     corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None)
@@ -302,20 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", int8, int8.stat().st_size / 1e6, digest, time.time() - t0)
     print(json.dumps(metrics, indent=2))
     if args.ship:
-        ship(args.out, digest)
+        ship_model(args.out, "support-int8.onnx", "support.json", "support.py", "SUPPORT_SHA256", digest)
     return 0
-
-
-def ship(out: Path, digest: str) -> None:
-    """Copy the model and its card into the package and pin the sha256 in qa/support.py."""
-    models = ROOT / "qa" / "models"
-    shutil.copyfile(out / "support-int8.onnx", models / "support-int8.onnx")
-    shutil.copyfile(out / "support.json", models / "support.json")
-    src = ROOT / "qa" / "support.py"
-    text = re.sub(r'SUPPORT_SHA256 = "[0-9a-f]{64}"', f'SUPPORT_SHA256 = "{digest}"', src.read_text(encoding="utf-8"))
-    text = text.replace('SUPPORT_SHA256 = "0" * 64', f'SUPPORT_SHA256 = "{digest}"')
-    src.write_text(text, encoding="utf-8")
-    log.info("shipped into %s; pinned sha256 %s", models, digest)
 
 
 if __name__ == "__main__":
