@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "speed": ([], ["--asks", "40", "--runs", "1", "--no-squad"]),
     "milvus_store": ([], ["--n", "100"]),
     "citations_llm": ([], ["--n", "100"]),
+    "build_memory": ([], ["--sizes", "500,2000"]),
 }
 
 

@@ -224,34 +224,36 @@ def _apply_documents(
         build.check_cancel()
         new_docs[doc.source], new_chunks[doc.source] = prepare(doc, encoder, chunking)
 
-    texts_c = [c.text for s in new_chunks for c in new_chunks[s]]
-    texts = texts_c + [d.text[a:b] for d in new_docs.values() for a, b in d.sentences]
-    rows_of = _rows_by_source(new_docs, new_chunks, len(texts_c))
-    all_vecs = np.empty((len(texts), encoder.dimension), dtype=np.float32)
+    # Vectors go straight into the new generation's FAISS indexes, one run of files at a time, so
+    # a build holds one copy of them however large the corpus (benchmarks/build_memory.py).
+    generation = _Generation(old, keep, encoder.dimension)
     # Files a killed build had finished are not embedded again.
     partial = PartialVectors(index_dir)
     keys = {s: vectors_key(encoder.name, encoder_backend(encoder), chunking, d.text) for s, d in new_docs.items()}
+    sizes = {s: len(new_chunks[s]) + len(d.sentences) for s, d in new_docs.items()}  # texts embedded per file
     resumed: list[str] = []
     todo: list[str] = []
-    for source in new_docs:
-        vecs = partial.load(keys[source], len(rows_of[source]), encoder.dimension)
+    for source, doc in new_docs.items():
+        vecs = partial.load(keys[source], sizes[source], encoder.dimension)
         if vecs is None:
             todo.append(source)
         else:
-            all_vecs[rows_of[source]] = vecs
+            generation.add(doc, new_chunks[source], vecs)
             resumed.append(source)
     with build:
         build.files_done = len(resumed)
-        build.plan([texts[r] for s in todo for r in rows_of[s]])
+        build.plan(sum(sizes[s] for s in todo), sum(_cost(t) for s in todo for t in _texts(new_docs[s], new_chunks[s])))
         desc = f"Embedding {len(to_embed)} document(s)"
-        for sources, rows in _file_runs(todo, rows_of, settings.batch_size):
-            all_vecs[rows] = build.embed(encoder.encode, [texts[r] for r in rows], settings.batch_size, desc,
-                                         len(sources))
+        for sources in _file_runs(todo, sizes, settings.batch_size):
+            texts = [t for s in sources for t in _texts(new_docs[s], new_chunks[s])]
+            vecs = build.embed(encoder.encode, texts, settings.batch_size, desc, len(sources))
+            row = 0
             for source in sources:
-                partial.save(keys[source], all_vecs[rows_of[source]])
-    new_chunk_vecs, new_sent_vecs = all_vecs[: len(texts_c)], all_vecs[len(texts_c) :]
+                partial.save(keys[source], vecs[row:row + sizes[source]])
+                generation.add(new_docs[source], new_chunks[source], vecs[row:row + sizes[source]])
+                row += sizes[source]
 
-    data = _merge(old, keep, new_docs, new_chunks, new_chunk_vecs, new_sent_vecs, encoder, chunking)
+    data = generation.finish(encoder, chunking)
     data.manifest.vector_store = wanted_store
     build.check_cancel()  # the last moment: once the new version is written, it stays
     build.emit("saving")
@@ -280,33 +282,26 @@ def _apply_documents(
     return data, report
 
 
-def _rows_by_source(new_docs: dict[str, IndexedDocument], new_chunks: dict[str, list[Chunk]],
-                    n_chunks: int) -> dict[str, list[int]]:
-    """Each new document's rows in chunk texts + sentence texts: its chunks, then its sentences."""
-    out: dict[str, list[int]] = {}
-    c, s = 0, n_chunks
-    for source, doc in new_docs.items():
-        nc, ns = len(new_chunks[source]), len(doc.sentences)
-        out[source] = [*range(c, c + nc), *range(s, s + ns)]
-        c, s = c + nc, s + ns
-    return out
+def _texts(doc: IndexedDocument, chunks: list[Chunk]) -> list[str]:
+    """What is embedded for one document: its chunks, then its sentences."""
+    return [c.text for c in chunks] + [doc.text[a:b] for a, b in doc.sentences]
 
 
-def _file_runs(sources: list[str], rows_of: dict[str, list[int]], batch_size: int) -> list[tuple[list[str], list[int]]]:
-    """(files, their rows) for runs of whole files, each run a few batches long (one encode call
-    each: batches stay full, files finish in order)."""
+def _file_runs(sources: list[str], texts_of: dict[str, int], batch_size: int) -> list[list[str]]:
+    """Runs of whole files, each a few batches of texts long (one encode call each: batches stay
+    full, files finish in order, and a run's texts are all a build holds at once)."""
     size = max(4 * batch_size, 256)
-    runs: list[tuple[list[str], list[int]]] = []
+    runs: list[list[str]] = []
     files: list[str] = []
-    rows: list[int] = []
+    count = 0
     for source in sources:
         files.append(source)
-        rows += rows_of[source]
-        if len(rows) >= size:
-            runs.append((files, rows))
-            files, rows = [], []
+        count += texts_of[source]
+        if count >= size:
+            runs.append(files)
+            files, count = [], 0
     if files:
-        runs.append((files, rows))
+        runs.append(files)
     return runs
 
 
@@ -344,13 +339,13 @@ class _Build:
         if self.bar is not None:
             self.bar.close()
 
-    def plan(self, texts: Sequence[str]) -> None:
-        """Start embedding `texts` (all of this build's, in any order)."""
-        self.texts_total, self.cost_total = len(texts), sum(map(_cost, texts))
+    def plan(self, texts: int, cost: int) -> None:
+        """Start embedding this build's `texts` texts, of total `_cost` `cost`."""
+        self.texts_total, self.cost_total = texts, cost
         if self.show_progress_bar and texts:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=len(texts), desc=f"Embedding {self.files_total} document(s)", unit="text")
+            self.bar = tqdm(total=texts, desc=f"Embedding {self.files_total} document(s)", unit="text")
         self.embed_started = time.perf_counter()
         self.emit("embedding")
 
@@ -476,56 +471,56 @@ def _load_compatible(index_dir: Path, encoder: Encoder, chunking: dict) -> tuple
     return old, None
 
 
-def _merge(
-    old: IndexData | None,
-    keep: list[str],
-    new_docs: dict[str, IndexedDocument],
-    new_chunks: dict[str, list[Chunk]],
-    new_chunk_vecs: np.ndarray,
-    new_sent_vecs: np.ndarray,
-    encoder: Encoder,
-    chunking: dict,
-) -> IndexData:
-    documents: dict[str, IndexedDocument] = {}
-    chunks: list[Chunk] = []
-    chunk_rows: list[np.ndarray] = []
-    sent_rows: list[np.ndarray] = []
-    if old is not None and keep:
-        old_c = old.chunk_vectors.vectors()
-        old_s = old.sentence_vectors.vectors()
+class _Generation:
+    """The next index generation, filled in row order: the documents kept from the old one, then
+    each new document as its vectors arrive (chunk rows, then sentence rows). Vectors are added
+    to the FAISS indexes at once, so they are held once, never also as one big matrix."""
+
+    # Old rows are copied over this many at a time.
+    COPY_BLOCK = 65536
+
+    def __init__(self, old: IndexData | None, keep: list[str], dimension: int) -> None:
+        self.documents: dict[str, IndexedDocument] = {}
+        self.chunks: list[Chunk] = []
+        self.chunk_vectors = VectorIndex(dimension)
+        self.sentence_vectors = VectorIndex(dimension)
+        if old is None or not keep:
+            return
         keep_set = set(keep)
-        c_idx = [i for i, c in enumerate(old.chunks) if c.source in keep_set]
-        chunks.extend(old.chunks[i] for i in c_idx)
-        chunk_rows.append(old_c[c_idx])
+        chunk_rows = [i for i, c in enumerate(old.chunks) if c.source in keep_set]
+        self.chunks.extend(old.chunks[i] for i in chunk_rows)
+        sentence_rows: list[int] = []
         for source in keep:
-            doc = old.documents[source]
-            documents[source] = doc
-            base = old.sentence_offsets[source]
-            sent_rows.append(old_s[base : base + len(doc.sentences)])
-    offset_s = 0
-    for source, doc in new_docs.items():
-        documents[source] = doc
-        chunks.extend(new_chunks[source])
-        n = len(doc.sentences)
-        sent_rows.append(new_sent_vecs[offset_s : offset_s + n])
-        offset_s += n
-    chunk_rows.append(new_chunk_vecs)
-    dim = encoder.dimension
-    chunk_matrix = np.vstack(chunk_rows) if chunk_rows else np.zeros((0, dim), np.float32)
-    sent_matrix = np.vstack(sent_rows) if sent_rows else np.zeros((0, dim), np.float32)
-    manifest = Manifest(
-        model=encoder.name,
-        dimension=dim,
-        chunking=dict(chunking),
-        sources={
-            s: {"sha256": d.sha256, "size": d.size, "indexed_at": d.indexed_at, "sentences": len(d.sentences),
-                "chunks": sum(1 for c in chunks if c.source == s)}
-            for s, d in documents.items()
-        },
-        library_version=library_version(),
-        encoder=encoder_backend(encoder),
-    )
-    return IndexData(manifest, documents, chunks, VectorIndex(dim, chunk_matrix), VectorIndex(dim, sent_matrix))
+            self.documents[source] = old.documents[source]
+            sentence_rows.extend(old.sentence_rows(source, 0, len(old.documents[source].sentences)))
+        for rows, source, target in ((chunk_rows, old.chunk_vectors, self.chunk_vectors),
+                                     (sentence_rows, old.sentence_vectors, self.sentence_vectors)):
+            for i in range(0, len(rows), self.COPY_BLOCK):
+                target.add(source.vectors_at(rows[i:i + self.COPY_BLOCK]))
+
+    def add(self, doc: IndexedDocument, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """One new document, with its vectors as `_texts` orders them."""
+        self.documents[doc.source] = doc
+        self.chunks.extend(chunks)
+        self.chunk_vectors.add(vectors[: len(chunks)])
+        self.sentence_vectors.add(vectors[len(chunks):])
+
+    def finish(self, encoder: Encoder, chunking: dict) -> IndexData:
+        manifest = Manifest(
+            model=encoder.name,
+            dimension=encoder.dimension,
+            chunking=dict(chunking),
+            sources={
+                s: {"sha256": d.sha256, "size": d.size, "indexed_at": d.indexed_at, "sentences": len(d.sentences),
+                    "chunks": 0}
+                for s, d in self.documents.items()
+            },
+            library_version=library_version(),
+            encoder=encoder_backend(encoder),
+        )
+        for c in self.chunks:
+            manifest.sources[c.source]["chunks"] += 1
+        return IndexData(manifest, self.documents, self.chunks, self.chunk_vectors, self.sentence_vectors)
 
 
 def check_model(index_dir: Path, model: str | None) -> str:

@@ -260,3 +260,37 @@ def test_max_index_seconds_setting() -> None:
     for bad in ("-1", "nan"):
         with pytest.raises(ValueError, match="max_index_seconds"):
             Settings.from_env(env={"QA_MAX_INDEX_SECONDS": bad})
+
+
+class RecordingEncoder(FakeEncoder):
+    """The fake encoder, remembering the texts of each `encode` call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[list[str]] = []
+
+    def encode(self, texts, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.runs.append(list(texts))
+        return super().encode(texts, *args, **kwargs)
+
+
+def test_a_large_build_embeds_in_bounded_runs_of_whole_files_and_every_vector_lands_in_its_row(tmp_path: Path) -> None:
+    """Memory stays flat as a corpus grows because a build holds one run of texts at a time (a few
+    batches of whole files) and puts their vectors straight into the index; the rows must still be
+    exactly each chunk's and each sentence's own vector (benchmarks/build_memory.py measures it)."""
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    names = [f"doc{i:02d}.txt" for i in range(40)]
+    write_folder(seeds, names, sentences=6)
+    encoder = RecordingEncoder()
+    data, _ = update_index(seeds, index_dir, encoder, settings(), show_progress_bar=False)
+
+    run_limit = max(4 * BATCH, 256)
+    per_file = max(len([c for c in data.chunks if c.source == n]) + len(data.documents[n].sentences) for n in names)
+    assert len(encoder.runs) > 1
+    assert max(len(r) for r in encoder.runs) < run_limit + per_file, "one run is a few batches plus at most one file"
+    for row, chunk in enumerate(data.chunks):
+        np.testing.assert_array_equal(data.chunk_vectors.vectors_at([row])[0], encoder.vector(chunk.text))
+    for source, doc in data.documents.items():
+        for i, (a, b) in enumerate(doc.sentences):
+            row = data.sentence_rows(source, i, i + 1)[0]
+            np.testing.assert_array_equal(data.sentence_vectors.vectors_at([row])[0], encoder.vector(doc.text[a:b]))
