@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "milvus_store": ([], ["--n", "100"]),
     "citations_llm": ([], ["--n", "100"]),
     "build_memory": ([], ["--sizes", "500,2000"]),
+    "build_throughput": ([], ["--docs", "100"]),
 }
 
 
