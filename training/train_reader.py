@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, V1_DEV, V2_TRAIN, Corpus, Question, attach_candidates, load_corpus, split  # noqa: E402
 from provenance import git_commit  # noqa: E402
+from unsigned import unsigned_weights  # noqa: E402
 from metrics import roc_auc  # noqa: E402
 
 from qa.evaluation import span_f1  # noqa: E402
@@ -261,6 +262,7 @@ def quantize(src: Path, dst: Path) -> None:
 
     logging.getLogger().setLevel(logging.WARNING)  # it logs every tensor it leaves alone
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"])
+    unsigned_weights(dst)
 
 
 def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question],
