@@ -37,7 +37,6 @@ class HashEncoder:
     """The `Encoder` interface without a network: MiniLM token counts, hashed unit vectors."""
 
     name = "hash-384"
-    backend = "torch"
     dimension = DIMENSION
     max_tokens = 254
 
@@ -58,9 +57,6 @@ class HashEncoder:
         if progress is not None:
             progress(len(texts), len(texts), desc)
         return out
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
 
 
 def rss_mb() -> float:

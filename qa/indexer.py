@@ -6,6 +6,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -249,8 +250,9 @@ def _apply_documents(
             vecs = build.embed(encoder.encode, texts, settings.batch_size, desc, len(sources))
             row = 0
             for source in sources:
-                partial.save(keys[source], vecs[row:row + sizes[source]])
-                generation.add(new_docs[source], new_chunks[source], vecs[row:row + sizes[source]])
+                done = vecs[row:row + sizes[source]]
+                partial.save(keys[source], done)
+                generation.add(new_docs[source], new_chunks[source], done)
                 row += sizes[source]
 
     data = generation.finish(encoder, chunking)
@@ -506,20 +508,19 @@ class _Generation:
         self.sentence_vectors.add(vectors[len(chunks):])
 
     def finish(self, encoder: Encoder, chunking: dict) -> IndexData:
+        chunks_of = Counter(c.source for c in self.chunks)
         manifest = Manifest(
             model=encoder.name,
             dimension=encoder.dimension,
             chunking=dict(chunking),
             sources={
                 s: {"sha256": d.sha256, "size": d.size, "indexed_at": d.indexed_at, "sentences": len(d.sentences),
-                    "chunks": 0}
+                    "chunks": chunks_of[s]}
                 for s, d in self.documents.items()
             },
             library_version=library_version(),
             encoder=encoder_backend(encoder),
         )
-        for c in self.chunks:
-            manifest.sources[c.source]["chunks"] += 1
         return IndexData(manifest, self.documents, self.chunks, self.chunk_vectors, self.sentence_vectors)
 
 

@@ -37,8 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_reader import load_base  # noqa: E402
-from unsigned import unsigned_weights  # noqa: E402
+from train_reader import load_base, quantize  # noqa: E402
 
 from qa.embedding import ENCODER_FILE, OnnxEncoder, resolve_model_path  # noqa: E402
 from qa.index import file_sha256  # noqa: E402
@@ -83,23 +82,6 @@ def export_onnx(model: nn.Module, path: Path) -> None:
     )
 
 
-def quantize(src: Path, dst: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.WARNING)  # it logs every tensor it leaves alone
-    try:
-        # Per-channel scales: with one scale per tensor (as the reader is quantised) the vectors of
-        # SciFact abstracts had min cosine 0.903 to torch fp32's and nDCG@10 fell 0.010 on a sample;
-        # per channel, 0.990 and -0.005, same size and speed (benchmarks/encoder.py).
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"],
-                         per_channel=True)
-    finally:
-        root.setLevel(level)
-    unsigned_weights(dst)
-
-
 def compare(path: Path, base: Path) -> float:
     """The smallest cosine between the ONNX file's vectors and sentence-transformers' on SENTENCES."""
     from sentence_transformers import SentenceTransformer
@@ -124,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     fp32, int8 = args.out / "encoder-fp32.onnx", args.out / "encoder-int8.onnx"
     export_onnx(SentenceEncoder(load_base(base, layers=6)), fp32)
-    quantize(fp32, int8)
+    # Per-channel scales: with one scale per tensor (as the reader is quantised) the vectors of
+    # SciFact abstracts had min cosine 0.903 to torch fp32's and nDCG@10 fell 0.010 on a sample;
+    # per channel, 0.990 and -0.005, same size and speed (benchmarks/encoder.py).
+    quantize(fp32, int8, per_channel=True)
     digest = file_sha256(int8)
     log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", int8, int8.stat().st_size / 1e6, digest, time.time() - t0)
     if not args.no_compare:

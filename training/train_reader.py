@@ -257,11 +257,18 @@ def export_onnx(model: nn.Module, path: Path, outputs: tuple[str, ...] = ("score
     )
 
 
-def quantize(src: Path, dst: Path) -> None:
+def quantize(src: Path, dst: Path, per_channel: bool = False) -> None:
+    """int8 MatMul and Gather weights (`quantize_dynamic`), MatMul's then stored as uint8 (training/unsigned.py)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    logging.getLogger().setLevel(logging.WARNING)  # it logs every tensor it leaves alone
-    quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"])
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.WARNING)  # it logs every tensor it leaves alone
+    try:
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"],
+                         per_channel=per_channel)
+    finally:
+        root.setLevel(level)
     unsigned_weights(dst)
 
 
