@@ -38,6 +38,9 @@ DECISION_BIAS = -5.5695
 # A second sentence is quoted only when the reader is this sure that it answers too; reading
 # stops after the first round when it is this sure of one sentence.
 SURE = 0.9
+# Sentences read in the first round: two passes side by side, one per core of a 2-core machine.
+# Fixed, not the core count, so that the same question gets the same answer on every machine.
+FIRST_ROUND = 2
 # Passages listed under a declined answer.
 CLOSEST_PASSAGES = 3
 
@@ -77,10 +80,10 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
 def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, limit: int) -> list[Candidate]:
     """Up to `limit` best candidates scored by the reader (best first), then the rest unchanged.
 
-    They are read in two rounds: the first half, then the rest only when the reader is not yet
-    sure of any sentence (most questions stop after the first round, at half the cost).
+    They are read in two rounds: the best FIRST_ROUND, then the rest only when the reader is not
+    yet sure of any sentence (most questions stop after the first round, at a fraction of the cost).
     """
-    first = (limit + 1) // 2
+    first = min(FIRST_ROUND, limit)
     done = _read_some(reader, query, pool[:first], data)
     if limit > first and max((c.probability or 0.0 for c in done), default=0.0) < SURE:
         done += _read_some(reader, query, pool[first:limit], data)

@@ -39,8 +39,9 @@ class FakeData:
 @pytest.mark.parametrize(
     ("logits", "expected_read"),
     [
-        pytest.param({i: (8.0 if i == 1 else -5.0) for i in range(8)}, 4, id="sure-after-the-first-round"),
+        pytest.param({i: (8.0 if i == 1 else -5.0) for i in range(8)}, 2, id="sure-after-the-first-round"),
         pytest.param({i: (8.0 if i == 6 else -5.0) for i in range(8)}, 8, id="unsure-reads-the-second-round"),
+        pytest.param({i: (8.0 if i == 2 else -5.0) for i in range(8)}, 8, id="sure-of-the-third-only-after-the-second-round"),
     ],
 )
 def test_reading_stops_early_only_when_sure(logits: dict[int, float], expected_read: int) -> None:
