@@ -131,11 +131,11 @@ def test_explain_shows_every_stage_and_ask_follows_it(article_bot) -> None:
     assert isinstance(trace, Trace) and trace.query == BORDER and trace.answered
     assert trace.passages == article_bot.search(BORDER, top_k=article_bot.settings.top_k)
     assert all(isinstance(c, Candidate) for c in trace.candidates)
-    from qa.answering import SURE
+    from qa.answering import FIRST_ROUND, SURE
 
     read = [c for c in trace.candidates if c.probability is not None]
     limit = min(article_bot.settings.reader_candidates, len(trace.candidates))
-    assert len(read) == limit or (len(read) == (limit + 1) // 2 and read[0].probability >= SURE), (
+    assert len(read) == limit or (len(read) == min(FIRST_ROUND, limit) and read[0].probability >= SURE), (
         "the second round is read only when the first leaves the reader unsure")
     assert [c.probability for c in read] == sorted((c.probability for c in read), reverse=True)
     assert trace.chosen[0] == 0 and "570-mile" in trace.candidates[0].text
