@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import add_data_arg, data_dir, log, md_table, write_json  # noqa: E402
+from common import add_data_arg, data_dir, log, md_table, scifact_abstracts, write_json  # noqa: E402
 
 DIMENSION = 384
 
@@ -72,11 +72,7 @@ def current_rss_mb() -> float:
 
 def write_corpus(data: Path, folder: Path, n: int) -> int:
     """`n` documents as .txt files; their total size in bytes."""
-    abstracts = []
-    with (data / "scifact" / "corpus.jsonl").open(encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            abstracts.append(f"{rec.get('title', '')}\n\n{rec.get('text', '')}")
+    abstracts = list(scifact_abstracts(data).values())
     folder.mkdir(parents=True, exist_ok=True)
     total = 0
     for i in range(n):

@@ -19,7 +19,6 @@ Throughput is MB of document text per second; the ratios compare the runs of thi
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import tempfile
@@ -28,15 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from answers_squad import recursive_split  # noqa: E402
-from common import add_data_arg, bench_settings, data_dir, loadavg, log, md_table, settings_line, write_json  # noqa: E402
+from common import (  # noqa: E402
+    add_data_arg, bench_settings, data_dir, loadavg, log, md_table, scifact_abstracts, settings_line, write_json)
 
 
 def sample_abstracts(data: Path, n: int) -> dict[str, str]:
-    docs = {}
-    with (data / "scifact" / "corpus.jsonl").open(encoding="utf-8") as f:
-        for line in f:
-            rec = json.loads(line)
-            docs[f"{rec['_id']}.txt"] = f"{rec.get('title', '')}\n\n{rec.get('text', '')}"
+    docs = {f"{k}.txt": text for k, text in scifact_abstracts(data).items()}
     names = sorted(docs)
     random.Random(0).shuffle(names)
     return {k: docs[k] for k in names[:n]}

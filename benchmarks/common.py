@@ -202,6 +202,19 @@ def open_assistant(seeds: Path, index_dir: Path, settings: Any, label: str, chec
     return bot, dt
 
 
+# -- SciFact ----------------------------------------------------------------------------------
+
+
+def scifact_abstracts(data: Path) -> dict[str, str]:
+    """SciFact's corpus as document id -> "title\n\ntext", in file order."""
+    out = {}
+    with (data / "scifact" / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            d = json.loads(line)
+            out[d["_id"]] = f"{d['title']}\n\n{d['text']}"
+    return out
+
+
 # -- SQuAD as a corpus ------------------------------------------------------------------------
 
 

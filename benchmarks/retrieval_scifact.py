@@ -39,6 +39,7 @@ from common import (  # noqa: E402
     median,
     open_assistant,
     prune,
+    scifact_abstracts,
     settings_line,
     write_json,
     write_seeds,
@@ -49,11 +50,7 @@ CHUNK_BUDGET = 100
 
 def load_scifact(data: Path) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, int]]]:
     root = data / "scifact"
-    corpus = {}
-    with open(root / "corpus.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            d = json.loads(line)
-            corpus[d["_id"]] = f"{d['title']}\n\n{d['text']}"
+    corpus = scifact_abstracts(data)
     queries = {}
     with open(root / "queries-train.jsonl", encoding="utf-8") as fh:
         for line in fh:
