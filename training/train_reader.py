@@ -426,7 +426,6 @@ def main(argv: list[str] | None = None) -> int:
     fp32, int8 = args.out / "reader-fp32.onnx", args.out / "reader-int8.onnx"
     export_onnx(model, fp32)
     quantize(fp32, int8)
-    logging.getLogger().setLevel(logging.INFO)
     metrics["heldout_int8"] = evaluate(onnx_predict(int8, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
                                        onnx_predict(int8, base, held_neg, held_pos_q, corpus), tok, corpus)
     fp32.unlink()

@@ -262,7 +262,6 @@ def main(argv: list[str] | None = None) -> int:
     fp32, int8 = args.out / "support-fp32.onnx", args.out / "support-int8.onnx"
     export_onnx(model, fp32, outputs=("score",))
     quantize(fp32, int8)
-    logging.getLogger().setLevel(logging.INFO)
     metrics["heldout_int8"] = scores(pairs["heldout"], onnx_logits(int8, base, corpus, pairs["heldout"]))
     fp32.unlink()
     return finish_run(args, t0, device, int8, "support.json", "support.py", "SUPPORT_SHA256",
