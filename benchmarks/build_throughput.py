@@ -51,6 +51,7 @@ def main() -> None:
 
     from qa import Assistant
     from qa.embedding import load_encoder
+    from qa.indexer import encoder_backend
 
     encoder = load_encoder(settings.model, settings.device, settings.encoder)
     encoder.encode(["warm-up"])
@@ -80,7 +81,7 @@ def main() -> None:
     rows = [
         ("product: Assistant.from_seeds, fresh folder", f"{report.chunks_embedded:,} chunks + "
          f"{report.sentences_embedded:,} sentences", f"{product_s:.1f}", f"{product:.3f}", "1.00"),
-        (f"recipe 1000/200 chunks, same encoder ({getattr(encoder, 'backend', 'torch')})", f"{len(chunks):,} chunks",
+        (f"recipe 1000/200 chunks, same encoder ({encoder_backend(encoder)})", f"{len(chunks):,} chunks",
          f"{recipe_s:.1f}", f"{mb / recipe_s:.3f}", f"{product / (mb / recipe_s):.2f}"),
         ("recipe 1000/200 chunks, torch fp32 (sentence-transformers, batch 32)", f"{len(chunks):,} chunks",
          f"{torch_s:.1f}", f"{mb / torch_s:.3f}", f"{product / (mb / torch_s):.2f}"),
