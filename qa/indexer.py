@@ -213,6 +213,7 @@ def _apply_documents(
             store.save(index_dir, old)
         else:  # a write killed after its switch may have left files behind
             store.remove_orphans(index_dir, old.manifest)
+        PartialVectors(index_dir).clear()  # nothing is left to resume: a build killed after its save
         report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), excluded=sorted(excluded),
                               seconds=time.perf_counter() - t0)
         return old, report

@@ -4,7 +4,8 @@ that is killed (kill -9, power loss, a crash) resumes where it stopped instead o
 They live in `<index>/.partial/`, one `.npy` file per document version: the rows of its chunks
 then its sentences, named by a hash of the encoder, the chunking settings and the document's
 text, so a file is only ever reused for exactly the vectors it would get again. The folder is
-not part of the index (the manifest never names it) and is removed once a build is saved.
+not part of the index (the manifest never names it) and is removed once a build is saved, or
+by the next build when one was killed between its save and that clean-up.
 """
 
 from __future__ import annotations

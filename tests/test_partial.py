@@ -126,3 +126,15 @@ def test_partial_vectors_round_trip_and_refuse_the_wrong_shape(tmp_path: Path) -
     partial.save("k", vecs)
     partial.clear()
     assert not (tmp_path / PARTIAL_DIR).exists()
+
+
+def test_an_up_to_date_build_removes_vectors_a_build_killed_after_its_save_left(seeds: Path, tmp_path: Path) -> None:
+    # kill -9 between the save and the clean-up (tests/test_kill_build.py, trial 5 on CI) leaves a
+    # saved index and its partial vectors; the next build changes nothing and must still tidy them.
+    index_dir = tmp_path / "index"
+    update_index(seeds, index_dir, FakeEncoder(), settings(), show_progress_bar=False)
+    PartialVectors(index_dir).save("left-by-a-killed-build", np.eye(4, dtype=np.float32))
+    encoder = FakeEncoder()
+    _, report = update_index(seeds, index_dir, encoder, settings(), show_progress_bar=False)
+    assert not report.changed_anything and encoder.encoded == 0
+    assert not (index_dir / PARTIAL_DIR).exists()
