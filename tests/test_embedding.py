@@ -167,6 +167,23 @@ def test_a_file_changed_after_verification_is_checked_again(model_copy: Path, ca
     assert hashed.count("config.json") == 2 and hashed.count("model.safetensors") == 1
 
 
+@pytest.mark.reliability
+@pytest.mark.parametrize("second_load", ["same-process", "new-process"])
+def test_an_in_place_edit_that_keeps_size_and_mtime_is_checked_again(model_copy: Path, cache_file: Path,
+                                                                     second_load: str) -> None:
+    verify_model_files(model_copy, cache_file=cache_file)
+    path = model_copy / "model.safetensors"
+    before = path.stat()
+    damage(model_copy, "model.safetensors", "flip-a-byte")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # size and mtime as verified; ctime moved
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    if second_load == "new-process":
+        embedding._verify_stamped.cache_clear()
+    with pytest.raises(ModelLoadError, match="model.safetensors"):
+        verify_model_files(model_copy, cache_file=cache_file)
+
+
 @pytest.mark.parametrize("cache", ["parent-is-a-file", "garbage-json", "wrong-shape-json", "forged-sha256"])
 def test_an_unusable_cache_file_only_costs_time(model_copy: Path, tmp_path: Path, hashed: list[str], cache: str) -> None:
     if cache == "parent-is-a-file":
