@@ -188,3 +188,16 @@ def test_each_index_folder_keeps_its_conversations_under_its_own_key(tmp_path) -
     fresh, write, delete = store_js(store_key(tmp_path / "a"))
     assert all(store_key(tmp_path / "a") in js for js in (fresh, write, delete))
     assert "confirm('Delete this conversation?')" in delete
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("where", ["top-level", "in-an-answer"])
+def test_deeply_nested_stored_json_counts_as_empty(where: str) -> None:
+    depth = 100_000
+    if where == "top-level":
+        text = "[" * depth + "]" * depth
+    else:
+        answer = '{"a":' * depth + "1" + "}" * depth
+        text = f'{{"version":{STORE_VERSION},"chats":[{{"id":"a","turns":[{{"question":"q","answer":{answer}}}]}}]}}'
+    store = load_store(text)
+    assert store["chats"] == [] and store["current"] is None

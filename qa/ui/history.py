@@ -181,12 +181,12 @@ def dump_store(store: dict[str, Any]) -> str:
 
 def load_store(value: Any) -> dict[str, Any]:
     """The stored value (its JSON text, or already parsed), checked: malformed chats are dropped,
-    a malformed value is empty."""
+    a malformed value is empty (deeply nested JSON too, which the parser refuses with RecursionError)."""
     store = empty_store()
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return store
     if not isinstance(value, dict) or value.get("version") != STORE_VERSION:
         return store
