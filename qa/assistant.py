@@ -59,13 +59,21 @@ def validate_question(question: object) -> str:
 
 
 def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
-    """The last turns of a conversation: earlier questions (str) or earlier `Answer`s, oldest first."""
+    """The last turns of a conversation: earlier questions (str) or earlier `Answer`s, oldest first.
+
+    Only the last MAX_HISTORY_TURNS items are read, by index, so a huge (or lazy, like
+    `range(10**9)`) sequence costs no more than a short one. Anything that is not a sequence
+    (a generator, a set) is refused before any of it is consumed."""
     if history is None:
         return []
     if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
         raise InvalidInputError("history must be a list of earlier questions or answers")
+    try:
+        size = len(history)
+    except OverflowError as exc:  # a length past sys.maxsize (range(10**20))
+        raise InvalidInputError("history is too long; pass the last turns of the conversation") from exc
     turns = []
-    for item in list(history)[-MAX_HISTORY_TURNS:]:
+    for item in (history[i] for i in range(max(0, size - MAX_HISTORY_TURNS), size)):
         if isinstance(item, Answer):
             turns.append(Turn(item.question[:MAX_HISTORY_CHARS], item.short[:MAX_HISTORY_CHARS]))
         elif isinstance(item, str):

@@ -5,10 +5,12 @@ turn, and the resolved query stays short. Pure functions, no model."""
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import pytest
 
 from qa.assistant import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUERY_CHARS, MAX_QUESTION_CHARS, history_turns
+from qa.errors import InvalidInputError
 from qa.followup import Turn, needs_context, resolve
 
 # 300 KB of conversation: 30,000 distinct words, capitalised so each one could be a name.
@@ -36,6 +38,43 @@ def test_a_huge_history_is_cut_to_the_cap_quickly(history: list[str]) -> None:
     assert len(turns) <= MAX_HISTORY_TURNS
     assert all(len(t.question) <= MAX_HISTORY_CHARS and len(t.short) <= MAX_HISTORY_CHARS for t in turns)
     assert seconds < 0.5
+
+
+class LazyHistory(Sequence):
+    """A billion questions made on demand; reading more than a few hundred of them fails the test."""
+
+    def __init__(self, size: int = 10**9) -> None:
+        self.size, self.reads = size, 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        index = index + self.size if index < 0 else index
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        self.reads += 1
+        assert self.reads <= 500, "the whole history was read"
+        return f"Question {index}?"
+
+
+@pytest.mark.reliability
+def test_only_the_last_turns_of_a_huge_history_are_read() -> None:
+    history = LazyHistory()
+    turns, seconds = _timed(history_turns, history)
+    assert [t.question for t in turns] == [f"Question {i}?" for i in range(10**9 - MAX_HISTORY_TURNS, 10**9)]
+    assert history.reads == MAX_HISTORY_TURNS and seconds < 0.5
+    # range(10**9) is a sequence of ints: refused from its last turns, never made into a list.
+    with pytest.raises(InvalidInputError, match="history items"):
+        history_turns(range(10**9))
+    with pytest.raises(InvalidInputError, match="history"):
+        history_turns(range(10**20))  # longer than len() can say
+    consumed = []
+    with pytest.raises(InvalidInputError, match="history must be a list"):
+        history_turns(consumed.append(i) or "q" for i in range(10**9))  # not a sequence: nothing read
+    assert consumed == []
 
 
 def test_resolution_reads_only_the_last_turn() -> None:
