@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,38 @@ def test_export_only_after_an_answer(ctl: Controller, tmp_path: Path) -> None:
     assert path.is_file() and "### Q: Q?" in path.read_text(encoding="utf-8")
     ctl.forget("s")
     assert not path.exists()
+
+
+HOSTILE_NAMES = ["[pwn](javascript:alert(1)).txt", "[notes](evil.html).txt", "![img](x.png)*em*_u_~~s~~`c`.txt", "a\\[b\\]<i>&amp;.txt"]
+
+
+def rendered(markdown: str) -> tuple[str, str]:
+    """(HTML, visible text) of a Markdown status, as the page renders it (CommonMark + strikethrough)."""
+    import html
+    import re
+
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("strikethrough")
+    md.validateLink = lambda url: True  # markdown-it drops javascript: links itself; the page's renderer may not
+    markup = md.render(markdown)
+    return markup, html.unescape(re.sub(r"<[^>]*>", "", markup))
+
+
+def assert_shown_as_itself(status: str, name: str) -> None:
+    markup, text = rendered(status)
+    assert name in text, (status, text)
+    assert not re.search(r"<(a|img|em|code|s|del|i)\b", markup), markup
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_file_names_in_statuses_are_never_markdown(ctl: Controller, bot: FakeBot, name: str) -> None:
+    bot.docs.append(name)
+    assert_shown_as_itself(ctl.remove_document(name).status, name)
+    bot.fail = QAError(f"no document named {name} in the index")
+    assert_shown_as_itself(ctl.remove_document(name).status, name)
+    bot.fail = RuntimeError("boom")
+    assert_shown_as_itself(ctl.remove_document(name).status, name)
+    assert_shown_as_itself(ctl.index_files([f"/up/{name}"]).status, name)
+    assert_shown_as_itself(ctl.index_files([f"/up/bad{name}"]).status, f"bad{name}")

@@ -10,11 +10,13 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from qa.ui.controller import Controller, IndexState
 from qa.ui.handlers import UPDATING_PLACEHOLDER, Handlers, _question_update, _status_html
 from qa.ui.history import chat_choices, dump_store, empty_store, load_store
 
-from test_ui_controller import FakeBot
+from test_ui_controller import HOSTILE_NAMES, FakeBot, assert_shown_as_itself
 
 REQUEST = SimpleNamespace(session_hash="tab")
 
@@ -86,3 +88,10 @@ def test_an_upload_locks_asking_and_names_the_files() -> None:
     assert box["interactive"] is False and box["placeholder"] == UPDATING_PLACEHOLDER
     assert upload["interactive"] is False and remove["interactive"] is False
     assert status == "Indexing a &lt;b&gt;.txt, c.md… questions wait until the index is updated."
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_an_upload_names_hostile_files_as_they_are(name: str) -> None:
+    status = _handlers().lock_for_upload([f"/tmp/x/{name}"])[-1]
+    assert_shown_as_itself(status, name)

@@ -8,7 +8,6 @@ place, `user_message`; the layout (qa.ui.layout) only turns results into compone
 from __future__ import annotations
 
 import atexit
-import html
 import logging
 import os
 import shutil
@@ -32,6 +31,7 @@ from .render import (
     conversation_markdown,
     documents_rows,
     file_error,
+    markdown_escape,
     message_turns,
     viewer_document,
     viewer_note,
@@ -499,9 +499,9 @@ class Controller:
             lines.append(f"**{CANCELLED_NOTE}**" if not (added or updated) else
                          "**Indexing cancelled.** The files indexed before stay; the rest were not added.")
         if added:
-            lines.append("**Indexed:** " + ", ".join(html.escape(d) for d in added))
+            lines.append("**Indexed:** " + ", ".join(markdown_escape(d) for d in added))
         if updated:
-            lines.append("**Updated:** " + ", ".join(html.escape(d) for d in updated))
+            lines.append("**Updated:** " + ", ".join(markdown_escape(d) for d in updated))
         if failed:
             lines.append("**Not indexed:**\n" + "\n".join(f"- {f}" for f in failed))
         done = added + updated
@@ -523,11 +523,11 @@ class Controller:
             return listing
         try:
             self.bot.remove_document(source, on_progress=job.update)
-            status = f"Removed **{html.escape(source)}** from the index. The file stays in the documents folder."
+            status = f"Removed **{markdown_escape(source)}** from the index. The file stays in the documents folder."
         except Exception as exc:
             reason = user_message(exc, "", f"removing {source}")
-            status = (f"**Could not remove:** {html.escape(reason)}" if reason
-                      else f"**Could not remove** {html.escape(source)}.")
+            status = (f"**Could not remove:** {markdown_escape(reason)}" if reason
+                      else f"**Could not remove** {markdown_escape(source)}.")
         finally:
             self._end(job)
         listing = self.list_documents()

@@ -18,7 +18,7 @@ import gradio as gr
 from .controller import AskResult, Controller, IndexState, Listing, UserError
 from .history import (chat_choices, delete_chat, dump_store, load_store, save_chat, save_settings, set_current,
                       stored_settings, stored_turns)
-from .render import VIEWER_EMPTY, Draft, Turn, render_chat
+from .render import VIEWER_EMPTY, Draft, Turn, markdown_escape, render_chat
 
 __all__ = ["MAX_TOP_K", "QUESTION_PLACEHOLDER", "Handlers"]
 
@@ -196,7 +196,7 @@ class Handlers:
         return gr.update(interactive=False, placeholder=UPDATING_PLACEHOLDER), off, off
 
     def lock_for_upload(self, files: list[str] | None) -> tuple[Any, ...]:
-        names = ", ".join(html.escape(Path(f).name) for f in (files or []))
+        names = ", ".join(markdown_escape(Path(f).name) for f in (files or []))
         status = f"Indexing {names}… questions wait until the index is updated." if names else gr.update()
         return (*self.lock_question(), status)
 

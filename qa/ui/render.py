@@ -33,6 +33,7 @@ __all__ = [
     "file_error",
     "human_size",
     "human_time",
+    "markdown_escape",
     "message_turns",
     "render_answer",
     "render_chat",
@@ -267,8 +268,18 @@ def documents_rows(docs: Sequence[DocumentInfo]) -> list[list[Any]]:
     return [[d.source, human_size(d.size), d.chunks, human_time(d.indexed_at)] for d in docs]
 
 
+# What starts Markdown links, emphasis, code or strikethrough (and the backslash that escapes them).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]~])")
+
+
+def markdown_escape(text: str) -> str:
+    """`text` (a file name, or a message naming one) shown as itself inside Markdown: HTML escaped, and
+    the characters of Markdown markup backslash-escaped, so `[pwn](javascript:x).txt` is that name, not a link."""
+    return html.escape(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
 def file_error(name: str, message: str) -> str:
     """One Markdown line naming the file once (library messages often start with it already)."""
     if message.startswith(name):
         message = message[len(name) :].lstrip(" :—-")
-    return f"**{html.escape(name)}**: {html.escape(message or 'could not be indexed')}"
+    return f"**{markdown_escape(name)}**: {markdown_escape(message or 'could not be indexed')}"
