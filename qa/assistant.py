@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from pathlib import Path
@@ -94,6 +95,27 @@ def _clean_prefix(text: str, limit: int) -> str:
         if len(cleaned) >= limit or size >= len(text):
             return cleaned[:limit]
         size *= 4
+
+
+def validate_source(source: object) -> str:
+    """A document name as given to `document_text` / `remove_document`; InvalidInputError unless a string."""
+    if not isinstance(source, str):
+        raise InvalidInputError(f"the document name must be a string, not {type(source).__name__}")
+    return source
+
+
+def validate_paths(paths: object) -> list[str | os.PathLike[str]]:
+    """The files given to `add_files`; InvalidInputError unless a list of paths (str or Path)."""
+    if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, Sequence):
+        raise InvalidInputError(f"files must be given as a list of paths (str or Path), not {type(paths).__name__}")
+    for path in paths:
+        try:
+            is_text_path = isinstance(os.fspath(path), str)
+        except TypeError:  # neither str, bytes nor os.PathLike (None, a number, a list)
+            is_text_path = False
+        if not is_text_path:
+            raise InvalidInputError(f"each file must be a path (str or Path), not {type(path).__name__}")
+    return list(paths)
 
 
 def _path_or_none(value: str | Path | None) -> Path | None:
@@ -289,6 +311,7 @@ class Assistant:
 
     def document_text(self, source: str) -> str:
         """The text that citation offsets of `source` point into."""
+        source = validate_source(source)
         data = self._state[0]
         if source not in data.documents:
             raise DocumentError(f"no document named {source!r} in the index")
@@ -304,6 +327,7 @@ class Assistant:
         Adding a file that was removed from the index puts it back. `on_progress` and `cancel`
         work as in `from_seeds`: a cancelled or refused (too slow) add changes nothing.
         """
+        paths = validate_paths(paths)
         seeds_dir = self._require_seeds()
         uploads = read_uploads(paths)
         with self._write_lock, store.writer_lock(self.index_dir, self.lock_timeout):
@@ -339,6 +363,7 @@ class Assistant:
         again with `add_files`. `on_progress` and `cancel` matter only when the index must be
         rebuilt (it was unreadable or built differently); they work as in `from_seeds`.
         """
+        source = validate_source(source)
         seeds_dir = self._require_seeds()
         with self._write_lock, store.writer_lock(self.index_dir, self.lock_timeout):
             if source not in self._state[0].documents and source not in self._sources_on_disk():

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 import pytest
 
 from qa.assistant import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUERY_CHARS, MAX_QUESTION_CHARS, history_turns
-from qa.errors import InvalidInputError
+from qa.errors import InvalidInputError, QAError
 from qa.followup import Turn, needs_context, resolve
+
+from test_index import built, fake_bot, index_dir, seeds, settings  # noqa: F401  (fixtures)
 
 # 300 KB of conversation: 30,000 distinct words, capitalised so each one could be a name.
 HUGE = "".join(f"Name{i:05d} " for i in range(30_000))
@@ -116,3 +118,23 @@ def test_follow_up_detection_is_linear_in_the_question(question: str) -> None:
     best = min(_timed(needs_context, long_question)[1] for _ in range(3))
     small = min([small] + [_timed(needs_context, question)[1] for _ in range(3)])
     assert best <= max(12 * small, 0.01)
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("call", [
+    pytest.param(lambda bot: bot.document_text(["alpha.txt"]), id="document_text-list"),
+    pytest.param(lambda bot: bot.document_text(None), id="document_text-none"),
+    pytest.param(lambda bot: bot.remove_document(["alpha.txt"]), id="remove_document-list"),
+    pytest.param(lambda bot: bot.remove_document({"alpha.txt": 1}), id="remove_document-dict"),
+    pytest.param(lambda bot: bot.add_files([None]), id="add_files-none-item"),
+    pytest.param(lambda bot: bot.add_files([b"alpha.txt"]), id="add_files-bytes-item"),
+    pytest.param(lambda bot: bot.add_files([["alpha.txt"]]), id="add_files-list-item"),
+    pytest.param(lambda bot: bot.add_files(5), id="add_files-int"),
+    pytest.param(lambda bot: bot.add_files("alpha.txt"), id="add_files-one-string"),
+])
+def test_arguments_of_the_wrong_type_are_a_clear_error(fake_bot, call) -> None:  # type: ignore[no-untyped-def]
+    documents = fake_bot.documents()
+    with pytest.raises(QAError) as info:
+        call(fake_bot)
+    assert isinstance(info.value, InvalidInputError) and " not " in str(info.value)
+    assert fake_bot.documents() == documents
