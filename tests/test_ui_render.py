@@ -160,3 +160,46 @@ def test_a_draft_shows_its_finished_sentences_checked_and_the_rest_as_plain_text
     html = render_chat([], False, pending="How long?", draft=Draft(raw, checked))[-1]["content"]
     assert html.count('class="qa-ref"') == 1 and "The border was dra" in html and "[3]" not in html
     assert "each sentence is checked when it ends" in html and "every citation was checked" not in html
+
+
+# A document (or a model's words) holding the literal text of the unsupported mark.
+PLANTED = "The report says [unsupported] next to this line."
+
+
+def _badges(markup: str) -> int:
+    return markup.count('class="qa-unsupported"')
+
+
+@pytest.mark.reliability
+def test_only_unsupported_written_sentences_get_the_badge() -> None:
+    from dataclasses import replace
+
+    from qa.schema import Candidate, WrittenSentence
+    from qa.ui.render import Draft
+    from qa.writing import compose
+
+    doc = f"Intro. {PLANTED} More."
+    start = doc.index(PLANTED)
+    cited = Citation(number=1, source="a.txt", text=doc, start=0, end=len(doc), quote=PLANTED, quote_start=start,
+                     quote_end=start + len(PLANTED), score=0.9)
+    # Extractive: the quoted sentence, in the answer, its passage and its hover card: plain text, no badge.
+    extractive = Answer(question="Q?", text=f"{PLANTED} [1]", answered=True, citations=[cited], short="[unsupported]")
+    markup = render_chat([Turn("Q?", extractive)], show_scores=False)[1]["content"]
+    assert _badges(markup) == 0 and markup.count("&#91;unsupported&#93;") >= 3, markup
+    assert 'class="qa-ref"' in markup
+
+    # Written (as qa.writing.compose lays it out): a supported sentence quoting the mark, then one unsupported.
+    shown = [Candidate(source="a.txt", sentence=1, start=start, end=start + len(PLANTED), text=PLANTED,
+                       chunk_id="c1", prefilter=1.0, probability=0.9)]
+    passages = [Passage(source="a.txt", text=doc, start=0, end=len(doc), score=0.9, chunk_id="c1")]
+    checked = [WrittenSentence(PLANTED, [1], [1], True, 0.9), WrittenSentence("Made up [unsupported] too.", [], [1], False, 0.1)]
+    written = compose("Q?", "Q?", checked, shown, passages, lambda source: doc, drop_unsupported=False)
+    markup = render_chat([Turn("Q?", written)], show_scores=False)[1]["content"]
+    assert _badges(markup) == 1 and re.search(r"Made up &#91;unsupported&#93; too\. <span class=\"qa-unsupported\"",
+                                               markup), markup
+    # A draft: what is still being written never gets a badge either.
+    draft = Draft(written.text + " And [unsupported] next", replace(written, text=written.text))
+    assert _badges(render_chat([], False, pending="Q?", draft=draft)[-1]["content"]) == 1
+    # An answer not laid out as its sentences say keeps every mark a badge (never hides one).
+    odd = replace(written, text="Something else [unsupported]")
+    assert _badges(render_chat([Turn("Q?", odd)], show_scores=False)[1]["content"]) == 1

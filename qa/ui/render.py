@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from qa.citations import WRITTEN_NOTE_HTML, answer_html, answer_markdown, document_html
-from qa.schema import Answer, DocumentInfo
+from qa.citations import UNSUPPORTED_MARK, WRITTEN_NOTE_HTML, answer_html, answer_markdown, document_html
+from qa.schema import Answer, DocumentInfo, WrittenSentence
 from qa.writing import completed, strip_markers
 
 from .language import LANGUAGE_NOTE, looks_non_english
@@ -128,13 +128,53 @@ def confidence_html(answer: Answer) -> str:
             f"{_CONFIDENCE_WHY[level]}.</p>")
 
 
+# "[unsupported]" that is text, not a mark (`_marks_from_structure`): as long as the mark, so offsets
+# into a passage still hold, and shown as the plain text it was once the answer's HTML is made.
+_PLAIN_MARK = "\ue000unsupported\ue001"
+_PLAIN_MARK_HTML = "&#91;unsupported&#93;"
+
+
+def _plain(text: str) -> str:
+    return text.replace(UNSUPPORTED_MARK, _PLAIN_MARK)
+
+
+def _sentence_marks(sentence: WrittenSentence) -> str:
+    """What `qa.writing.compose` writes after a checked sentence: its markers, or the unsupported mark."""
+    return "".join(f" [{n}]" for n in sentence.citations) or ("" if sentence.supported else f" {UNSUPPORTED_MARK}")
+
+
+def _marks_from_structure(answer: Answer) -> Answer:
+    """`answer` with every "[unsupported]" that is text made plain: in quoted document text (an
+    extractive answer, the cited passages) and inside written sentences. The only marks left, to
+    become the red badge, are those written after a sentence that `Answer.written` holds unsupported."""
+    text = answer.text
+    if not answer.written:
+        text = _plain(text)
+    else:
+        pieces, pos, marks = [], 0, ""
+        for sentence in [*answer.written, None]:  # None: what follows the last one (a draft's sentence being written)
+            at = len(text) if sentence is None else text.find(sentence.text, pos)
+            gap = text[pos:at]
+            if at < 0 or not gap.startswith(marks):  # not laid out as written: every mark stays a badge
+                pieces = [text]                       # (one too many, never one too few)
+                break
+            pieces += [marks, _plain(gap[len(marks):])]
+            if sentence is not None:
+                pieces.append(_plain(sentence.text))
+                pos, marks = at + len(sentence.text), _sentence_marks(sentence)
+        text = "".join(pieces)
+    return replace(answer, text=text, short=_plain(answer.short),
+                   citations=[replace(c, text=_plain(c.text), quote=_plain(c.quote)) for c in answer.citations])
+
+
 def render_answer(turn: Turn, index: int, show_scores: bool) -> str:
     """The HTML of one assistant message: the answer (sources folded) or the error, with a
     note first if the question does not look like English."""
     note = (f'<p class="qa-lang-note">{html.escape(LANGUAGE_NOTE)}</p>'
             if turn.question and looks_non_english(turn.question) else "")
     if turn.answer is not None:
-        body = answer_html(turn.answer, show_scores=show_scores, id_prefix=_turn_id(index))
+        body = answer_html(_marks_from_structure(turn.answer), show_scores=show_scores, id_prefix=_turn_id(index))
+        body = body.replace(_PLAIN_MARK, _PLAIN_MARK_HTML)
         # Scores in words ("High relevance"): the reader's probability that the passage answers.
         body = _SCORE.sub(lambda m: f'<span class="qa-cite-score">{confidence_level(float(m.group(1)))} relevance'
                                     "</span>", body)
