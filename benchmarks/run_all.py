@@ -33,7 +33,10 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "citations_llm": ([], ["--n", "100"]),
     "build_memory": ([], ["--sizes", "500,2000"]),
     "build_throughput": ([], ["--docs", "100"]),
+    "splitter": ([], ["--sizes", "100000,400000", "--runs", "1"]),
 }
+# Benchmarks that read no benchmark data (no --data argument).
+NO_DATA = {"article_dev", "splitter"}
 
 
 def git_commit() -> str:
@@ -130,7 +133,7 @@ def main() -> None:
         json_path.unlink(missing_ok=True)
         cmd = [sys.executable, str(BENCH / f"{name}.py"), *(quick_args if args.quick else default_args),
                "--json", str(json_path)]
-        if args.data and name != "article_dev":
+        if args.data and name not in NO_DATA:
             cmd += ["--data", str(args.data)]
         log(f"=== {name}: {' '.join(cmd[1:])}")
         t0 = time.perf_counter()

@@ -142,14 +142,20 @@ def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bo
 
 def _split_line(text: str, start: int, end: int) -> list[Span]:
     spans: list[Span] = []
+    # Leading whitespace is trimmed from the first sentence anyway; skipping it here keeps the
+    # list-marker check on each boundary (`\s*...` from the segment's start) from rescanning a
+    # long run of it again and again ("    ...Mr. Mr. Mr." was quadratic).
     seg_start = start
+    while seg_start < end and text[seg_start].isspace():
+        seg_start += 1
     for m in _BOUNDARY.finditer(text, start, end):
         cut = m.end(2)
         if m.end(3) >= end:
             break
         if not _is_boundary(text, seg_start, m, end):
             continue
-        spans.extend(_trimmed(text, seg_start, cut))
+        # Nothing to trim: the segment starts after whitespace and ends with punctuation.
+        spans.append(Span(seg_start, cut, text[seg_start:cut]))
         seg_start = m.end(3)
     spans.extend(_trimmed(text, seg_start, end))
     return spans
@@ -161,44 +167,55 @@ _TRAILING_PARENTHETICAL = re.compile(r"\([^()\n]{1,120}\)(?:[^()\n.!?]{0,60}\))?
 
 
 def _is_boundary(text: str, seg_start: int, m: re.Match[str], end: int) -> bool:
-    punct = m.group(1)
-    after = m.end(3)
-    first_at = _OPENER_RUN.match(text, after, end).end()
+    # The cheap tests come first: this runs at every candidate (500,000 times in 1 MB of ". . .").
+    after = m.end(3)  # < end, and text[seg_start] is not whitespace (see _split_line)
+    first_at = _OPENER_RUN.match(text, after, end).end() if text[after] in _OPENERS else after
     if first_at >= end:
         return False
-    first = text[first_at]
-    if first.islower():
+    if text[first_at].islower():
         return False  # "e.g. this", "the U.S. dollar", "... and so on. and then"
-    if _TRAILING_PARENTHETICAL.fullmatch(text, after, end):
+    if text[after] == "(" and _TRAILING_PARENTHETICAL.fullmatch(text, after, end):
         return False  # a credit or aside that ends the line belongs to the sentence before it
-    if punct[-1] != "." or len(punct) > 1:
+    dot = m.start(1)
+    if m.end(1) - dot > 1 or text[dot] != ".":
         return True  # ! ? … and "..." end sentences when a capital follows
-    if _LIST_MARKER.fullmatch(text, seg_start, m.start(1)):
-        return False  # "1. Open the box."
+    if dot == seg_start:
+        return True  # a lone "." (no marker, no word before it)
+    if dot - seg_start <= 6 and _LIST_MARKER.fullmatch(text, seg_start, dot):
+        return False  # "1. Open the box." (a marker is at most 6 characters)
     # Only the last word before the period matters; slicing the whole segment instead made
     # "Mr. Mr. Mr. ..." (a boundary rejected again and again) quadratic.
-    return not _ends_with_abbreviation(text[_last_word_start(text, seg_start, m.start(1)) : m.start(1)])
+    return not _is_abbreviation(_last_word(text, seg_start, dot))
 
 
-def _last_word_start(text: str, lo: int, hi: int) -> int:
-    """Where the word `_ends_with_abbreviation` reads in `text[lo:hi]` starts (a line break
-    right before `hi` is skipped, as `$` does)."""
+def _last_word(text: str, lo: int, hi: int) -> str:
+    """The word `re.search(r"([\\w.'’-]+)$", text[lo:hi])` finds (a line break right before `hi`
+    is skipped, as `$` does), read backwards from `hi`: that search tried every start in a long
+    token and was quadratic ("aaaa…a b." took 12 s for 40,000 characters)."""
     i = hi - 1 if hi > lo and text[hi - 1] == "\n" else hi
-    while i > lo and (text[i - 1].isalnum() or text[i - 1] in "_.'’-"):
-        i -= 1
-    return i
+    j = i
+    while j > lo and (text[j - 1].isalnum() or text[j - 1] in "_.'’-"):
+        j -= 1
+    return text[j:i]
 
 
 def _ends_with_abbreviation(before: str) -> bool:
     """Whether the text before a period ends with an abbreviation or an initial."""
-    word_match = re.search(r"([\w.'’-]+)$", before)
-    word = word_match.group(1) if word_match else ""
+    return _is_abbreviation(_last_word(before, 0, len(before)))
+
+
+def _is_abbreviation(word: str) -> bool:
+    if not word:
+        return False
     lowered = word.lower().rstrip(".")
     if lowered in ABBREVIATIONS or lowered.split("-")[-1] in ABBREVIATIONS:
         return True
     if len(word) == 1 and word.isalpha() and word.isupper():
         return True  # an initial: "J. Smith"
-    return bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word))  # "U.S" in "U.S. Army"
+    return bool(_DOTTED_INITIALS.fullmatch(word))  # "U.S" in "U.S. Army"
+
+
+_DOTTED_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:

@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -465,14 +465,19 @@ def _pdf_problem(exc: Exception) -> str:
     return "the file is damaged or incomplete"
 
 
-def load_documents(seeds_dir: Path, exclude: Collection[str] = ()) -> tuple[list[Document], dict[str, str], list[str]]:
+def load_documents(seeds_dir: Path, exclude: Collection[str] = (),
+                   check: Callable[[], None] | None = None) -> tuple[list[Document], dict[str, str], list[str]]:
     """The readable documents under `seeds_dir`, the reason each unusable file was skipped,
-    and the sources skipped because they are in `exclude` (removed from the index on purpose)."""
+    and the sources skipped because they are in `exclude` (removed from the index on purpose).
+
+    `check` is called before each file is read; what it raises (a cancel, a time limit) stops the reading."""
     seeds_dir = Path(seeds_dir)
     paths, failed = scan(seeds_dir)
     docs: list[Document] = []
     excluded: list[str] = []
     for path in paths:
+        if check is not None:
+            check()
         source = source_name(path, seeds_dir)
         if source in exclude:
             excluded.append(source)

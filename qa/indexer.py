@@ -115,13 +115,15 @@ def update_index(
     default `index.WRITE_LOCK_TIMEOUT`, if another process keeps writing it).
 
     `on_progress` receives an `IndexProgress` at each stage and embedding batch. Setting
-    `cancel` stops the build at the next batch with IndexingCancelled; a build estimated after
-    its first batch to take longer than `settings.max_index_seconds` stops with
+    `cancel` stops the build at the next file read or split, or the next batch, with
+    IndexingCancelled; a build whose reading and splitting already took longer than
+    `settings.max_index_seconds`, or estimated after its first batch to take longer, stops with
     IndexingTooSlowError. Either way nothing is written: the previous index stays as it was.
     """
     t0 = time.perf_counter()
     with store.writer_lock(index_dir, lock_timeout):
-        docs, failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir))
+        docs, failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir),
+                                                check=lambda: _check_reading(cancel, t0, settings))
         if not docs and not excluded:
             why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
             raise NoDocumentsError(f"no readable .txt, .md, .html or .pdf documents in {seeds_dir}{why}")
@@ -188,7 +190,8 @@ def _apply_documents(
     old, rebuild_reason = _load_compatible(index_dir, encoder, chunking)
     old_docs = old.documents if old else {}
     if old is None and not replace_all and (seeds_dir is not None or rebuild_reason):
-        docs, failed, excluded = _whole_folder(index_dir, seeds_dir, docs, remove, failed, rebuild_reason)
+        docs, failed, excluded = _whole_folder(index_dir, seeds_dir, docs, remove, failed, rebuild_reason,
+                                               check=lambda: _check_reading(cancel, t0, settings))
         replace_all = True
 
     wanted = {d.source: d for d in docs}
@@ -223,7 +226,7 @@ def _apply_documents(
     new_docs: dict[str, IndexedDocument] = {}
     new_chunks: dict[str, list[Chunk]] = {}
     for doc in to_embed:
-        build.check_cancel()
+        build.check_reading()
         new_docs[doc.source], new_chunks[doc.source] = prepare(doc, encoder, chunking)
 
     # Vectors go straight into the new generation's FAISS indexes, one run of files at a time, so
@@ -322,6 +325,19 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise IndexingCancelled("indexing was cancelled; the previous index is unchanged")
 
 
+def _check_reading(cancel: threading.Event | None, started: float, settings: Settings) -> None:
+    """Between files while they are read and split: the cancel, and the time limit (already spent
+    before any embedding, so the build can only take longer)."""
+    _check_cancel(cancel)
+    limit, spent = settings.max_index_seconds, time.perf_counter() - started
+    if limit and spent > limit:
+        raise IndexingTooSlowError(
+            f"reading and splitting the documents took {duration(spent)} on this machine, more than the limit of "
+            f"{duration(limit)} (max_index_seconds, QA_MAX_INDEX_SECONDS) before anything was embedded; "
+            "nothing was changed: index fewer or smaller files, or raise the limit"
+        )
+
+
 class _Build:
     """Progress, cancellation and the time limit of one build (see `update_index`)."""
 
@@ -409,6 +425,11 @@ class _Build:
                 "nothing was changed: index fewer or smaller files, or raise the limit"
             )
 
+    def check_reading(self) -> None:
+        """`check_cancel`, and the time limit on the reading and splitting before the embedding."""
+        self.check_cancel()
+        _check_reading(None, self.started, self.settings)
+
     def check_cancel(self) -> None:
         """IndexingCancelled (after a "cancelled" event) if `cancel` is set."""
         if self.cancel is not None and self.cancel.is_set():
@@ -430,6 +451,7 @@ def _whole_folder(
     remove: Sequence[str],
     failed: dict[str, str] | None,
     reason: str | None,
+    check: Callable[[], None] | None = None,
 ) -> tuple[list[Document], dict[str, str], list[str]]:
     """The whole collection, for an add or remove that cannot build on the old index: the
     folder's documents less exclusions and `remove`, with `docs` on top."""
@@ -439,7 +461,7 @@ def _whole_folder(
             "to rebuild it from; rebuild it with `qa index SEEDS_DIR`"
         )
     log.warning("rebuilding the index in %s from %s (%s)", index_dir, seeds_dir, reason or "no index yet")
-    found, folder_failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir))
+    found, folder_failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir), check=check)
     wanted = {d.source: d for d in found if d.source not in remove}
     wanted.update((d.source, d) for d in docs)
     folder_failed = {s: why for s, why in folder_failed.items() if s not in wanted}

@@ -389,3 +389,49 @@ def test_ten_megabytes_of_hard_wrapped_text_split_in_seconds() -> None:
     text = ("word " * 12 + "\n") * (10_000_000 // 61)
     seconds = _best_time(_split_and_chunk, text, runs=1)
     assert seconds < 10, f"{seconds:.1f} s for 10 MB"  # ~1 s here; the quadratic splitter needed hours
+
+
+# Long runs of one character class (a token, digits, dots, spaces, closers, "Mr. " …) joined by
+# spaces, line breaks and periods: the shapes that made a regex or loop try every start.
+_RUN_UNITS = st.sampled_from(
+    ["a", "Z", "é", "1", ".", "!", "…", " ", "\t", "\n", "\n ", ")", "(", '"', "“", "-", "_", "'",
+     "Mr. ", "a.", "A.", ". ", ".\n", "A.\n", "a\n", "1. ", "x" * 49 + "\n", "(a) ", "U.S."]
+)
+_RUN_SEPARATORS = st.sampled_from(["", " ", "\n", ". ", ".\n", " b.\n", "\n\n", ". (", "  "])
+long_runs = st.lists(st.tuples(_RUN_UNITS, st.integers(1, 4), _RUN_SEPARATORS), min_size=1, max_size=4)
+
+
+def _text_of_runs(runs: list[tuple[str, int, str]], size: int) -> str:
+    """About `size` characters: each unit repeated in proportion to its weight, then its separator."""
+    total = sum(weight for _, weight, _ in runs)
+    return "".join(unit * max(1, size * weight // total // len(unit)) + sep for unit, weight, sep in runs) + "\nnext line"
+
+
+def _first_within(fn, text: str, bound: float, runs: int = 3) -> float:
+    """Seconds `fn(text)` took, tried up to `runs` times while over `bound` (a noisy neighbour)."""
+    import time
+
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(text)
+        seconds = time.perf_counter() - t0
+        if seconds <= bound:
+            break
+    return seconds
+
+
+@pytest.mark.reliability
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(runs=long_runs)
+@example(runs=[("a", 1, " b.\n")])  # issue 25: 'a' * 40000 + ' b.\nnext line' took 12 s (quadratic)
+@example(runs=[(" ", 1, ""), ("Mr. ", 1, "")])  # a line opened by a long blank run, then rejected boundaries
+def test_splitting_time_stays_linear_on_long_tokens_and_lines(runs: list[tuple[str, int, str]]) -> None:
+    # 4x the text may cost at most 8x the time (+50 ms for timer noise): linear is 4x, quadratic 16x.
+    small, large = _text_of_runs(runs, 10_000), _text_of_runs(runs, 40_000)
+    t_small = _best_time(_split_and_chunk, small)
+    bound = 8 * t_small + 0.05
+    t_large = _first_within(_split_and_chunk, large, bound)
+    assert t_large <= bound, f"{t_large:.3f} s for {len(large):,} characters, {t_small:.3f} s for {len(small):,}"
+    # And an absolute bound, generous for a shared machine: 200 KB takes ~0.1 s here.
+    seconds = _first_within(_split_and_chunk, _text_of_runs(runs, 200_000), 2.0)
+    assert seconds < 2.0, f"{seconds:.1f} s for 200 KB of {runs!r}"

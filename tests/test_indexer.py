@@ -21,7 +21,9 @@ import pytest
 
 import qa
 import qa.assistant
+import qa.documents
 import qa.index as store
+import qa.indexer
 from conftest import FakeEncoder
 from qa import Assistant, IndexingCancelled, IndexingTooSlowError, IndexProgress, QAError, Settings
 from qa.indexer import update_index
@@ -251,6 +253,59 @@ def test_a_build_that_would_take_too_long_is_refused_before_anything_is_written(
     _, report = update_index(seeds, index_dir, BatchedEncoder(), settings(max_index_seconds=0),
                              show_progress_bar=False)
     assert len(report.added) == 4
+
+
+# -- cancel and time limit while files are read and split (issue 25: both were ignored until the
+# first embedding batch) ----------------------------------------------------------------------
+
+
+def on_each_file(monkeypatch: pytest.MonkeyPatch, step: str, action) -> list:  # type: ignore[no-untyped-def]
+    """Call `action(n)` as the build reads (step "read") or splits ("split") its n-th file; the files so far."""
+    module, name = (qa.documents, "read_document") if step == "read" else (qa.indexer, "split_sentences")
+    real, calls = getattr(module, name), []
+
+    def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args[0])
+        action(len(calls))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapped)
+    return calls
+
+
+@pytest.mark.parametrize("step", [pytest.param("read", marks=pytest.mark.reliability), "split"])
+def test_a_cancel_while_files_are_read_or_split_stops_the_build_before_the_next_file(
+        built, monkeypatch: pytest.MonkeyPatch, step: str) -> None:  # type: ignore[no-untyped-def]
+    seeds, index_dir = built
+    write_folder(seeds, [f"new{i}.txt" for i in range(6)])
+    before = snapshot(index_dir)
+    cancel = threading.Event()
+    # e.g. the chat's Cancel pressed while the second file is read or split
+    calls = on_each_file(monkeypatch, step, lambda n: n == 2 and cancel.set())
+    encoder = BatchedEncoder()
+    with pytest.raises(IndexingCancelled, match="cancelled"):
+        update_index(seeds, index_dir, encoder, settings(), show_progress_bar=False, cancel=cancel)
+    assert len(calls) == 2, f"{len(calls)} files were {step} after the cancel"
+    assert encoder.batches == 0 and snapshot(index_dir) == before
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("step", ["read", "split"])
+def test_the_time_limit_applies_while_files_are_read_and_split(
+        built, monkeypatch: pytest.MonkeyPatch, step: str) -> None:  # type: ignore[no-untyped-def]
+    seeds, index_dir = built
+    write_folder(seeds, [f"new{i}.txt" for i in range(6)])
+    before = snapshot(index_dir)
+    calls = on_each_file(monkeypatch, step, lambda n: time.sleep(0.4))
+    encoder = BatchedEncoder()
+    with pytest.raises(IndexingTooSlowError) as err:
+        update_index(seeds, index_dir, encoder, settings(max_index_seconds=1), show_progress_bar=False)
+    message = str(err.value)
+    assert "more than the limit of 1 s" in message and "nothing was changed" in message
+    assert "QA_MAX_INDEX_SECONDS" in message
+    assert len(calls) <= 4, f"{len(calls)} files {step} against a 1 s limit at 0.4 s each"
+    assert encoder.batches == 0, "stopped before anything was embedded"
+    assert snapshot(index_dir) == before
 
 
 def test_max_index_seconds_setting() -> None:
