@@ -11,13 +11,17 @@ No gradio here (`qa.ui` wires these into `launch`):
   app's own origin gets 403 before the app sees it (so a page on another site cannot upload,
   ask or index through a visitor's browser). Requests without `Origin` (curl, gradio_client)
   pass.
+- `BodyLimit`: ASGI middleware; a request body over the limit gets 413: at once when its
+  Content-Length says so, else as soon as the bytes received pass it (chunked bodies), so no
+  large body is ever held in memory. Some paths may have a larger limit or none (uploads,
+  which Gradio limits itself).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +31,7 @@ from .errors import AccessError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Access", "CrossSiteGuard", "decide_access", "is_loopback", "load_accounts", "origin_allowed"]
+__all__ = ["Access", "BodyLimit", "CrossSiteGuard", "decide_access", "is_loopback", "load_accounts", "origin_allowed"]
 
 Account = tuple[str, str]
 
@@ -199,10 +203,84 @@ class CrossSiteGuard:
     async def _refuse(self, scope: Scope, origins: list[bytes], send: Send) -> None:
         shown = b", ".join(origins).decode("latin-1")[:200]
         log.warning("refused a cross-site %s %s (Origin %r)", scope.get("method"), scope.get("path", "")[:200], shown)
-        await send({
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(_REFUSED)).encode("ascii"))],
-        })
-        await send({"type": "http.response.body", "body": _REFUSED})
+        await _plain_response(send, 403, _REFUSED)
+
+
+async def _plain_response(send: Send, status: int, text: bytes, close: bool = False) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(text)).encode("ascii"))]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": text})
+
+
+# --------------------------------------------------------------------------- request size
+
+
+class _TooLarge(Exception):
+    """Raised to the app by BodyLimit's receive once the body has passed the limit."""
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a request whose body is over `max_bytes`.
+
+    A Content-Length over the limit is refused before the app sees the request; otherwise the
+    bytes are counted as the app reads them, and past the limit the app's read fails and the
+    client gets 413 (whatever the app then tries to send) on a connection that is then closed.
+    `limits` maps paths (without a trailing "/") to their own limit, None for no limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, limits: Mapping[str, int | None] | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.limits = dict(limits or {})
+
+    def limit_for(self, path: str) -> int | None:
+        return self.limits.get(path.rstrip("/") or "/", self.max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limit_for(scope.get("path", "")) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        declared = [v for k, v in scope.get("headers", []) if k.lower() == b"content-length"]
+        if any(v.strip().isdigit() and int(v) > limit for v in declared):
+            await self._refuse(scope, limit, send)
+            return
+        received = 0
+        over = started = False
+
+        async def counted() -> MutableMapping[str, Any]:
+            nonlocal received, over
+            if over:
+                raise _TooLarge
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise _TooLarge
+            return message
+
+        async def guarded(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if over:  # the app's answer to a failed read (e.g. FastAPI's 400): 413 instead
+                if not started:
+                    started = True
+                    await self._refuse(scope, limit, send)
+                return
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except _TooLarge:
+            pass
+        if over and not started:
+            await self._refuse(scope, limit, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, limit: int, send: Send) -> None:
+        log.warning("refused a request body over %d bytes: %s %s", limit, scope.get("method"),
+                    scope.get("path", "")[:200])
+        await _plain_response(send, 413, f"Request body too large (the limit is {limit:,} bytes).\n".encode(),
+                              close=True)

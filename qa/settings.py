@@ -63,6 +63,10 @@ class Settings:
     auth_file: str = ""
     # Uploads larger than this (MB) are refused while they arrive, before they are stored.
     max_upload_mb: float = MAX_UPLOAD_MB
+    # Any other request body (a question to /ask or /write, the chat's own requests) larger than
+    # this (MB) is refused with 413 while it arrives; the chat's stored conversations get more
+    # room (qa.ui.server). A 2,000-character question and its history need a few KB.
+    max_request_mb: float = 1.0
     # A build estimated (from the embedding rate measured on this machine) to take longer than
     # this many seconds is refused before anything is written; 0 = no limit.
     max_index_seconds: float = 1800.0
@@ -131,11 +135,18 @@ class Settings:
             raise ValueError("max_index_seconds must be >= 0 (0 = no limit)")
         if not 0 < self.max_upload_mb <= MAX_UPLOAD_MB:
             raise ValueError(f"max_upload_mb must be > 0 and at most {MAX_UPLOAD_MB:g} (the largest file indexed)")
+        if not 0 < self.max_request_mb <= 1024:
+            raise ValueError("max_request_mb must be > 0 and at most 1024 (QA_MAX_REQUEST_MB)")
 
     @property
     def max_upload_bytes(self) -> int:
         """`max_upload_mb` in bytes (the default is qa.documents.MAX_FILE_BYTES)."""
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        """`max_request_mb` in bytes."""
+        return int(self.max_request_mb * 1024 * 1024)
 
 
 def _coerce(name: str, raw: str, cls: type) -> Any:

@@ -355,3 +355,91 @@ def test_accounts_are_required_when_configured(live_with_accounts: LiveApp) -> N
     assert http_request(live_with_accounts.base + "/login", "POST", form, login)[0] == 403
     result = Client(live_with_accounts.base + "/", auth=("ann", "pw"), verbose=False).predict("Who?", api_name="/ask")
     assert (json.loads(result) if isinstance(result, str) else result)["question"] == "Who?"
+
+
+# --------------------------------------------------------------------------- request size
+
+
+def _post_large(live: LiveApp, path: str, size: int, chunked: bool) -> tuple[int, float]:
+    """(status, seconds) of a POST of a `size`-byte JSON question, sent 64 KB at a time (chunked
+    or with its Content-Length) until the server answers."""
+    import select
+    import socket
+    import time
+
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nContent-Type: application/json\r\n"
+    head += "Transfer-Encoding: chunked\r\n\r\n" if chunked else f"Content-Length: {size}\r\n\r\n"
+    body = b'{"data": ["' + b"a" * (size - 14) + b'"]}'
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", live.port), timeout=30) as sock:
+        sock.sendall(head.encode())
+        for at in range(0, len(body), 64 * 1024):
+            if select.select([sock], [], [], 0)[0]:
+                break  # the server has answered
+            piece = body[at:at + 64 * 1024]
+            try:
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        else:
+            sock.sendall(b"0\r\n\r\n" if chunked else b"")
+        reply = b""
+        while b"\r\n" not in reply:
+            data = sock.recv(4096)
+            if not data:
+                break
+            reply += data
+    return int(reply.split()[1]), time.monotonic() - started
+
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    "path,size,chunked,status",
+    [
+        pytest.param("/gradio_api/call/ask", 5 * MB, False, 413, id="call-ask"),
+        pytest.param("/gradio_api/call/ask", 5 * MB, True, 413, id="call-ask-chunked"),
+        pytest.param("/gradio_api/call/write", 5 * MB, False, 413, id="call-write"),
+        pytest.param("/gradio_api/queue/join", 5 * MB, False, 413, id="queue-join"),
+        pytest.param("/gradio_api/queue/join", 5 * MB, True, 413, id="queue-join-chunked"),
+        pytest.param("/gradio_api/run/ask", 5 * MB, True, 413, id="run-ask-chunked"),
+        pytest.param("/gradio_api/run/restore", 2 * MB, True, 200, id="page-store-event-2MB"),
+        pytest.param("/gradio_api/run/restore", 12 * MB, True, 413, id="page-store-event-12MB-chunked"),
+    ],
+)
+def test_a_large_request_is_refused_while_it_arrives(live: LiveApp, path: str, size: int, chunked: bool,
+                                                    status: int) -> None:
+    """Before: read whole (four 99 MB questions took the server from 588 MB to 3.8 GB)."""
+    got, took = _post_large(live, path, size, chunked)
+    assert got == status
+    assert took < 5
+    assert not any(len(q) > 2000 for q in live.bot.questions)
+
+
+def test_the_server_answers_after_refusing_large_requests(live: LiveApp) -> None:
+    from gradio_client import Client
+
+    assert _post_large(live, "/gradio_api/call/ask", 5 * 1024 * 1024, chunked=True)[0] == 413
+    small = json.dumps({"data": ["a" * 2000, 5, ["Earlier question?"] * 20]}).encode()
+    status, text = http_request(live.base + "/gradio_api/call/ask", "POST", small, {"Content-Type": "application/json"})
+    assert status == 200 and b"event_id" in text
+    result = Client(live.base + "/", verbose=False).predict("After the large ones?", api_name="/ask")
+    assert (json.loads(result) if isinstance(result, str) else result)["question"] == "After the large ones?"
+
+
+def test_the_chats_stored_conversations_fit_their_requests() -> None:
+    """The page sends the conversations kept in the browser (up to MAX_STORE_CHARS of JSON) with
+    its unqueued events: those routes get room for them; uploads keep Gradio's own limit."""
+    pytest.importorskip("gradio")
+    import qa.ui
+    from qa.settings import Settings
+    from qa.ui.history import MAX_STORE_CHARS
+    from qa.ui.server import _body_limits
+
+    settings = Settings.from_env(env={})
+    limits = _body_limits(qa.ui.build_ui(FakeBot(), settings), settings)
+    assert limits.pop("/gradio_api/upload") is None
+    assert "/gradio_api/run/restore" in limits and "/gradio_api/run/new_chat" in limits
+    assert all(limit is not None and limit >= 3 * MAX_STORE_CHARS for limit in limits.values())
+    assert not {"/gradio_api/run/ask", "/gradio_api/run/write", "/gradio_api/queue/join"} & set(limits)

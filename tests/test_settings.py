@@ -52,6 +52,7 @@ def test_from_env_reads_os_environ_by_default(monkeypatch) -> None:
         pytest.param("QA_AUTH", "ann:pw,bob:x:y", "auth", "ann:pw,bob:x:y", id="auth-str"),
         pytest.param("QA_AUTH_FILE", "/etc/qa/users", "auth_file", "/etc/qa/users", id="auth_file-str"),
         pytest.param("QA_MAX_UPLOAD_MB", "0.5", "max_upload_mb", 0.5, id="max_upload_mb-float"),
+        pytest.param("QA_MAX_REQUEST_MB", "2.5", "max_request_mb", 2.5, id="max_request_mb-float"),
     ],
 )
 def test_env_overrides(var: str, raw: str, name: str, value: object) -> None:
@@ -136,6 +137,8 @@ def test_with_applies_non_none_overrides() -> None:
         pytest.param("QA_MAX_UPLOAD_MB", "51", "max_upload_mb", id="max_upload_mb-above-library-limit"),
         pytest.param("QA_MAX_UPLOAD_MB", "nan", "max_upload_mb", id="max_upload_mb-nan"),
         pytest.param("QA_MAX_UPLOAD_MB", "big", "max_upload_mb", id="max_upload_mb-not-a-number"),
+        pytest.param("QA_MAX_REQUEST_MB", "0", "max_request_mb", id="max_request_mb-zero"),
+        pytest.param("QA_MAX_REQUEST_MB", "nan", "max_request_mb", id="max_request_mb-nan"),
     ],
 )
 def test_bad_env_values_name_the_setting(var: str, raw: str, setting: str) -> None:
@@ -162,6 +165,11 @@ def test_upload_limit_defaults_to_the_library_limit() -> None:
 
     assert Settings.from_env(env={}).max_upload_bytes == MAX_FILE_BYTES
     assert Settings.from_env(env={"QA_MAX_UPLOAD_MB": "0.01"}).max_upload_bytes == 10485
+
+
+def test_request_limit_is_one_mb_by_default() -> None:
+    assert Settings.from_env(env={}).max_request_bytes == 1024 * 1024
+    assert Settings.from_env(env={"QA_MAX_REQUEST_MB": "0.5"}).max_request_bytes == 512 * 1024
 
 
 def test_auth_password_is_not_in_the_repr() -> None:

@@ -13,9 +13,10 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
-from qa.access import Access, CrossSiteGuard, decide_access, load_accounts
+from qa.access import Access, BodyLimit, CrossSiteGuard, decide_access, load_accounts
 from qa.settings import Settings
 
+from .history import MAX_STORE_CHARS
 from .layout import CSS, build_ui
 
 log = logging.getLogger("qa.ui")
@@ -47,6 +48,20 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def _body_limits(demo: gr.Blocks, settings: Settings) -> dict[str, int | None]:
+    """Paths with their own request-size limit (BodyLimit): none for uploads (Gradio refuses
+    one over settings.max_upload_bytes while it arrives), and room for the conversations kept in
+    the browser (up to MAX_STORE_CHARS of JSON, at most 4 bytes a character once the request
+    quotes it) on the page's own unqueued events that send them."""
+    store = next((b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "qa-store"), None)
+    room = 4 * MAX_STORE_CHARS + settings.max_request_bytes
+    limits: dict[str, int | None] = {"/gradio_api/upload": None}
+    for fn in demo.fns.values():
+        if store is not None and store in fn.inputs and fn.api_name:
+            limits[f"/gradio_api/run/{fn.api_name}"] = max(room, settings.max_request_bytes)
+    return limits
+
+
 def check_access(settings: Settings, insecure: bool = False) -> tuple[Access, list[tuple[str, str]]]:
     """The serving mode and accounts for `settings` (QA_AUTH / QA_AUTH_FILE); `AccessError` if
     the host is beyond loopback with no account and not `insecure`. Passwords are never logged."""
@@ -63,15 +78,17 @@ def launch_app(
 ) -> Any:
     """`demo.launch` on settings.host:port with the guards: accounts (if any) as Gradio's auth,
     `CrossSiteGuard` (403 for another site's POST/PUT/DELETE/PATCH), uploads over
-    settings.max_upload_bytes refused while they arrive. Gradio's static file workers and Node
-    front server stay off: they would take uploads outside the guard."""
+    settings.max_upload_bytes refused while they arrive, any other request body over
+    settings.max_request_bytes refused with 413 (`BodyLimit`, see `_body_limits`). Gradio's
+    static file workers and Node front server stay off: they would take uploads outside the guard."""
     if access.mode == "insecure":
         log.warning("%s", access.message)
     else:
         log.info("%s", access.message)
     app_kwargs = dict(launch_kwargs.pop("app_kwargs", None) or {})
     guard = Middleware(CrossSiteGuard, host=settings.host, port=settings.port, loopback_only=access.mode == "loopback")
-    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), guard]
+    size = Middleware(BodyLimit, max_bytes=settings.max_request_bytes, limits=_body_limits(demo, settings))
+    app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), guard, size]
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
