@@ -63,6 +63,9 @@ class Settings:
     auth_file: str = ""
     # Uploads larger than this (MB) are refused while they arrive, before they are stored.
     max_upload_mb: float = MAX_UPLOAD_MB
+    # Uploads waiting to be indexed (the chat's upload cache) take at most this many MB in all: an
+    # upload past it is removed and the person told so; one left unindexed for minutes is removed too.
+    upload_cache_mb: float = 500.0
     # Any other request body (a question to /ask or /write, the chat's own requests) larger than
     # this (MB) is refused with 413 while it arrives; the chat's stored conversations get more
     # room (qa.ui.server). A 2,000-character question and its history need a few KB.
@@ -135,6 +138,9 @@ class Settings:
             raise ValueError("max_index_seconds must be >= 0 (0 = no limit)")
         if not 0 < self.max_upload_mb <= MAX_UPLOAD_MB:
             raise ValueError(f"max_upload_mb must be > 0 and at most {MAX_UPLOAD_MB:g} (the largest file indexed)")
+        if not self.upload_cache_mb >= self.max_upload_mb:  # also rejects nan
+            raise ValueError("upload_cache_mb must be at least max_upload_mb (QA_UPLOAD_CACHE_MB), "
+                             "so that the largest upload fits")
         if not 0 < self.max_request_mb <= 1024:
             raise ValueError("max_request_mb must be > 0 and at most 1024 (QA_MAX_REQUEST_MB)")
 
@@ -142,6 +148,11 @@ class Settings:
     def max_upload_bytes(self) -> int:
         """`max_upload_mb` in bytes (the default is qa.documents.MAX_FILE_BYTES)."""
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def upload_cache_bytes(self) -> int:
+        """`upload_cache_mb` in bytes."""
+        return int(self.upload_cache_mb * 1024 * 1024)
 
     @property
     def max_request_bytes(self) -> int:

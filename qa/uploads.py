@@ -5,16 +5,24 @@ O_NOFOLLOW, so it never goes through a link, never lands elsewhere and never ove
 a file. A different file of the same name is refused unless replacing was asked for; a
 replacement is staged under a hidden name and renamed over the old file only after the
 index update succeeded. If the update fails, only what this upload created is removed.
+
+Before that, the chat's uploads wait in Gradio's upload cache (`upload_cache_dir`), where any
+client can put files. `sweep_upload_cache` keeps it bounded: uploads not indexed within
+ABANDONED_UPLOAD_SECONDS are removed, and so is an upload that takes the cache past its cap
+(`Settings.upload_cache_mb`), never the ones that came before it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import stat
+import tempfile
+import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -168,3 +176,86 @@ def _write_new(path: Path, data: bytes, name: str) -> None:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+# --------------------------------------------------------------------------- the upload cache
+
+# The chat indexes an upload as soon as it arrives; one not taken for indexing within this many
+# seconds was abandoned (or sent straight to Gradio's upload route) and is removed.
+ABANDONED_UPLOAD_SECONDS = 10 * 60
+# Gradio stores each upload as <cache>/<hex digest of its content>/<file name>; nothing else is touched.
+_UPLOAD_FOLDER = re.compile(r"[0-9a-f]{32,128}")
+
+
+@dataclass(frozen=True)
+class CachedUpload:
+    """One file waiting in the upload cache: its size and when it was stored (seconds since the epoch)."""
+
+    path: Path
+    size: int
+    stored: float
+
+
+def upload_cache_dir() -> Path:
+    """Where Gradio keeps uploads: $GRADIO_TEMP_DIR, else <temp>/gradio (as gradio.utils.get_upload_folder)."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
+def cached_uploads(folder: Path) -> list[CachedUpload]:
+    """The uploads in Gradio's cache `folder`, oldest first: regular files one level down, in folders
+    named by a content digest (links, and files Gradio is still receiving at the top, are left alone)."""
+    found: list[CachedUpload] = []
+    try:
+        subfolders = [e for e in os.scandir(folder) if _UPLOAD_FOLDER.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    for sub in subfolders:
+        try:
+            entries = list(os.scandir(sub.path))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found.append(CachedUpload(Path(entry.path), st.st_size, st.st_mtime))  # written as it arrived
+    return sorted(found, key=lambda u: (u.stored, str(u.path)))
+
+
+def sweep_upload_cache(folder: Path, cap_bytes: int, keep: Collection[Path] = (), now: float | None = None,
+                       max_age: float = ABANDONED_UPLOAD_SECONDS) -> list[Path]:
+    """Remove the abandoned uploads of `folder` (stored more than `max_age` seconds ago), then, while the
+    rest take more than `cap_bytes`, the newest: the uploads that went past the cap, never those before
+    them. Files in `keep` (being indexed) stay. Returns the files removed."""
+    now = time.time() if now is None else now
+    held = {os.path.realpath(p) for p in keep}
+    found = cached_uploads(Path(folder))
+    uploads = [u for u in found if os.path.realpath(u.path) not in held]
+    doomed = [u for u in uploads if now - u.stored > max_age]
+    total = sum(u.size for u in found) - sum(u.size for u in doomed)
+    rest = [u for u in uploads if now - u.stored <= max_age]
+    for upload in reversed(rest):
+        if total <= cap_bytes:
+            break
+        doomed.append(upload)
+        total -= upload.size
+    removed: list[Path] = []
+    for upload in doomed:
+        try:
+            upload.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not remove the abandoned upload %s: %s", upload.path, exc)
+            continue
+        removed.append(upload.path)
+        try:
+            upload.path.parent.rmdir()  # only if empty
+        except OSError:
+            pass
+    if removed:
+        log.info("removed %d upload(s) from the upload cache %s (abandoned, or past its %d MB)", len(removed),
+                 folder, cap_bytes // (1024 * 1024))
+    return removed

@@ -564,3 +564,47 @@ def test_answering_writes_no_export_until_asked(monkeypatch) -> None:
     _, turns, export_update, *_ = list(fns["respond"]("Where?", [], 5, False))[-1]
     assert writes == [] and export_update["interactive"] is True
     assert fns["export_conversation"](turns, None) == "x.md" and writes == ["default"]
+
+
+# --------------------------------------------------------------------------- the upload cache
+
+
+def _cached(folder: Path, digest: str, name: str, size: int, age: float, now: float) -> Path:
+    """A file as Gradio stores an upload (<cache>/<digest>/<name>), stored `age` seconds before `now`."""
+    path = folder / digest / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    os.utime(path, (now - age, now - age))
+    return path
+
+
+def test_the_upload_cache_folder_is_gradios(monkeypatch, tmp_path: Path) -> None:
+    from gradio.utils import get_upload_folder
+
+    from qa.uploads import upload_cache_dir
+
+    assert upload_cache_dir() == Path(get_upload_folder()).resolve()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))
+    assert upload_cache_dir() == Path(get_upload_folder()).resolve() == tmp_path.resolve()
+
+
+def test_abandoned_uploads_and_uploads_past_the_cap_are_removed(tmp_path: Path) -> None:
+    from qa.uploads import ABANDONED_UPLOAD_SECONDS, sweep_upload_cache
+
+    cache, now, old = tmp_path / "gradio", 1_000_000.0, ABANDONED_UPLOAD_SECONDS + 5
+    abandoned = _cached(cache, "a" * 40, "junk.txt", 100, old, now)
+    held = _cached(cache, "b" * 40, "indexing.txt", 100, old, now)
+    first = _cached(cache, "c" * 40, "first.txt", 400, 60, now)
+    second = _cached(cache, "d" * 40, "second.txt", 400, 30, now)
+    past_cap = _cached(cache, "e" * 40, "third.txt", 400, 1, now)
+    other = _cached(cache, "deep_links", "not-an-upload.txt", 10_000, old, now)  # not an upload folder
+    (cache / ("f" * 40)).mkdir()
+    link = cache / ("f" * 40) / "link.txt"
+    link.symlink_to(other)
+
+    removed = sweep_upload_cache(cache, cap_bytes=1000, keep=[held], now=now)
+    assert sorted(removed) == sorted([abandoned, past_cap])
+    assert not abandoned.parent.exists() and not past_cap.exists(), "abandoned, and past the cap"
+    assert held.exists() and first.exists() and second.exists(), "being indexed, and earlier uploads, stay"
+    assert other.exists() and link.is_symlink()
+    assert sweep_upload_cache(cache, cap_bytes=1000, keep=[held], now=now) == []

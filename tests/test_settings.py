@@ -53,6 +53,7 @@ def test_from_env_reads_os_environ_by_default(monkeypatch) -> None:
         pytest.param("QA_AUTH_FILE", "/etc/qa/users", "auth_file", "/etc/qa/users", id="auth_file-str"),
         pytest.param("QA_MAX_UPLOAD_MB", "0.5", "max_upload_mb", 0.5, id="max_upload_mb-float"),
         pytest.param("QA_MAX_REQUEST_MB", "2.5", "max_request_mb", 2.5, id="max_request_mb-float"),
+        pytest.param("QA_UPLOAD_CACHE_MB", "80", "upload_cache_mb", 80.0, id="upload_cache_mb-float"),
     ],
 )
 def test_env_overrides(var: str, raw: str, name: str, value: object) -> None:
@@ -139,6 +140,8 @@ def test_with_applies_non_none_overrides() -> None:
         pytest.param("QA_MAX_UPLOAD_MB", "big", "max_upload_mb", id="max_upload_mb-not-a-number"),
         pytest.param("QA_MAX_REQUEST_MB", "0", "max_request_mb", id="max_request_mb-zero"),
         pytest.param("QA_MAX_REQUEST_MB", "nan", "max_request_mb", id="max_request_mb-nan"),
+        pytest.param("QA_UPLOAD_CACHE_MB", "10", "upload_cache_mb", id="upload_cache_mb-below-one-upload"),
+        pytest.param("QA_UPLOAD_CACHE_MB", "nan", "upload_cache_mb", id="upload_cache_mb-nan"),
     ],
 )
 def test_bad_env_values_name_the_setting(var: str, raw: str, setting: str) -> None:
@@ -290,3 +293,11 @@ def test_from_seeds_with_a_missing_QA_SEEDS_DIR_names_it(no_qa_env, tmp_path: Pa
     monkeypatch.setenv("QA_SEEDS_DIR", str(missing))
     with pytest.raises(NoDocumentsError, match=re.escape(str(missing))):
         Assistant.from_seeds(show_progress_bar=False)
+
+
+@pytest.mark.reliability
+def test_the_upload_cache_is_capped_by_default() -> None:
+    s = Settings.from_env(env={})
+    assert s.upload_cache_mb == 500.0 and s.upload_cache_bytes == 500 * 1024 * 1024
+    assert s.upload_cache_bytes >= 10 * s.max_upload_bytes
+    assert Settings.from_env(env={"QA_MAX_UPLOAD_MB": "1", "QA_UPLOAD_CACHE_MB": "1"}).upload_cache_bytes == 1024 * 1024

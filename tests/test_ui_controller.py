@@ -72,7 +72,9 @@ def bot() -> FakeBot:
 @pytest.fixture
 def ctl(bot: FakeBot, tmp_path: Path):  # type: ignore[no-untyped-def]
     exports = _Exports()
-    yield Controller(bot, exports)
+    controller = Controller(bot, exports)
+    controller.upload_cache = tmp_path / "upload-cache"  # never the machine's own Gradio cache
+    yield controller
     exports.clear()
 
 
@@ -216,3 +218,30 @@ def test_file_names_in_statuses_are_never_markdown(ctl: Controller, bot: FakeBot
     assert_shown_as_itself(ctl.remove_document(name).status, name)
     assert_shown_as_itself(ctl.index_files([f"/up/{name}"]).status, name)
     assert_shown_as_itself(ctl.index_files([f"/up/bad{name}"]).status, f"bad{name}")
+
+
+@pytest.mark.reliability
+def test_an_upload_past_the_cache_cap_is_refused_in_plain_words(ctl: Controller, bot: FakeBot, tmp_path: Path) -> None:
+    import os
+    import time
+
+    from qa.settings import Settings
+
+    bot.settings = Settings(max_upload_mb=1, upload_cache_mb=1)  # type: ignore[attr-defined]
+    ctl.upload_cache = tmp_path / "gradio"
+    waiting = ctl.upload_cache / ("a" * 40) / "someone-else.txt"  # another client's upload, not indexed yet
+    waiting.parent.mkdir(parents=True)
+    waiting.write_bytes(b"x" * 700_000)
+    os.utime(waiting, (time.time() - 60, time.time() - 60))
+    mine = ctl.upload_cache / ("b" * 40) / "mine.txt"
+    mine.parent.mkdir()
+    mine.write_bytes(b"y" * 700_000)
+    listing = ctl.index_files([str(mine)])
+    assert "**mine.txt**: not indexed: the space for uploads waiting to be indexed is full (1 MB)" in listing.status
+    assert "Please upload it again in a few minutes." in listing.status
+    assert not mine.exists() and waiting.exists() and bot.docs == ["a.txt", "b.txt"], "nothing else is lost"
+    # Once there is room, the same upload goes through.
+    waiting.unlink()
+    mine.parent.mkdir(exist_ok=True)
+    mine.write_bytes(b"y" * 700_000)
+    assert "**Indexed:** mine.txt" in ctl.index_files([str(mine)]).status

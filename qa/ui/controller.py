@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from qa.errors import IndexingCancelled, QAError
 from qa.schema import Answer, DocumentInfo, IndexProgress, UpdateReport
+from qa.settings import Settings
+from qa.uploads import sweep_upload_cache, upload_cache_dir
 
 from .render import (
     EMPTY_QUESTION,
@@ -131,6 +134,10 @@ NOT_READY = "The index is still being built; questions can be asked as soon as i
 PAUSED = "Documents are being indexed; questions are paused until it finishes. Please ask again in a moment."
 BUSY_INDEXING = "Other documents are being indexed right now; please try again when that finishes."
 CANCELLED_NOTE = "Indexing cancelled; nothing changed: the documents and the index are as they were."
+UPLOAD_SPACE_FULL = ("not indexed: the space for uploads waiting to be indexed is full ({mb:g} MB); "
+                     "nothing else changed. Please upload it again in a few minutes.")
+# How often the upload cache is swept while serving (abandoned uploads, uploads past its cap).
+UPLOAD_SWEEP_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,11 @@ class Controller:
         self._note = ""  # how the last indexing ended, when that needs saying (cancelled)
         self._startup_error: str | None = None
         self._ready = assistant is not None
+        # Gradio's upload cache, swept by `sweep_uploads`; the files being indexed are held.
+        self.upload_cache: Path = upload_cache_dir()
+        self._held: set[Path] = set()
+        self._sweeping = threading.Lock()
+        self._sweeper: threading.Thread | None = None
 
     @property
     def bot(self) -> AssistantLike:
@@ -303,7 +315,43 @@ class Controller:
 
         thread = threading.Thread(target=run, name="qa-startup-build", daemon=daemon)
         thread.start()
+        self.watch_uploads()
         return thread
+
+    # ---- the upload cache ----------------------------------------------------------
+
+    def upload_cap_bytes(self) -> int:
+        """`Settings.upload_cache_mb` of the assistant (of the environment until there is one), in bytes."""
+        settings = getattr(self._assistant, "settings", None)
+        if not isinstance(settings, Settings):
+            try:
+                settings = Settings.from_env()
+            except ValueError:
+                settings = Settings()
+        return settings.upload_cache_bytes
+
+    def sweep_uploads(self) -> list[Path]:
+        """Remove abandoned uploads, and those past the cap, from the upload cache (`qa.uploads.sweep_upload_cache`);
+        the files being indexed stay. Returns the files removed."""
+        with self._sweeping:
+            return sweep_upload_cache(self.upload_cache, self.upload_cap_bytes(), keep=set(self._held))
+
+    def watch_uploads(self, interval: float = UPLOAD_SWEEP_SECONDS) -> None:
+        """Sweep the upload cache every `interval` seconds while the server runs (uploads sent straight to
+        Gradio's upload route never reach an event of the page); once per controller."""
+        if self._sweeper is not None:
+            return
+
+        def run() -> None:
+            while True:
+                try:
+                    self.sweep_uploads()
+                except Exception:  # noqa: BLE001 - never stops the sweeper; logged
+                    log.exception("sweeping the upload cache failed")
+                time.sleep(interval)
+
+        self._sweeper = threading.Thread(target=run, name="qa-upload-sweeper", daemon=True)
+        self._sweeper.start()
 
     # ---- questions ---------------------------------------------------------------
 
@@ -459,6 +507,19 @@ class Controller:
             listing = self.list_documents()
             listing.status = "Nothing to index."
             return listing
+        # An upload that took the cache past its cap is removed (here, or by the sweeper before), with a
+        # message; nothing else is lost.
+        swept = {os.path.realpath(p) for p in self.sweep_uploads()}
+        cache = os.path.realpath(self.upload_cache) + os.sep
+        gone = [p for p in paths if os.path.realpath(p) in swept
+                or (os.path.realpath(p).startswith(cache) and not os.path.lexists(p))]
+        full = UPLOAD_SPACE_FULL.format(mb=self.upload_cap_bytes() / (1024 * 1024))
+        refused = [file_error(p.name, full) for p in gone]
+        paths = [p for p in paths if p not in gone]
+        if not paths:
+            listing = self.list_documents()
+            listing.status = "**Not indexed:**\n" + "\n".join(f"- {f}" for f in refused)
+            return listing
         job = self._begin("upload", len(paths), f"Indexing {len(paths)} file{'s' if len(paths) > 1 else ''}…")
         if job is None:
             listing = self.list_documents()
@@ -466,8 +527,9 @@ class Controller:
             return listing
         added: list[str] = []
         updated: list[str] = []
-        failed: list[str] = []
+        failed: list[str] = refused
         cancelled = False
+        self._held = set(paths)
         try:
             for i, path in enumerate(paths):
                 name = path.name
@@ -493,6 +555,7 @@ class Controller:
                 if not (result.added or result.changed or result.failed):
                     added.append(f"{name} (unchanged)")
         finally:
+            self._held = set()
             self._end(job, CANCELLED_NOTE if cancelled else "")
         lines = []
         if cancelled:
