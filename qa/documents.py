@@ -175,16 +175,80 @@ def source_name(path: Path, seeds_dir: Path) -> str:
     return Path(path).relative_to(seeds_dir).as_posix()
 
 
-def read_document(path: Path, source: str | None = None) -> Document:
-    """Read one file into a Document; DocumentError with a specific reason if it cannot be used."""
+def read_document(path: Path, source: str | None = None, root: Path | None = None) -> Document:
+    """Read one file into a Document; DocumentError with a specific reason if it cannot be used.
+
+    With `root` (the documents folder `path` was found in), the file is opened without following
+    links (see `read_inside`), so a file swapped for a link after the folder scan is not read.
+    """
     path = Path(path)
     source = source or path.name
     check_suffix(path, source)
     try:
-        data = path.read_bytes()
+        data = read_inside(path, root) if root is not None else _read_fd(os.open(path, _READ_FLAGS))
     except OSError as exc:
-        raise DocumentError(f"{source}: cannot read file ({exc.strerror or exc})") from exc
+        raise DocumentError(f"{source}: {_read_problem(exc)}") from exc
     return parse_document(data, source, path.suffix.lower())
+
+
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)  # O_NONBLOCK: a FIFO never blocks
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class _NotRegular(OSError):
+    """What was opened is not a regular file (a folder, a FIFO, a device)."""
+
+
+def read_inside(path: Path, root: Path) -> bytes:
+    """The bytes of the regular file `path` inside the folder `root`, read so that no link can
+    lead outside it, even one swapped in after a check.
+
+    A link the scan accepted is resolved once and must lead inside `root`; then every part of
+    the resolved path below `root` is opened relative to its folder without following links
+    (O_NOFOLLOW), and the opened file must be a regular file (fstat); the bytes come from that
+    descriptor. A part replaced by a link in between fails with ELOOP or ENOTDIR.
+    """
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if not _inside(real, real_root) or real == real_root:
+        raise OSError(errno.EXDEV, "link points outside the documents folder; not indexed")
+    if os.open not in os.supports_dir_fd:  # (Windows) only the last part is opened without following links
+        return _read_fd(os.open(real, _READ_FLAGS | _NOFOLLOW))
+    *folders, name = Path(os.path.relpath(real, real_root)).parts
+    dir_fd = os.open(real_root, _DIR_FLAGS)
+    try:
+        for part in folders:
+            next_fd = os.open(part, _DIR_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
+            os.close(dir_fd)
+            dir_fd = next_fd
+        fd = os.open(name, _READ_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
+    return _read_fd(fd)
+
+
+def _read_fd(fd: int) -> bytes:
+    """The bytes of the regular file open at `fd` (closed after), at most one byte over the size limit."""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotRegular(errno.EINVAL, "not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    with open(fd, "rb") as fh:
+        return fh.read(MAX_FILE_BYTES + 1)
+
+
+def _read_problem(exc: OSError) -> str:
+    """Why a file could not be read, in plain words."""
+    if isinstance(exc, _NotRegular):
+        return "not a regular file (it may have been replaced while the folder was read); not indexed"
+    if exc.errno == errno.EXDEV:
+        return str(exc.strerror)
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+        return "the file or a folder on its path was replaced by a link while the folder was read; not indexed"
+    return f"cannot read file ({exc.strerror or exc})"
 
 
 def check_suffix(path: Path, source: str) -> None:
@@ -483,7 +547,7 @@ def load_documents(seeds_dir: Path, exclude: Collection[str] = (),
             excluded.append(source)
             continue
         try:
-            docs.append(read_document(path, source))
+            docs.append(read_document(path, source, root=seeds_dir))
         except DocumentError as exc:
             log.warning("skipping %s", exc)
             failed[source] = printable(str(exc).split(": ", 1)[-1])

@@ -17,6 +17,7 @@ import codecs
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -329,6 +330,101 @@ def test_a_parser_crash_on_one_file_is_reported_and_the_rest_indexed(seeds, tmp_
     data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
     assert set(data.documents) == set(DOCS)
     assert "RecursionError" in report.failed["odd.html"]
+
+
+def _swap_for_link(seeds: Path, outside: Path, what: str) -> str:
+    """Replace a scanned entry with a link that leads outside the folder; the source it concerns."""
+    if what == "file":
+        (seeds / "alpha.txt").unlink()
+        (seeds / "alpha.txt").symlink_to(outside / "secret.txt")
+        return "alpha.txt"
+    if what == "folder":  # a folder on the path, swapped for a link to a folder with a file of the same name
+        write(outside / "notes" / "gamma.txt", OUTSIDE_SECRET)
+        (seeds / "notes" / "gamma.txt").unlink()
+        (seeds / "notes").rmdir()
+        (seeds / "notes").symlink_to(outside / "notes")
+        return "notes/gamma.txt"
+    # a link the scan accepted (it led inside the folder), pointed outside
+    (seeds / "alias.txt").unlink()
+    (seeds / "alias.txt").symlink_to(outside / "secret.txt")
+    return "alias.txt"
+
+
+@pytest.mark.parametrize("what", ["file", "folder", "accepted-link"])
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(seeds, tmp_path, outside, fake_encoder, settings,
+                                                              monkeypatch, what) -> None:
+    """Issue 25: a file swapped for a link to an outside file between the scan's check and its
+    read got the outside content indexed (1,915 of 5,883 scans). The swap happens right after
+    the scan, every time."""
+    import qa.documents
+
+    (seeds / "alias.txt").symlink_to(seeds / "alpha.txt")
+    real_scan, swapped = qa.documents.scan, []
+
+    def scan_then_swap(folder):  # type: ignore[no-untyped-def]
+        found = real_scan(folder)
+        swapped.append(_swap_for_link(seeds, outside, what))
+        return found
+
+    monkeypatch.setattr(qa.documents, "scan", scan_then_swap)
+    data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
+    assert swapped, "the swap did not run"
+    assert all(OUTSIDE_SECRET not in d.text for d in data.documents.values()), "outside content was indexed"
+    assert swapped[0] not in data.documents
+    reason = report.failed.get(swapped[0], "")
+    assert "not indexed" in reason and ("link" in reason), report.failed
+    assert swapped[0] in report.summary()
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_a_swap_between_resolving_and_opening_is_not_followed(seeds, tmp_path, outside, fake_encoder, settings,
+                                                              monkeypatch, what) -> None:
+    """The narrowest window: the swap lands after the reader resolved the path, before it opens it."""
+    (seeds / "alias.txt").symlink_to(seeds / "alpha.txt")
+    target = {"file": "alpha.txt", "folder": "notes/gamma.txt"}[what]
+    real_realpath, swapped = os.path.realpath, []
+
+    def realpath_then_swap(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        resolved = real_realpath(path, *args, **kwargs)
+        if not swapped and str(path) == str(seeds / target):
+            swapped.append(_swap_for_link(seeds, outside, what))
+        return resolved
+
+    monkeypatch.setattr(os.path, "realpath", realpath_then_swap)
+    data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
+    assert swapped == [target]
+    assert all(OUTSIDE_SECRET not in d.text for d in data.documents.values()), "outside content was indexed"
+    assert "replaced by a link" in report.failed[target], report.failed
+
+
+def test_reading_opens_no_fifo_or_folder_swapped_in_after_the_scan(seeds, tmp_path, fake_encoder, settings,
+                                                                   monkeypatch) -> None:
+    import qa.documents
+
+    real_scan = qa.documents.scan
+
+    def scan_then_swap(folder):  # type: ignore[no-untyped-def]
+        found = real_scan(folder)
+        (seeds / "alpha.txt").unlink()
+        os.mkfifo(seeds / "alpha.txt")  # opening a FIFO for reading would wait for a writer forever
+        (seeds / "beta.md").unlink()
+        (seeds / "beta.md").mkdir()
+        return found
+
+    monkeypatch.setattr(qa.documents, "scan", scan_then_swap)
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(build(seeds, tmp_path / "index", fake_encoder, settings)),
+                              daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    if worker.is_alive():  # let the blocked reader go before failing
+        os.close(os.open(seeds / "alpha.txt", os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=5)
+        pytest.fail("the build waited on a FIFO swapped in for a document")
+    data, report = result[0]
+    assert set(data.documents) == {"notes/gamma.txt"}
+    for source in ("alpha.txt", "beta.md"):
+        assert "not a regular file" in report.failed[source], report.failed
 
 
 def test_scan_reports_a_link_in_a_subfolder_under_its_relative_name(seeds, outside) -> None:
