@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .errors import IndexingCancelled, QAError
+from .text import terminal_safe
 
 if TYPE_CHECKING:
     from .schema import Citation
@@ -67,6 +68,19 @@ def ctrl_c_cancels(cancel: threading.Event) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _say(text: str = "", *, err: bool = False) -> None:
+    """Print a line that may hold file names or document text: its control characters escaped
+    (`terminal_safe`), so a document cannot drive the user's terminal."""
+    print(terminal_safe(text), file=sys.stderr if err else sys.stdout)
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines (they name files and quote errors) with control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record))
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from .assistant import Assistant
 
@@ -77,7 +91,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         bot = Assistant.from_seeds(seeds, index_dir=settings.index_dir, settings=settings,
                                    show_progress_bar=not args.quiet, cancel=cancel)
     report = bot.last_update
-    print(f"{settings.index_dir}: {report.summary()}" if report else f"{settings.index_dir}: loaded")
+    _say(f"{settings.index_dir}: {report.summary()}" if report else f"{settings.index_dir}: loaded")
     return EXIT_ERROR if report and report.failed and args.strict else EXIT_OK
 
 
@@ -89,30 +103,34 @@ def cmd_ask(args: argparse.Namespace) -> int:
     bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     answer = bot.ask(args.question, top_k=args.top_k, generate=args.generate)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        _say(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return EXIT_OK
     if answer.notice:
-        print(f"Note: {answer.notice}", file=sys.stderr)
+        _say(f"Note: {answer.notice}", err=True)
     if answer.query != answer.question:
-        print(f"Understood as: {answer.query}")
-    print(answer.text)
+        _say(f"Understood as: {answer.query}")
+    _say(answer.text)
     bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
     for c in answer.citations:
-        print(f"\n[{c.number}] {c.source} (chars {c.quote_start}-{c.quote_end}, score {c.score:.3f})\n    “{_quote_with_words(c, bold)}”")
+        print(f"\n[{c.number}] {terminal_safe(c.source)} (chars {c.quote_start}-{c.quote_end}, score {c.score:.3f})\n"
+              f"    “{_quote_with_words(c, bold)}”")
     if answer.closest:
         print("\nClosest passages:")
         for p in answer.closest:
-            print(f"  - {p.source} (chars {p.start}-{p.end}): {' '.join(p.text.split())[:200]}")
+            _say(f"  - {p.source} (chars {p.start}-{p.end}): {' '.join(p.text.split())[:200]}")
     return EXIT_OK
 
 
 def _quote_with_words(c: "Citation", bold: tuple[str, str]) -> str:
-    """The quote on one line, with the reader's answer words between `bold` markers."""
+    """The quote on one line, with the reader's answer words between `bold` markers (the quote's
+    own control characters escaped, the markers' kept)."""
     quote = c.quote
     a, z = c.answer_start - c.quote_start, c.answer_end - c.quote_start
     if c.answer_start >= 0 and 0 <= a < z <= len(quote):
-        quote = f"{quote[:a]}{bold[0]}{quote[a:z]}{bold[1]}{quote[z:]}"
-    return " ".join(quote.split())
+        parts = [terminal_safe(quote[:a]), bold[0], terminal_safe(quote[a:z]), bold[1], terminal_safe(quote[z:])]
+    else:
+        parts = [terminal_safe(quote)]
+    return " ".join("".join(parts).split())
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -122,11 +140,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     passages = bot.search(args.query, top_k=args.top_k or 10)
     if args.json:
-        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
+        _say(json.dumps([p.to_dict() for p in passages], ensure_ascii=False, indent=2))
         return EXIT_OK
     for i, p in enumerate(passages, start=1):
         text = " ".join(p.text.split())
-        print(f"{i}. {p.source} [{p.start}:{p.end}] score {p.score:.3f}\n   {text[:300]}")
+        _say(f"{i}. {p.source} [{p.start}:{p.end}] score {p.score:.3f}\n   {text[:300]}")
     return EXIT_OK
 
 
@@ -145,9 +163,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         bot = Assistant.from_index(settings.index_dir, settings=settings, model=args.model)
     report = evaluate(lambda q: bot.ask(q, top_k=args.top_k), questions)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        _say(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(report.table())
+        _say(report.table())
     return EXIT_OK
 
 
@@ -235,18 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     if not args.verbose:
         for noisy in ("sentence_transformers", "transformers", "faiss", "bm25s", "httpx"):
             logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
         return args.func(args)
     except IndexingCancelled as exc:  # Ctrl-C during a build: stopped cleanly, the previous index intact
-        print(f"qa: {_one_line(exc)}", file=sys.stderr)
+        _say(f"qa: {_one_line(exc)}", err=True)
         return EXIT_INTERRUPTED
     except (QAError, ValueError, OSError) as exc:  # expected: bad input, missing index, damaged model…
-        print(f"qa: error: {_one_line(exc)}", file=sys.stderr)
+        _say(f"qa: error: {_one_line(exc)}", err=True)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
@@ -254,8 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line for the user, the traceback with -v
         if args.verbose:
             log.error("unexpected error", exc_info=True)
-        print(f"qa: error: unexpected {type(exc).__name__}: {_one_line(exc)} (run with -v for details)",
-              file=sys.stderr)
+        _say(f"qa: error: unexpected {type(exc).__name__}: {_one_line(exc)} (run with -v for details)", err=True)
         return EXIT_ERROR
 
 

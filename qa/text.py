@@ -61,3 +61,17 @@ def _without_request_words(question: str) -> str:
 def query_terms(question: str) -> list[str]:
     """`tokenize` for a question: also drops the words that only phrase the request."""
     return tokenize(_without_request_words(question))
+
+
+# What a terminal would act on instead of showing: C0 controls but line break and tab (a lone
+# carriage return too: it overwrites the line), DEL, C1 controls (U+009B is CSI) and the
+# bidirectional marks and overrides that reorder what is shown.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` safe to write to a terminal: each control character (C0 but line break and tab,
+    DEL, C1) and bidirectional override becomes its escape, e.g. "\\u001b" for ESC, so a file
+    name or document cannot set the terminal's title or colours or reorder what is shown.
+    The escapes are valid inside JSON strings, so JSON text stays JSON."""
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

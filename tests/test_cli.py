@@ -388,3 +388,56 @@ def test_ctrl_c_in_a_real_qa_index_process_keeps_the_previous_index(tmp_path: Pa
     assert out.count("batch") <= 1, "the build must stop at the next batch boundary"
     assert {p.name: p.read_bytes() for p in index_dir.iterdir() if p.name != LOCK and p.is_file()} == before
     assert set(load(index_dir).documents) == {"first.txt"}
+
+
+# --------------------------------------------------------------------------- terminal escapes (issue 25 item 7)
+
+# Sets the terminal's title (OSC 0), turns the text red (CSI), a C1 CSI and a right-to-left override.
+HOSTILE_NAME = "\x1b]0;pwned\x07notes.txt"
+HOSTILE_TEXT = ("The red lake \x1b[31mis forty meters deep\x1b[0m and cold in winter.\n\n"
+                "Its water \x9b2J comes from the \u202enorth\u202c glacier.")
+TERMINAL_CONTROLS = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
+@pytest.fixture(scope="module")
+def hostile_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "seeds").mkdir()
+    (folder / "seeds" / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
+    proc = run_qa("index", str(folder / "seeds"), "--index-dir", str(folder / "index"), "--quiet")
+    return folder / "index", proc
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["index"], id="index"),
+        pytest.param(["ask", "How deep is the red lake?"], id="ask"),
+        pytest.param(["ask", "How deep is the red lake?", "--json"], id="ask-json"),
+        pytest.param(["search", "red lake glacier", "--json"], id="search-json"),
+        pytest.param(["search", "red lake glacier"], id="search"),
+    ],
+)
+def test_file_names_and_document_text_never_reach_the_terminal_as_control_characters(hostile_index, command) -> None:
+    index_dir, proc = hostile_index
+    if command != ["index"]:
+        proc = run_qa(*command, "--index-dir", str(index_dir))
+    assert proc.returncode == 0, describe(proc)
+    out = proc.stdout + proc.stderr
+    assert not [c for c in TERMINAL_CONTROLS if c in out], describe(proc)
+    assert "\\u001b]0;pwned\\u0007notes.txt" in out, describe(proc)  # shown, escaped
+    if "--json" in command:  # still JSON, with the real characters inside
+        data = json.loads(proc.stdout)
+        sources = [item["source"] for item in (data if isinstance(data, list) else data["citations"])]
+        assert HOSTILE_NAME in sources, describe(proc)
+    elif command[0] != "index":
+        assert "\\u001b[31m" in out, describe(proc)
+
+
+def test_terminal_safe_escapes_only_control_characters() -> None:
+    from qa.text import terminal_safe
+
+    assert terminal_safe("plain text, “quotes”, é, 中文\n\tindented\r\n") == "plain text, “quotes”, é, 中文\n\tindented\r\n"
+    assert terminal_safe("\x1b]0;t\x07 \x1b[31m \x9b \x7f \u202e \r") == "\\u001b]0;t\\u0007 \\u001b[31m \\u009b \\u007f \\u202e \\u000d"
+    assert json.loads(terminal_safe(json.dumps({"k": "\x1b\x9b\u202e"}, ensure_ascii=False))) == {"k": "\x1b\x9b\u202e"}
