@@ -20,6 +20,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -37,6 +38,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's upload cache, which the chat sweeps (qa.uploads.sweep_upload_cache): one of this run's
+# own, never the machine's shared <temp>/gradio.
+os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="qa-tests-gradio-")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
