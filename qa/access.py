@@ -227,15 +227,18 @@ class BodyLimit:
     A Content-Length over the limit is refused before the app sees the request; otherwise the
     bytes are counted as the app reads them, and past the limit the app's read fails and the
     client gets 413 (whatever the app then tries to send) on a connection that is then closed.
-    `limits` maps paths (without a trailing "/") to their own limit, None for no limit."""
+    `limits` maps paths (without a trailing "/") to their own limit, None for no limit, or a
+    function giving the limit when a request comes (the room left in the upload cache)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, limits: Mapping[str, int | None] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 limits: Mapping[str, int | None | Callable[[], int | None]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.limits = dict(limits or {})
 
     def limit_for(self, path: str) -> int | None:
-        return self.limits.get(path.rstrip("/") or "/", self.max_bytes)
+        limit = self.limits.get(path.rstrip("/") or "/", self.max_bytes)
+        return limit() if callable(limit) else limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.limit_for(scope.get("path", "")) if scope["type"] == "http" else None

@@ -201,6 +201,12 @@ def upload_cache_dir() -> Path:
     return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
 
 
+def upload_room(cap_bytes: int, folder: Path | None = None) -> int:
+    """The bytes an upload may still bring into Gradio's cache (`folder`, else `upload_cache_dir()`)
+    before it holds more than `cap_bytes`: an upload over it is refused as it arrives."""
+    return max(0, cap_bytes - sum(u.size for u in cached_uploads(folder or upload_cache_dir())))
+
+
 def cached_uploads(folder: Path) -> list[CachedUpload]:
     """The uploads in Gradio's cache `folder`, oldest first: regular files one level down, in folders
     named by a content digest (links, and files Gradio is still receiving at the top, are left alone)."""

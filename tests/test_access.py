@@ -439,7 +439,35 @@ def test_the_chats_stored_conversations_fit_their_requests() -> None:
 
     settings = Settings.from_env(env={})
     limits = _body_limits(qa.ui.build_ui(FakeBot(), settings), settings)
-    assert limits.pop("/gradio_api/upload") is None
+    assert callable(limits.pop("/gradio_api/upload"))  # the room left in the upload cache
     assert "/gradio_api/run/restore" in limits and "/gradio_api/run/new_chat" in limits
     assert all(limit is not None and limit >= 3 * MAX_STORE_CHARS for limit in limits.values())
     assert not {"/gradio_api/run/ask", "/gradio_api/run/write", "/gradio_api/queue/join"} & set(limits)
+
+
+@pytest.mark.reliability
+def test_an_upload_that_would_overfill_the_upload_cache_is_refused_as_it_arrives(live: LiveApp) -> None:
+    """A client cannot fill the upload cache past QA_UPLOAD_CACHE_MB (500 MB by default) between two
+    sweeps: an upload bigger than the room left gets 413 before anything is stored."""
+    from qa.settings import Settings
+    from qa.uploads import upload_room
+
+    cap = Settings().upload_cache_bytes
+    waiting = live.uploads / ("0" * 64) / "waiting.bin"  # another client's upload, as Gradio stores it
+    waiting.parent.mkdir()
+    with waiting.open("wb") as f:
+        f.truncate(upload_room(cap, live.uploads) - 100)  # sparse: 100 bytes of room left
+    try:
+        assert upload_room(cap, live.uploads) == 100
+        boundary = "qa-test-boundary-cache"
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="past-cap.txt"\r\n\r\n'
+                f"{'x' * 500}\r\n--{boundary}--\r\n").encode()
+        status, _ = http_request(live.base + "/gradio_api/upload", "POST", body,
+                                 {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 413 and not _stored(live, "past-cap.txt")
+    finally:
+        waiting.unlink()
+        waiting.parent.rmdir()
+    status, _ = http_request(live.base + "/gradio_api/upload", "POST", body,
+                             {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert status == 200 and _stored(live, "past-cap.txt")

@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.middleware import Middleware
 
 from qa.access import Access, BodyLimit, CrossSiteGuard, decide_access, load_accounts
 from qa.settings import Settings
+from qa.uploads import upload_cache_dir, upload_room
 
 from .history import MAX_STORE_CHARS
 from .layout import CSS, build_ui
@@ -48,14 +50,16 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
-def _body_limits(demo: gr.Blocks, settings: Settings) -> dict[str, int | None]:
-    """Paths with their own request-size limit (BodyLimit): none for uploads (Gradio refuses
-    one over settings.max_upload_bytes while it arrives), and room for the conversations kept in
+def _body_limits(demo: gr.Blocks, settings: Settings) -> dict[str, int | None | Callable[[], int | None]]:
+    """Paths with their own request-size limit (BodyLimit): for uploads, the room left in the
+    upload cache (settings.upload_cache_bytes; Gradio also refuses a file over
+    settings.max_upload_bytes while it arrives), and room for the conversations kept in
     the browser (up to MAX_STORE_CHARS of JSON, at most 4 bytes a character once the request
     quotes it) on the page's own unqueued events that send them."""
     store = next((b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "qa-store"), None)
     room = 4 * MAX_STORE_CHARS + settings.max_request_bytes
-    limits: dict[str, int | None] = {"/gradio_api/upload": None}
+    limits: dict[str, int | None | Callable[[], int | None]] = {
+        "/gradio_api/upload": partial(upload_room, settings.upload_cache_bytes, upload_cache_dir())}
     for fn in demo.fns.values():
         if store is not None and store in fn.inputs and fn.api_name:
             limits[f"/gradio_api/run/{fn.api_name}"] = max(room, settings.max_request_bytes)
