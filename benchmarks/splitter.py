@@ -51,6 +51,7 @@ KINDS: dict[str, Callable[[int], str]] = {
     "blank-led line of Mr. Mr. …": lambda n: " " * (n // 2) + "Mr. " * (n // 8),
     "lines of Mr.": _repeat("Mr.\n"),
     "lines of one initial (A.)": _repeat("A.\n"),
+    "lines of a lone period": _repeat(".\n"),
     "short lines": _repeat("ab\n"),
     "run of digits": lambda n: "1" * n + ". A",
     "run of spaces": lambda n: "x" + " " * n + "x",

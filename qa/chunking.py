@@ -85,19 +85,19 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
     Hard-wrapped prose (lines of similar width continuing mid-sentence) stays together.
     """
-    raw: list[tuple[int, int]] = []
+    raw: list[tuple[int, int]] = []  # the lines that are not blank
+    widths: list[int] = []  # their widths without trailing whitespace
     pos = start
-    while True:
+    while pos <= end:
         nl = text.find("\n", pos, end)
-        if nl == -1:
-            raw.append((pos, end))
-            break
-        raw.append((pos, nl))
-        pos = nl + 1
-    raw = [(s, e) for s, e in raw if text[s:e].strip()]
+        line_end = end if nl == -1 else nl
+        width = len(text[pos:line_end].rstrip())
+        if width:
+            raw.append((pos, line_end))
+            widths.append(width)
+        pos = line_end + 1
     if len(raw) <= 1:
         return raw
-    widths = [len(text[s:e].rstrip()) for s, e in raw]
     wrapped = len(raw) >= 3 and sorted(widths)[len(widths) // 2] >= 40
     wrap_width = max(widths)
     out = [raw[0]]
@@ -127,13 +127,16 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bool:
     if not prev or not nxt:
         return False
+    last = prev[-1]
+    if last in _TERMINATORS or (last in _CLOSERS and len(prev) > 1 and prev[-2] in _TERMINATORS):
+        # The line ended a sentence (the regular splitter would cut here anyway), unless it ends
+        # with an abbreviation: "... led by Mr.\nAhmad Massoud". Tested first: it is the common case.
+        if last != "." or not _is_abbreviation(_last_word(prev, 0, len(prev) - 1)):
+            return False
+        return not (_LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev) or _LIST_MARKER.fullmatch(prev[:-1]))
     if _LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev):
         return False
-    if prev[-1] == "." and _ends_with_abbreviation(prev[:-1]) and not _LIST_MARKER.fullmatch(prev[:-1]):
-        return True  # "... led by Mr.\nAhmad Massoud"
-    if prev[-1] in _TERMINATORS or (prev[-1] in _CLOSERS and len(prev) > 1 and prev[-2] in _TERMINATORS):
-        return False  # the line ended a sentence; the regular splitter would cut here anyway
-    if prev[-1] in "-,;:(" or nxt[0].islower():
+    if last in "-,;:(" or nxt[0].islower():
         return True
     # An unfinished line followed by a capitalised one: a continuation only in wrapped prose
     # where the line reaches the wrap width.
@@ -199,12 +202,8 @@ def _last_word(text: str, lo: int, hi: int) -> str:
     return text[j:i]
 
 
-def _ends_with_abbreviation(before: str) -> bool:
-    """Whether the text before a period ends with an abbreviation or an initial."""
-    return _is_abbreviation(_last_word(before, 0, len(before)))
-
-
 def _is_abbreviation(word: str) -> bool:
+    """Whether the word before a period is an abbreviation or an initial."""
     if not word:
         return False
     lowered = word.lower().rstrip(".")
@@ -219,13 +218,12 @@ _DOTTED_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Span]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start >= end:
+    piece = text[start:end]
+    stripped = piece.strip()  # str.strip removes what str.isspace calls whitespace
+    if not stripped:
         return []
-    return [Span(start, end, text[start:end])]
+    start += len(piece) - len(piece.lstrip())
+    return [Span(start, start + len(stripped), stripped)]
 
 
 def chunk_sentences(
