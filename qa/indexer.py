@@ -210,8 +210,10 @@ def _apply_documents(
     wanted_store = vector_store(settings, old.manifest.vector_store if old else None)
     store.open_vector_store(index_dir, wanted_store)
     if old is not None and not (added or changed or removed):
-        # Written before checksums, or now wanted in another store: rewritten once, nothing re-embedded.
-        if not old.manifest.checksums or old.manifest.vector_store != wanted_store:
+        # Written before checksums (Milvus collections: before their hashes), or now wanted in another
+        # store: rewritten once, nothing re-embedded.
+        unverified = not all(getattr(v, "verified", True) for v in (old.chunk_vectors, old.sentence_vectors))
+        if not old.manifest.checksums or old.manifest.vector_store != wanted_store or unverified:
             old.manifest.vector_store = wanted_store
             store.save(index_dir, old)
         else:  # a write killed after its switch may have left files behind

@@ -8,10 +8,33 @@ an int64 `id` = the row, a float `vector`, exact inner-product search), so an in
 is switched atomically by its manifest exactly as with FAISS files, and `MilvusVectors` reads
 like `qa.index.VectorIndex`. Chunk records, documents, the manifest and BM25 stay in the index
 folder, so citations and offsets are the same whichever store holds the vectors.
+
+Integrity, as with FAISS files (whose sha256 the manifest records): each collection records the
+sha256 of its vectors (float32, row order) in its properties when it is written (`HASH_PROPERTY`),
+and `read` fetches every vector and checks it (about 1.5 s per 10,000 of 384 floats, 2 cores), so
+vectors moved, changed or lost inside the store are IndexCorruptError, never other answers. So is
+any failure to read a collection (a damaged Milvus Lite file: Milvus raises its own errors). A
+build then rebuilds the index into new collections and drops the old ones of this index (named by
+its prefix), damaged or not; no other collection in the store is touched. Collections written
+before hashes load unverified (`MilvusVectors.verified` False); the next update rewrites them.
+
+Kill points: `qa.index.save` writes the new collections, switches the manifest, then drops the
+old collections, so a kill leaves the old index before the switch and the new one after it, as
+long as `write` returns only once Milvus has written everything of the new collection. It did
+not: created with its index, a collection is loaded while empty, so after `flush` Milvus Lite
+wrote the index file of the flushed rows from a background thread (in place, not atomically) and
+`load_collection` returned at once; at 20,000 vectors that file held 18.9 of its 30.7 MB when
+`write` returned. A kill just after the switch left the manifest naming a collection whose index
+file was cut short, which Milvus then failed to load with its own error, not IndexCorruptError:
+an index that neither loaded nor rebuilt. Now the rows are flushed before the collection has an
+index, and `create_index` + `load_collection` build and write its index files within the call.
+Whatever Milvus might still write later (the index of segments Milvus Lite merges in the
+background, from several hundred thousand vectors) is caught on read as damage: rebuilt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Iterable
@@ -28,6 +51,8 @@ log = logging.getLogger(__name__)
 DEFAULT_LITE_NAME = "milvus.db"
 #: Rows sent per insert or get call (Milvus caps one request's size).
 BATCH = 2000
+#: The collection property holding the sha256 of its vectors (see `vectors_sha256`).
+HASH_PROPERTY = "qa.vectors_sha256"
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -62,6 +87,10 @@ def connect(uri: str) -> Any:
                 # calls Lite does not implement (AllocTimestamp) and falls back, and grpc logs each probe
                 # as an error with a traceback. The real failures reach us as exceptions.
                 logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+                # Likewise pymilvus and Milvus Lite log a damaged collection's error with a traceback
+                # before raising it; `read` turns it into IndexCorruptError.
+                logging.getLogger("pymilvus.decorators").setLevel(logging.CRITICAL)
+                logging.getLogger("milvus_lite.adapter.grpc.servicer").setLevel(logging.CRITICAL)
             try:
                 _clients[uri] = MilvusClient(uri)
             except Exception as exc:  # pymilvus raises its own and grpc errors
@@ -77,6 +106,8 @@ class MilvusVectors:
         self.name = name
         self.dimension = dimension
         self.rows = rows
+        # False when read from a collection written before hashes (its vectors were not checked).
+        self.verified = True
 
     def __len__(self) -> int:
         return self.rows
@@ -112,8 +143,14 @@ class MilvusVectors:
         return self.vectors_at(list(range(self.rows)))
 
 
+def vectors_sha256(vectors: np.ndarray) -> str:
+    """Hex sha256 of `vectors` as little-endian float32, row after row."""
+    return hashlib.sha256(np.ascontiguousarray(vectors, dtype="<f4").tobytes()).hexdigest()
+
+
 def write(client: Any, name: str, vectors: np.ndarray) -> MilvusVectors:
-    """A new collection `name` holding `vectors` (row i as id i), flushed and loaded."""
+    """A new collection `name` holding `vectors` (row i as id i) and their sha256, flushed, indexed
+    and loaded: complete on disk when this returns (see the module docstring's kill points)."""
     from pymilvus import DataType
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -123,33 +160,78 @@ def write(client: Any, name: str, vectors: np.ndarray) -> MilvusVectors:
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     schema.add_field("id", DataType.INT64, is_primary=True)
     schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-    index = client.prepare_index_params()
-    index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-    client.create_collection(name, schema=schema, index_params=index)
+    client.create_collection(name, schema=schema, properties={HASH_PROPERTY: vectors_sha256(vectors)})
     for start in range(0, len(vectors), BATCH):
         rows = vectors[start:start + BATCH]
         client.insert(name, [{"id": start + i, "vector": v.tolist()} for i, v in enumerate(rows)])
     client.flush(name)
+    index = client.prepare_index_params()
+    index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
+    client.create_index(name, index)
     client.load_collection(name)
     return MilvusVectors(client, name, dimension, len(vectors))
 
 
 def read(client: Any, name: str, dimension: int, rows: int) -> MilvusVectors:
-    """The collection `name`; IndexCorruptError if it is missing or does not hold `rows` rows."""
-    if not client.has_collection(name):
-        raise IndexCorruptError(f"the Milvus collection {name} is missing; rebuild the index")
-    client.load_collection(name)
-    held = int(client.get_collection_stats(name).get("row_count", -1))
-    if held != rows:
-        raise IndexCorruptError(f"the Milvus collection {name} holds {held} vectors, the manifest says {rows}; "
-                                "rebuild the index")
-    return MilvusVectors(client, name, dimension, rows)
+    """The collection `name`, its vectors checked against the sha256 recorded when it was written.
+
+    IndexCorruptError if it is missing, does not hold `rows` rows, holds other vectors, or cannot
+    be read at all (a damaged Milvus Lite file); MilvusUnavailableError if the server is down."""
+    from pymilvus.exceptions import MilvusUnavailableException
+
+    try:
+        if not client.has_collection(name):
+            raise IndexCorruptError(f"the Milvus collection {name} is missing; rebuild the index")
+        client.load_collection(name)
+        held = int(client.get_collection_stats(name).get("row_count", -1))
+        if held != rows:
+            raise IndexCorruptError(f"the Milvus collection {name} holds {held} vectors, the manifest says {rows}; "
+                                    "rebuild the index")
+        vectors = MilvusVectors(client, name, dimension, rows)
+        expected = (client.describe_collection(name).get("properties") or {}).get(HASH_PROPERTY)
+        if expected is None:
+            log.info("the Milvus collection %s has no hash (written by an older version): loaded unverified; "
+                     "the next update records it", name)
+            vectors.verified = False
+        elif vectors_sha256(vectors.vectors()) != expected:
+            raise IndexCorruptError(f"the vectors in the Milvus collection {name} are damaged (their sha256 differs "
+                                    "from the one recorded when they were written); rebuild the index")
+        return vectors
+    except IndexCorruptError:
+        raise
+    except MilvusUnavailableException as exc:
+        raise MilvusUnavailableError(f"the Milvus store is unavailable: {_message(exc)}") from exc
+    except Exception as exc:  # pymilvus raises its own and grpc errors; Milvus Lite, whatever its files gave
+        raise IndexCorruptError(f"the Milvus collection {name} cannot be read ({_message(exc)}); "
+                                "rebuild the index") from exc
+
+
+def _message(exc: BaseException) -> str:
+    """A pymilvus error's own message (its str() wraps it in a repr), on one line."""
+    return " ".join(str(getattr(exc, "message", None) or exc).split())
 
 
 def drop_except(client: Any, prefix: str, keep: Iterable[str]) -> None:
     """Drop this index's collections (named `prefix`_…) that the manifest no longer names."""
     keep = set(keep)
-    for name in client.list_collections():
+    for name in _collection_names(client):
         if name.startswith(prefix + "_") and name not in keep:
             log.info("dropping Milvus collection %s (an older generation)", name)
-            client.drop_collection(name)
+            try:
+                client.drop_collection(name)
+            except Exception as exc:  # one that cannot be dropped keeps no other from it; a later update retries
+                log.warning("could not drop the Milvus collection %s: %s", name, _message(exc))
+
+
+def _collection_names(client: Any) -> list[str]:
+    """The store's collections. Milvus Lite lists them by opening each one, so one damaged
+    collection fails the listing; then its folder's entries are read instead (Milvus Lite 3 keeps
+    each collection in collections/<name>/ beside schema.json), so damaged ones can be dropped."""
+    try:
+        return list(client.list_collections())
+    except Exception:
+        lite = next((uri for uri, c in _clients.items() if c is client and "://" not in uri), None)
+        if lite is None:
+            raise
+        folder = Path(lite) / "collections"
+        return sorted(p.name for p in folder.iterdir() if (p / "schema.json").is_file()) if folder.is_dir() else []

@@ -8,17 +8,22 @@ both the same questions: answers, citations and offsets must be identical (both 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import qa.index as store
 from qa import Assistant
 from qa.errors import IndexCorruptError, MilvusUnavailableError
+from qa.indexer import update_index
 from qa.settings import Settings
 
-from conftest import clean_env, free_port, qa_command
+from conftest import FakeEncoder, clean_env, free_port, qa_command
 
 pytest.importorskip("pymilvus")
 
@@ -194,3 +199,194 @@ def test_cli_builds_into_milvus_lite_and_answers_without_noise(tmp_path: Path, a
                            env=clean_env())
     assert asked.returncode == 0 and "570-mile" in asked.stdout and "[1]" in asked.stdout, asked.stderr
     assert "Traceback" not in asked.stderr
+
+
+
+# -- integrity (reliability issue 25, item 5) ---------------------------------------------------
+
+
+def _manifest(index_dir: Path) -> dict:
+    return json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _store_client(index_dir: Path):  # type: ignore[no-untyped-def]
+    from qa import milvus
+
+    return milvus.client_for(_manifest(index_dir)["vector_store"], index_dir)
+
+
+@pytest.mark.reliability
+def test_vectors_permuted_in_place_are_detected_and_the_next_build_rebuilds(article_pair: dict, tmp_path: Path,
+                                                                            dev_set_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    Assistant.from_seeds(article_pair["seeds"], index_dir, settings=MILVUS, show_progress_bar=False)
+    name = _manifest(index_dir)["files"]["sentence_vectors"].removeprefix("milvus:")
+    client = _store_client(index_dir)
+    rows = int(client.get_collection_stats(name)["row_count"])
+    got = {r["id"]: r["vector"] for r in client.get(name, ids=list(range(rows)), output_fields=["vector"])}
+    # Every row gets the next row's vector: same ids, same row count, other answers.
+    client.upsert(name, [{"id": i, "vector": got[(i + 1) % rows]} for i in range(rows)])
+    client.flush(name)
+    assert int(client.get_collection_stats(name)["row_count"]) == rows
+    with pytest.raises(IndexCorruptError, match=f"vectors in the Milvus collection {name} are damaged"):
+        Assistant.from_index(index_dir)
+    rebuilt = Assistant.from_seeds(article_pair["seeds"], index_dir, settings=MILVUS, show_progress_bar=False)
+    assert rebuilt.last_update is not None and rebuilt.last_update.rebuilt
+    assert name not in _collections(index_dir) and len(_collections(index_dir)) == 2
+    _same_answers(article_pair["faiss"], Assistant.from_index(index_dir), _questions(dev_set_path)[:5])
+
+
+@pytest.mark.reliability
+def test_collections_written_before_hashes_load_unverified_and_the_next_update_adds_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa import milvus
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Alpha station opened in 1901. It closed in 1999.", encoding="utf-8")
+    with monkeypatch.context() as patch:  # as an older version wrote them: no hash property
+        patch.setattr(milvus, "HASH_PROPERTY", "qa.unused")
+        update_index(seeds, tmp_path / "index", FakeEncoder(), MILVUS, show_progress_bar=False)
+    before = _collections(tmp_path / "index")
+    assert all(milvus.HASH_PROPERTY not in _store_client(tmp_path / "index").describe_collection(n)["properties"]
+               for n in before)
+    assert sorted(store.load(tmp_path / "index").documents) == ["a.txt"]
+    _, report = update_index(seeds, tmp_path / "index", FakeEncoder(), MILVUS, show_progress_bar=False)
+    assert report.unchanged == ["a.txt"] and report.chunks_embedded == 0  # rewritten, nothing embedded
+    after = _collections(tmp_path / "index")
+    assert len(after) == 2 and not set(after) & set(before)
+    client = _store_client(tmp_path / "index")
+    assert all(client.describe_collection(n)["properties"].get(milvus.HASH_PROPERTY) for n in after)
+
+
+@pytest.mark.reliability
+def test_a_damaged_milvus_lite_file_is_a_clear_error_and_qa_index_rebuilds_it(tmp_path: Path,
+                                                                              article_seeds: Path) -> None:
+    index_dir = tmp_path / "index"
+
+    def qa(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*qa_command(), *args, "--index-dir", str(index_dir)], capture_output=True, text=True,
+                              timeout=300, env=clean_env())
+
+    built = qa("index", str(article_seeds), "--store", "milvus", "-q")
+    assert built.returncode == 0, built.stderr
+    # Someone else's collection in the same Milvus Lite store: never ours to drop.
+    foreign = subprocess.run([sys.executable, "-c", (
+        "import sys; from pymilvus import MilvusClient; c = MilvusClient(sys.argv[1]); "
+        "c.create_collection('notes_kept', dimension=4)"), str(index_dir / "milvus.db")],
+        capture_output=True, text=True, timeout=120, env=clean_env())
+    assert foreign.returncode == 0, foreign.stderr
+    name = _manifest(index_dir)["files"]["chunk_vectors"].removeprefix("milvus:")
+    files = [p for p in (index_dir / "milvus.db").rglob("*") if p.is_file() and name in p.parts]
+    largest = max(files, key=lambda p: p.stat().st_size)  # its rows or their index file
+    os.truncate(largest, largest.stat().st_size // 2)
+
+    asked = qa("ask", "How long is the border between Iran and Afghanistan?")
+    assert asked.returncode != 0 and f"Milvus collection {name} cannot be read" in asked.stderr, asked.stderr
+    assert "unexpected" not in asked.stderr and "Traceback" not in asked.stderr
+    rebuilt = qa("index", str(article_seeds), "--store", "milvus", "-q")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "Traceback" not in rebuilt.stderr and "embedded 5 chunks" in rebuilt.stdout + rebuilt.stderr
+    asked = qa("ask", "How long is the border between Iran and Afghanistan?")
+    assert asked.returncode == 0 and "570-mile" in asked.stdout, asked.stderr
+    names = _store_client(index_dir).list_collections()  # would fail if the damaged one were still there
+    assert "notes_kept" in names and name not in names and len(_collections(index_dir)) == 2
+
+
+# A `qa.index.save` into Milvus Lite, SIGKILLed after its k-th write (argv: seeds, index folder, k;
+# k = 0: never). Milvus Lite writes each index file in two halves 0.3 s apart (a slow disk), and
+# a kill waits up to 0.2 s for such a write to be under way, so it lands in the middle of one
+# if Milvus Lite is still writing when the step is done. Prints the steps when not killed.
+KILL_SCRIPT = r"""
+import io, json, os, signal, sys, threading, time
+sys.path.insert(0, sys.argv[4])
+from pathlib import Path
+import numpy as np
+from conftest import FakeEncoder
+from milvus_lite.index.brute_force import BruteForceIndex
+from pymilvus import MilvusClient
+import qa.index
+from qa.indexer import update_index
+from qa.settings import Settings
+
+kill_at, steps, saving, writing = int(sys.argv[3]), [], [], threading.Event()
+
+def slow_save(self, path):
+    buf = io.BytesIO()
+    np.save(buf, self._vectors, allow_pickle=False)
+    data = buf.getvalue()
+    with open(path, "wb") as fh:
+        fh.write(data[: len(data) // 2])
+        fh.flush()
+        writing.set()
+        time.sleep(0.3)
+        fh.write(data[len(data) // 2:])
+    writing.clear()
+
+BruteForceIndex.save = slow_save
+
+def after(owner, name, label):
+    fn = getattr(owner, name)
+    def wrapped(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        if saving:
+            steps.append(label)
+            if len(steps) == kill_at:
+                writing.wait(0.2)
+                os.kill(os.getpid(), signal.SIGKILL)
+        return result
+    setattr(owner, name, wrapped)
+
+for method in ("create_collection", "insert", "flush", "create_index", "load_collection", "drop_collection"):
+    after(MilvusClient, method, method)
+after(qa.index, "_write_jsonl", "jsonl")
+after(qa.index, "atomic_write_bytes", "manifest")
+save = qa.index.save
+def marked_save(*args, **kwargs):
+    saving.append(True)
+    return save(*args, **kwargs)
+qa.index.save = marked_save
+update_index(Path(sys.argv[1]), Path(sys.argv[2]), FakeEncoder(), Settings(store="milvus"), show_progress_bar=False)
+print(json.dumps(steps))
+"""
+
+
+def _save_killed_at(seeds: Path, index_dir: Path, step: int) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(seeds), str(index_dir), str(step),
+                           str(Path(__file__).resolve().parent)], capture_output=True, text=True, timeout=300,
+                          env=clean_env())
+
+
+@pytest.mark.reliability
+def test_a_kill_at_every_step_of_a_milvus_save_leaves_the_old_or_the_new_index(tmp_path: Path) -> None:
+    old_seeds, new_seeds = tmp_path / "old", tmp_path / "new"
+    for folder, texts in ((old_seeds, {"a.txt": "Alpha station opened in 1901. It closed in 1999.",
+                                       "b.txt": "Beta is a village in the hills. About 300 people live there."}),
+                          (new_seeds, {"a.txt": "Alpha station opened in 1902. It closed in 2001.",
+                                       "b.txt": "Beta is a village in the hills. About 300 people live there.",
+                                       "c.txt": "Gamma rays are the most energetic light. Satellites see them."})):
+        folder.mkdir()
+        for name, text in texts.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    old = {p.name: p.read_text(encoding="utf-8") for p in old_seeds.iterdir()}
+    new = {p.name: p.read_text(encoding="utf-8") for p in new_seeds.iterdir()}
+    template = tmp_path / "template"
+    first = _save_killed_at(old_seeds, template, 0)
+    assert first.returncode == 0, first.stderr
+    counted = _save_killed_at(new_seeds, tmp_path / "counted", 0)
+    shutil.rmtree(tmp_path / "counted")
+    assert counted.returncode == 0, counted.stderr
+    steps = json.loads(counted.stdout.strip().splitlines()[-1])
+    assert steps.count("manifest") == 1 and steps.count("create_collection") == 2, steps
+    for k in range(1, len(steps) + 1):
+        index_dir = tmp_path / f"killed-{k}"
+        shutil.copytree(template, index_dir)
+        killed = _save_killed_at(new_seeds, index_dir, k)
+        note = f"killed after step {k} ({steps[k - 1]}) of {steps}"
+        assert killed.returncode == -signal.SIGKILL, (note, killed.stderr[-2000:])
+        left = {s: d.text for s, d in store.load(index_dir).documents.items()}
+        assert left == (old if k < steps.index("manifest") + 1 else new), note
+        data, _ = update_index(new_seeds, index_dir, FakeEncoder(), MILVUS, show_progress_bar=False)
+        assert {s: d.text for s, d in data.documents.items()} == new, note
+        assert {s: d.text for s, d in store.load(index_dir).documents.items()} == new, note
+        assert len(_collections(index_dir)) == 2, note
