@@ -381,7 +381,9 @@ FOLLOW_UPS = [
     pytest.param("Who is Mullah Abdul Ghani Baradar?", "Who is he?", "Baradar", id="who-is-he"),
     pytest.param("Who was General Qasem Soleimani?", "When was he killed?", "Soleimani", id="when-was-he-killed"),
     pytest.param("How long is the border between Iran and Afghanistan?", "What about Pakistan?",
-                 "border between Iran and Afghanistan", id="ellipsis-joins-the-previous-question"),
+                 "How long is the border between Iran and Pakistan?", id="ellipsis-replaces-the-parallel-name"),
+    pytest.param("Who is the spokesperson of Iran's foreign ministry?", "What did he say on 16 August?",
+                 "say on 16 August?", id="he-is-never-a-possessive-fragment"),
 ]
 
 
@@ -391,6 +393,7 @@ def test_follow_up_is_resolved_from_the_conversation(article_bot, first: str, se
     for history in ([first], [previous]):
         a = article_bot.ask(second, history=history)
         assert expected in a.query and a.question == second, a.query
+        assert "Iran's say" not in a.query and not a.query.startswith(f"{second} "), a.query  # never glued
 
 
 STANDALONE = [
