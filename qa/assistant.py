@@ -76,7 +76,8 @@ def history_turns(history: Sequence[HistoryItem] | None) -> list[Turn]:
     turns = []
     for item in (history[i] for i in range(max(0, size - MAX_HISTORY_TURNS), size)):
         if isinstance(item, Answer):
-            turns.append(Turn(item.question[:MAX_HISTORY_CHARS], item.short[:MAX_HISTORY_CHARS]))
+            # The question as understood, so a follow-up of a follow-up reads the whole of it.
+            turns.append(Turn((item.query or item.question)[:MAX_HISTORY_CHARS], item.short[:MAX_HISTORY_CHARS]))
         elif isinstance(item, str):
             text = _clean_prefix(item, MAX_HISTORY_CHARS)
             if text:

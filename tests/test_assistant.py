@@ -138,3 +138,14 @@ def test_arguments_of_the_wrong_type_are_a_clear_error(fake_bot, call) -> None: 
         call(fake_bot)
     assert isinstance(info.value, InvalidInputError) and " not " in str(info.value)
     assert fake_bot.documents() == documents
+
+
+def test_an_earlier_answer_is_remembered_as_the_question_it_was_understood_as() -> None:
+    """A follow-up of a follow-up reads the whole earlier question ("And Pakistan?" was asked as
+    "How long is the border between Iran and Pakistan?")."""
+    from qa.schema import Answer
+
+    earlier = Answer(question="And Pakistan?", text="…", answered=True, short="909-kilometre",
+                     query="How long is the border between Iran and Pakistan?")
+    [turn] = history_turns([earlier])
+    assert turn.question == "How long is the border between Iran and Pakistan?" and turn.short == "909-kilometre"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pathlib
 from pathlib import Path
 
 import numpy as np
@@ -514,14 +513,14 @@ def test_unreadable_files_are_reported_and_others_indexed(tmp_path, fake_encoder
     write(seeds / "blank.md", "   \n\n\t\n")
     write(seeds / "broken.pdf", b"%PDF-1.4\nthis is not really a pdf")
     locked = write(seeds / "locked.txt", "You cannot read me.")
-    real_read_bytes = pathlib.Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self):  # type: ignore[no-untyped-def]
-        if self.name == locked.name:  # running as root, chmod 000 would not stop us
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read_bytes(self)
+    def guarded_open(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if os.fsdecode(path).endswith(locked.name):  # running as root, chmod 000 would not stop us
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", guarded_open)
     data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
     assert set(data.documents) == {"good.txt"}
     assert report.added == ["good.txt"]
