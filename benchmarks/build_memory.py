@@ -41,7 +41,7 @@ class HashEncoder:
     max_tokens = 254
 
     def __init__(self) -> None:
-        from qa.reader import load_tokenizer
+        from qa.loading import load_tokenizer
 
         self._tokenizer = load_tokenizer()
 
@@ -97,7 +97,7 @@ def child_build(seeds: str, index_dir: str) -> None:
 
 def child_load(index_dir: str) -> None:
     from qa import index as store
-    from qa.reader import load_tokenizer
+    from qa.loading import load_tokenizer
 
     load_tokenizer()  # what the build process had loaded before building
     before = current_rss_mb()

@@ -61,7 +61,8 @@ def main() -> None:
     args = ap.parse_args()
 
     from qa import Settings
-    from qa.embedding import OnnxEncoder, load_encoder, resolve_model_path
+    from qa.embedding import OnnxEncoder, load_encoder
+    from qa.loading import resolve_model_path
     from qa.settings import DEFAULT_MODEL
 
     settings = Settings.from_env()

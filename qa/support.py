@@ -21,7 +21,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .reader import MODEL_DIR, PairModel, read_card, sigmoid
+from .loading import MODEL_DIR, read_card
+from .reader import PairModel, sigmoid
 from .text import tokenize
 
 SUPPORT_FILE = MODEL_DIR / "support-int8.onnx"

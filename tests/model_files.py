@@ -1,9 +1,11 @@
-"""Helpers shared by the tests of the shipped ONNX models (tests/test_reader.py, tests/test_support.py)."""
+"""Helpers shared by the tests of the model files (tests/test_loading.py, tests/test_embedding.py,
+tests/test_reader.py, tests/test_support.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +27,29 @@ def damaged_copy(src: Path, folder: Path, damage: str) -> Path:
     elif damage == "truncated":
         path.write_bytes(bytes(data[: len(data) // 3]))
     return path
+
+
+def damage(folder: Path, name: str, how: str) -> None:
+    """Damage the file `name` in `folder` in place (a copy: never the installed package's)."""
+    path = folder / name
+    if how == "delete":
+        path.unlink()
+    elif how == "truncate":
+        with open(path, "r+b") as fh:
+            fh.truncate(path.stat().st_size // 2)
+    elif how == "flip-a-byte":
+        with open(path, "r+b") as fh:
+            fh.seek(path.stat().st_size // 3)
+            byte = fh.read(1)
+            fh.seek(-1, os.SEEK_CUR)
+            fh.write(bytes([byte[0] ^ 0xFF]))
+    elif how == "append":
+        with open(path, "ab") as fh:
+            fh.write(b" ")
+    elif how == "replace-with-other-json":
+        path.write_text(json.dumps({"model_type": "bert", "hidden_size": 384}), encoding="utf-8")
+    else:  # pragma: no cover
+        raise AssertionError(how)
 
 
 def quick_training(script: str, out: Path, card_name: str, model_name: str, seed: int) -> tuple[dict, Path]:

@@ -10,6 +10,7 @@ import pytest
 
 from model_files import damaged_copy, quick_training
 from qa.errors import ModelLoadError
+from qa.loading import load_tokenizer
 from qa.reader import (
     READER_CARD,
     READER_FILE,
@@ -18,7 +19,6 @@ from qa.reader import (
     best_span,
     encode_pairs,
     load_reader,
-    load_tokenizer,
     reader_card,
 )
 

@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_reader import load_base, quantize  # noqa: E402
 
-from qa.embedding import ENCODER_FILE, OnnxEncoder, resolve_model_path  # noqa: E402
+from qa.embedding import ENCODER_FILE, OnnxEncoder  # noqa: E402
 from qa.index import file_sha256  # noqa: E402
+from qa.loading import resolve_model_path  # noqa: E402
 from qa.settings import DEFAULT_MODEL  # noqa: E402
 
 log = logging.getLogger("export_encoder")
