@@ -267,7 +267,7 @@ def parse_document(data: bytes, source: str, suffix: str) -> Document:
         raise DocumentError(f"{source}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     if suffix not in PDF_SUFFIXES and b"\x00" in data[:8192] and utf16_encoding(data) is None:
         raise DocumentError(f"{source}: looks like a binary file, not {suffix} text")
-    text = _LONE_SURROGATE.sub("\ufffd", extract_text(data, suffix, source))
+    text = normalize_text(_LONE_SURROGATE.sub("\ufffd", extract_text(data, suffix, source)))
     if not text.strip():
         raise DocumentError(f"{source}: no text found in the file")
     return Document(source=source, text=text, sha256=file_sha256(data), size=len(data))
@@ -276,6 +276,17 @@ def parse_document(data: bytes, source: str, suffix: str) -> Document:
 # Lone surrogates (from a broken PDF font map, say) cannot be written as UTF-8; each becomes U+FFFD,
 # so the text keeps its length and offsets.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def normalize_text(text: str) -> str:
+    """`text` with every line ending a "\n" (Windows "\r\n" and old Mac "\r" alike) and no leading BOM.
+
+    Every reader (all formats) goes through it, so no quote, answer or citation holds a "\r", and
+    the offsets index this text (`Document.text`), never the file's bytes.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
@@ -297,17 +308,17 @@ def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
 
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM) or UTF-16 (with BOM, or ASCII-rich without);
-    falls back to cp1252 so legacy files still load."""
+    falls back to cp1252 so legacy files still load. Line endings become "\n" (`normalize_text`)."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
     encoding = utf16_encoding(data)
     if encoding is not None:
-        return data.decode(encoding, errors="replace")
+        return normalize_text(data.decode(encoding, errors="replace"))
     try:
-        return data.decode("utf-8")
+        return normalize_text(data.decode("utf-8"))
     except UnicodeDecodeError:
         log.warning("file is not valid UTF-8; decoding as cp1252")
-        return data.decode("cp1252", errors="replace")
+        return normalize_text(data.decode("cp1252", errors="replace"))
 
 
 def utf16_encoding(data: bytes) -> str | None:

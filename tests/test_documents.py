@@ -215,3 +215,79 @@ def test_an_index_holding_raw_markdown_is_re_extracted(tmp_path: Path, fake_enco
     assert data.documents["harbor-bridge.md"].sha256 == old.documents["harbor-bridge.md"].sha256, "still the file's"
     _, again = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
     assert again.unchanged == ["harbor-bridge.md", "notes.txt"] and not again.changed
+
+
+# --------------------------------------------------------------------------- line endings (issue 24, item 2)
+
+TENEMENTS = Path(__file__).parent / "data" / "tenement-houses-crlf.txt"  # Gutenberg style: UTF-8 BOM, CRLF
+
+
+@pytest.mark.parametrize(
+    ("data", "suffix", "expected"),
+    [
+        pytest.param(b"One line.\r\nTwo lines.\r\n\r\nA paragraph.", ".txt", "One line.\nTwo lines.\n\nA paragraph.",
+                     id="crlf-txt"),
+        pytest.param(b"One line.\rTwo lines.\r\rA paragraph.", ".txt", "One line.\nTwo lines.\n\nA paragraph.",
+                     id="lone-cr-txt"),
+        pytest.param(b"Mixed.\r\nEndings.\rHere.\nDone.", ".txt", "Mixed.\nEndings.\nHere.\nDone.", id="mixed-txt"),
+        pytest.param(b"\xef\xbb\xbfBOM first.\r\nThen text.", ".txt", "BOM first.\nThen text.", id="utf8-bom-txt"),
+        pytest.param("\ufeffUTF-16 text.\r\nSecond line.".encode("utf-16"), ".txt", "UTF-16 text.\nSecond line.",
+                     id="utf16-bom-txt"),
+        pytest.param(b"\xef\xbb\xbf# Title\r\n\r\nHard-wrapped\r\nprose.\r\n", ".md", "Title\n\nHard-wrapped\nprose.",
+                     id="crlf-md"),
+        pytest.param(b"\xef\xbb\xbf<p>One\r\nparagraph.</p>\r\n<pre>code\r\nlines</pre>", ".html",
+                     "One paragraph.\n\ncode\nlines", id="crlf-html"),
+    ],
+)
+def test_line_endings_become_newlines_and_the_bom_goes(data: bytes, suffix: str, expected: str) -> None:
+    text = parse_document(data, "file" + suffix, suffix).text
+    assert "\r" not in text and "\ufeff" not in text
+    assert text == expected
+
+
+@pytest.mark.parametrize("suffix", [".pdf"])
+def test_extracted_text_is_normalised_too(monkeypatch, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    """Whatever an extractor returns (pypdf), the document's text has no "\\r"."""
+    monkeypatch.setattr(documents, "_pdf_text", lambda data, source: "\ufeffPage one.\r\nStill one.\rPage two.")
+    assert parse_document(b"%PDF-1.4 stand-in", "f" + suffix, suffix).text == "Page one.\nStill one.\nPage two."
+
+
+def test_a_gutenberg_crlf_file_gives_answers_without_carriage_returns(tmp_path: Path, check_citations) -> None:  # type: ignore[no-untyped-def]
+    """End to end, the real model: a BOM + CRLF book. Before, `Answer.short` was 'Dr. Roger S.\\r\\nTracy'."""
+    from qa import Assistant
+
+    raw = TENEMENTS.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and raw.count(b"\r\n") > 50, "the test file lost its BOM or CRLF"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(TENEMENTS, seeds)
+    bot = Assistant.from_seeds(seeds, tmp_path / "index", settings=Settings.from_env(env={}), show_progress_bar=False)
+    text = bot.document_text(TENEMENTS.name)
+    assert text == read_document(TENEMENTS).text == raw[3:].decode("utf-8").replace("\r\n", "\n")
+    quotes_across_lines = 0
+    for question in ["Who directed the survey of the tenement houses?",
+                     "How many houses had no water above the first floor?",
+                     "Who estimated the cost of the works?"]:
+        answer = bot.ask(question)
+        assert answer.answered, (question, answer.text)
+        check_citations(bot.document_text, answer)
+        shown = [answer.text, answer.short, *(c.text for c in answer.citations), *(c.quote for c in answer.citations)]
+        assert not any("\r" in s for s in shown), (question, shown)
+        quotes_across_lines += any("\n" in c.quote for c in answer.citations)
+    assert quotes_across_lines, "no quote spanned a line break, so the CRLF case was not exercised"
+    assert bot.ask("Who directed the survey of the tenement houses?").short.split() == ["Dr.", "Roger", "S.", "Tracy"]
+
+
+def test_an_index_holding_carriage_returns_is_re_extracted(tmp_path: Path, fake_encoder, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A CRLF file indexed before line endings were normalised gets its clean text on the next update."""
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    shutil.copy(TENEMENTS, seeds)
+    settings = Settings.from_env(env={}, batch_size=8)
+    with monkeypatch.context() as patch:
+        patch.setattr(documents, "normalize_text", lambda text: text)  # the reader before
+        old, _ = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
+    assert "\r" in old.documents[TENEMENTS.name].text
+    data, report = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
+    assert report.changed == [TENEMENTS.name]
+    assert "\r" not in data.documents[TENEMENTS.name].text and not any("\r" in c.text for c in data.chunks)
