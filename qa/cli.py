@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
+from .documents import DOCUMENT_TYPES
 from .errors import IndexingCancelled, QAError
 from .text import terminal_safe
 
@@ -202,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "estimated after the first batch (QA_MAX_INDEX_SECONDS, default 1800; 0 = no limit)")
 
     p = sub.add_parser("index", help="build or update the index for a folder of documents")
-    p.add_argument("seeds_dir", nargs="?", help="folder of .txt/.md/.html/.pdf files (QA_SEEDS_DIR, default: seeds)")
+    p.add_argument("seeds_dir", nargs="?", help=f"folder of {'/'.join(DOCUMENT_TYPES)} files (QA_SEEDS_DIR, default: seeds)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be read")
     common(p)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLE_NAME, clean_env, qa_command
+from conftest import ARTICLE_NAME, REPO_ROOT, clean_env, qa_command
 from qa.errors import DocumentError, IndexNotFoundError, ModelLoadError, QAError
 
 BORDER = "How long is the border between Iran and Afghanistan?"
@@ -441,3 +441,21 @@ def test_terminal_safe_escapes_only_control_characters() -> None:
     assert terminal_safe("plain text, “quotes”, é, 中文\n\tindented\r\n") == "plain text, “quotes”, é, 中文\n\tindented\r\n"
     assert terminal_safe("\x1b]0;t\x07 \x1b[31m \x9b \x7f \u202e \r") == "\\u001b]0;t\\u0007 \\u001b[31m \\u009b \\u007f \\u202e \\u000d"
     assert json.loads(terminal_safe(json.dumps({"k": "\x1b\x9b\u202e"}, ensure_ascii=False))) == {"k": "\x1b\x9b\u202e"}
+
+
+def test_qa_index_and_ask_read_a_word_document(tmp_path: Path) -> None:
+    """`qa index` takes a .docx from the folder (issue 24, item 3) and `qa ask` quotes it."""
+    import shutil
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(REPO_ROOT / "tests" / "data" / "docs" / "harbor-report.docx", seeds)
+    built = run_qa("index", str(seeds), "--index-dir", str(tmp_path / "index"), "--quiet")
+    assert built.returncode == 0, describe(built)
+    assert "harbor-report.docx" in built.stdout and "added" in built.stdout, describe(built)
+    asked = run_qa("ask", "Who was the chief engineer?", "--json", "--index-dir", str(tmp_path / "index"))
+    assert asked.returncode == 0, describe(asked)
+    answer = json.loads(asked.stdout)
+    assert answer["citations"] and answer["citations"][0]["source"] == "harbor-report.docx", answer
+    assert "Lindqvist" in answer["citations"][0]["quote"], answer
+    assert "docx" in run_qa("index", "--help").stdout

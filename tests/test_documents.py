@@ -245,10 +245,11 @@ def test_line_endings_become_newlines_and_the_bom_goes(data: bytes, suffix: str,
     assert text == expected
 
 
-@pytest.mark.parametrize("suffix", [".pdf"])
+@pytest.mark.parametrize("suffix", [".pdf", ".docx"])
 def test_extracted_text_is_normalised_too(monkeypatch, suffix: str) -> None:  # type: ignore[no-untyped-def]
-    """Whatever an extractor returns (pypdf), the document's text has no "\\r"."""
+    """Whatever an extractor returns (pypdf, python-docx), the document's text has no "\\r"."""
     monkeypatch.setattr(documents, "_pdf_text", lambda data, source: "\ufeffPage one.\r\nStill one.\rPage two.")
+    monkeypatch.setattr(documents, "docx_text", lambda data, source: "\ufeffPage one.\r\nStill one.\rPage two.")
     assert parse_document(b"%PDF-1.4 stand-in", "f" + suffix, suffix).text == "Page one.\nStill one.\nPage two."
 
 
@@ -291,3 +292,174 @@ def test_an_index_holding_carriage_returns_is_re_extracted(tmp_path: Path, fake_
     data, report = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
     assert report.changed == [TENEMENTS.name]
     assert "\r" not in data.documents[TENEMENTS.name].text and not any("\r" in c.text for c in data.chunks)
+
+
+# --------------------------------------------------------------------------- Word documents (issue 24, item 3)
+
+REPORT = DOCS / "harbor-report.docx"  # written by tests/data/docs/make_docx.py (python-docx)
+REPORT_TEXT = (
+    "Harbor Bridge Restoration Report\n\n"
+    "Prepared for the city council in March 2025.\n\n"
+    "Summary\n\n"
+    "The Harbor Bridge was restored in 2025 by the city council. The works took eleven months and closed the "
+    "bridge to cars from April to September.\n\n"
+    "The chief engineer was Dr. Marta Lindqvist, of the Harbor Works Office.\n\n"
+    "Works\n\n"
+    "• Replace the corroded cables\n"
+    "• Repaint the main span\n\n"
+    "Costs\n\n"
+    "Item | Cost\n\n"
+    "Restoration | $2.4 million\n\n"
+    "Cables | $0.9 million\n\n"
+    "Total $3.3 million\n\n"
+    "The bridge reopened on 1 October 2025.\nTraffic returned the same day."
+)
+
+
+def test_a_word_document_is_read_in_order() -> None:
+    """Paragraphs in order (runs joined, a bold run too), headings and table rows each on their own line
+    (cells joined with " | ", a merged cell once), list items as lines, a line break kept, a no-break
+    space and a tab read as spaces."""
+    assert read_document(REPORT).text == REPORT_TEXT
+
+
+def test_word_headings_are_marked_and_stand_alone() -> None:
+    blocks = documents.docx_blocks(REPORT.read_bytes())
+    assert [b.text for b in blocks if b.kind == "heading"] == ["Harbor Bridge Restoration Report", "Summary",
+                                                                "Works", "Costs"]
+    assert [b.kind for b in blocks if b.text.startswith(("Item", "Restoration |"))] == ["row", "row"]
+    found = sentences(REPORT_TEXT)
+    for heading in ("Summary", "Works", "Costs"):
+        assert heading in found, f"the heading {heading!r} is glued to a neighbour: {found}"
+    assert "Restoration | $2.4 million" in found
+
+
+def test_a_word_document_is_indexed_with_exact_offsets(tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+    """The folder scan finds a .docx; its sentences and chunks index its text exactly."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shutil.copy(REPORT, seeds)
+    assert documents.discover(seeds) == [seeds / REPORT.name]
+    data, report = update_index(seeds, tmp_path / "index", fake_encoder, Settings.from_env(env={}, batch_size=8),
+                                show_progress_bar=False)
+    assert report.added == [REPORT.name]
+    doc = data.documents[REPORT.name]
+    assert doc.text == REPORT_TEXT
+    spans = [doc.text[start:end] for start, end in doc.sentences]
+    assert "The chief engineer was Dr. Marta Lindqvist, of the Harbor Works Office." in spans
+    assert all(s == s.strip() and s for s in spans)
+    for chunk in (c for c in data.chunks if c.source == REPORT.name):
+        assert doc.text[chunk.start : chunk.end] == chunk.text
+
+
+def _docx_bytes(build) -> bytes:  # type: ignore[no-untyped-def]
+    import io
+
+    import docx
+
+    document = docx.Document()
+    build(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _zip(members: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+SPREADSHEET_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+                     '2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
+                     'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+SPREADSHEET_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                    'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        pytest.param(lambda: REPORT.read_bytes()[: REPORT.stat().st_size // 2], "the file is damaged or incomplete",
+                     id="truncated"),
+        pytest.param(lambda: REPORT.read_bytes()[:-200], "the file is damaged or incomplete", id="end-missing"),
+        pytest.param(lambda: b"This is plain text saved with a .docx name.\n", "the file is damaged or incomplete",
+                     id="not-a-zip"),
+        pytest.param(lambda: _zip({"notes.txt": "Not a Word document."}), "it is not a Word document", id="other-zip"),
+        pytest.param(lambda: _zip({"[Content_Types].xml": SPREADSHEET_TYPES, "_rels/.rels": SPREADSHEET_RELS,
+                                   "xl/workbook.xml": "<workbook/>"}), "it is not a Word document", id="spreadsheet"),
+        pytest.param(lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "it is password-protected, or it is "
+                     "an older Word (.doc) file", id="encrypted-or-doc"),
+        pytest.param(lambda: _docx_bytes(lambda d: None), None, id="no-text"),
+        pytest.param(lambda: _docx_bytes(lambda d: d.add_paragraph("   \t ")), None, id="only-spaces"),
+    ],
+)
+def test_a_damaged_word_document_fails_in_plain_words(make, problem: str | None) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(DocumentError) as info:
+        parse_document(make(), "report.docx", ".docx")
+    message = str(info.value)
+    if problem is None:
+        assert message == "report.docx: no text found in the file"
+    else:
+        assert message.startswith(f"report.docx: could not read this Word document: {problem}"), message
+    for jargon in ("zip", "Zip", "KeyError", "BadZipFile", "Content_Types", "lxml", "Package"):
+        assert jargon not in message, message
+
+
+def test_a_word_document_that_unpacks_too_large_is_refused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(documents, "MAX_DOCX_UNPACKED_BYTES", 10_000)
+    with pytest.raises(DocumentError, match="could not read this Word document: it would take more than"):
+        parse_document(REPORT.read_bytes(), "report.docx", ".docx")
+
+
+def test_content_controls_are_read() -> None:
+    """Paragraphs inside a content control (w:sdt, common in templates) are part of the text."""
+    from docx.oxml import parse_xml
+
+    def build(document):  # type: ignore[no-untyped-def]
+        document.add_paragraph("Before the control.")
+        ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+        sdt = parse_xml(f"<w:sdt {ns}><w:sdtContent><w:p><w:r><w:t>Inside the control.</w:t></w:r></w:p>"
+                        "</w:sdtContent></w:sdt>")
+        document.element.body.insert(1, sdt)
+
+    assert parse_document(_docx_bytes(build), "t.docx", ".docx").text == "Before the control.\n\nInside the control."
+
+
+def test_a_word_document_is_accepted_where_uploads_go(tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+    """The upload path (qa.uploads, Assistant.add_files: what the chat's upload does) and the chat's
+    accepted file types take a .docx; the chat accepts every type the folder scan reads."""
+    from qa import Assistant
+    from qa.ui.layout import UPLOAD_TYPES
+    from qa.uploads import read_uploads
+
+    assert ".docx" in UPLOAD_TYPES and set(UPLOAD_TYPES) == documents.SUPPORTED_SUFFIXES
+    assert set(documents.DOCUMENT_TYPES) <= documents.SUPPORTED_SUFFIXES
+    [upload] = read_uploads([REPORT])
+    assert upload.doc.source == REPORT.name and upload.doc.text == REPORT_TEXT
+
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "notes.txt").write_text("Plain notes about the bridge.", encoding="utf-8")
+    settings = Settings.from_env(env={}, batch_size=8).with_(seeds_dir=seeds, index_dir=index_dir)
+    data, _ = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
+    bot = Assistant(data, fake_encoder, settings, index_dir, seeds)
+    report = bot.add_files([REPORT])
+    assert report.added == [REPORT.name]
+    assert (seeds / REPORT.name).read_bytes() == REPORT.read_bytes()
+    assert bot.document_text(REPORT.name) == REPORT_TEXT
+    with pytest.raises(DocumentError, match="could not read this Word document"):
+        bot.add_files([_write(tmp_path / "upload" / "broken.docx", REPORT.read_bytes()[:5000])])
+    assert not (seeds / "broken.docx").exists()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path

@@ -19,6 +19,7 @@ from typing import Any
 
 import gradio as gr
 
+from qa.documents import DOCUMENT_TYPES, SUPPORTED_SUFFIXES
 from qa.settings import Settings
 
 from .assets import (AFTER_ANSWER_JS, CONFIRM_REMOVE_JS, CSS, DOWNLOAD_EXPORT_JS, THEME_JS, UI_JS, VIEWER_CSS,
@@ -32,7 +33,8 @@ __all__ = ["CSS", "UI_JS", "build_ui"]
 
 
 PRODUCT_NAME = "Document QA"
-UPLOAD_TYPES: list[str] = [".txt", ".md", ".html", ".pdf"]
+# Every type the folder scan reads (qa.documents keeps the one list).
+UPLOAD_TYPES: list[str] = sorted(SUPPORTED_SUFFIXES)
 
 _PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 
@@ -125,7 +127,7 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
                         column_widths=["40%", "17%", "15%", "28%"], interactive=False, wrap=True, show_label=False,
                         elem_id="qa-docs",
                     )
-                    upload = gr.File(label="Add documents (.txt, .md, .html, .pdf)", file_count="multiple",
+                    upload = gr.File(label=f"Add documents ({', '.join(DOCUMENT_TYPES)})", file_count="multiple",
                                      file_types=UPLOAD_TYPES, type="filepath", elem_id="qa-upload")
                     replace_box = gr.Checkbox(value=False, label="Replace a document that has the same name",
                                               elem_id="qa-replace")
