@@ -59,6 +59,9 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
     for chunk in (data.chunks[r] for r in chunk_rows):
         for row in data.sentence_rows(chunk.source, chunk.first_sentence, chunk.last_sentence):
             rows.setdefault(row, chunk.id)
+    # Only body text is an answer: headings, captions and running page headers or footers stay in
+    # the passages (searchable, shown as context) but are never a candidate (issue 22, item 3).
+    rows = {row: cid for row, cid in rows.items() if data.sentence_kind(*data.sentence_at(row)[:2]) == "body"}
     if not rows:
         return []
     ordered = sorted(rows)

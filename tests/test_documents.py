@@ -205,7 +205,7 @@ def test_an_index_holding_raw_markdown_is_re_extracted(tmp_path: Path, fake_enco
     (seeds / "notes.txt").write_text("Plain notes about the bridge. They have no markup.", encoding="utf-8")
     settings = Settings.from_env(env={}, batch_size=8)
     with monkeypatch.context() as patch:
-        patch.setattr(documents, "markdown_text", lambda text, softbreak=" ": text)  # the extractor before
+        patch.setattr(documents, "markdown_document", lambda text: (text, []))  # the extractor before
         old, _ = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
     assert "**" in old.documents["harbor-bridge.md"].text
 
@@ -248,8 +248,8 @@ def test_line_endings_become_newlines_and_the_bom_goes(data: bytes, suffix: str,
 @pytest.mark.parametrize("suffix", [".pdf", ".docx"])
 def test_extracted_text_is_normalised_too(monkeypatch, suffix: str) -> None:  # type: ignore[no-untyped-def]
     """Whatever an extractor returns (pypdf, python-docx), the document's text has no "\\r"."""
-    monkeypatch.setattr(documents, "_pdf_text", lambda data, source: "\ufeffPage one.\r\nStill one.\rPage two.")
-    monkeypatch.setattr(documents, "docx_text", lambda data, source: "\ufeffPage one.\r\nStill one.\rPage two.")
+    monkeypatch.setattr(documents, "pdf_document", lambda data, source: ("\ufeffPage one.\r\nStill one.\rPage two.", []))
+    monkeypatch.setattr(documents, "docx_document", lambda data, source: ("\ufeffPage one.\r\nStill one.\rPage two.", []))
     assert parse_document(b"%PDF-1.4 stand-in", "f" + suffix, suffix).text == "Page one.\nStill one.\nPage two."
 
 
