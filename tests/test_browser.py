@@ -486,3 +486,115 @@ def test_example_question_answers_with_one_click(chat: ChatPage) -> None:
     expect(reply.locator("a.qa-ref").first).to_be_visible()
     chat.expand_sources(reply)
     expect(reply.locator(PASSAGE_MARK).first).to_be_visible()
+
+
+# --------------------------------------------------------------------------- the citation preview (issue 24 item 5)
+
+PHONE: dict = SCREENS[1].values[0]  # 390x844, touch
+SCROLL_DOWN = '#qa-chat button[aria-label="Scroll down"]'
+
+
+def _overlap(a: dict | None, b: dict | None) -> float:
+    """The area two bounding boxes share (0 when they do not meet)."""
+    assert a is not None and b is not None, (a, b)
+    w = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    h = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return max(0.0, w) * max(0.0, h)
+
+
+def test_the_hover_card_goes_while_its_passage_is_open(chat: ChatPage) -> None:
+    reply = chat.ask(BORDER)
+    marker = reply.locator("a.qa-ref").first
+    card = reply.locator(".qa-pop").first
+    passage = reply.locator("details.qa-cite").first
+    marker.hover()
+    expect(card).to_be_visible()
+    # Clicking [1] opens the passage under the answer: the card, which repeats it, goes...
+    marker.click()
+    expect(passage).to_have_attribute("open", "")
+    expect(passage.locator(PASSAGE_MARK)).to_be_visible()
+    expect(card).to_be_hidden()
+    # ...and stays away while the passage is open, on hover and on keyboard focus alike.
+    chat.page.mouse.move(0, 0)
+    marker.hover()
+    marker.focus()
+    chat.page.wait_for_timeout(300)
+    expect(card).to_be_hidden()
+    # Closed again, the passage gives the card back.
+    passage.locator("summary").click()
+    expect(passage).not_to_have_attribute("open", "")
+    marker.hover()
+    expect(card).to_be_visible()
+
+
+def test_phone_scroll_arrow_and_dropdown_arrow_cover_no_text(browser, app_server: AppServer) -> None:
+    context = browser.new_context(**PHONE)
+    try:
+        chat = ChatPage(context.new_page(), app_server.url).open()
+        page = chat.page
+        reply = chat.ask(BORDER)
+        reply.locator("a.qa-ref").first.tap()  # opens the passage, and the citation in the viewer
+        link = reply.locator("a.qa-open").first
+        expect(link).to_be_visible()
+        # Scroll the chat so that "Open in the whole document" is at the bottom, where the arrow is.
+        page.evaluate("""(link) => {
+            const log = link.closest('[role="log"]');
+            log.scrollTop += link.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom + 12;
+        }""", link.element_handle())
+        arrow = page.locator(SCROLL_DOWN)
+        expect(arrow).to_be_visible()
+        page.wait_for_timeout(300)  # the arrow's own transition
+        page.screenshot(path="/tmp/qa-phone-scroll-arrow.png")
+        arrow_box, link_box = arrow.bounding_box(), link.bounding_box()
+        assert _overlap(arrow_box, link_box) == 0, (arrow_box, link_box)
+        content_box = reply.locator(".message-content").first.bounding_box()
+        assert _overlap(arrow_box, content_box) == 0, ("the arrow covers the answer", arrow_box, content_box)
+        # The "Cited passage" choice (a long line) stops before its dropdown arrow.
+        expect(page.locator(VIEWER_MARK)).to_contain_text("570-mile", timeout=ANSWER_TIMEOUT)
+        pick = page.locator("#qa-cite-pick")
+        pick.scroll_into_view_if_needed()
+        assert len(pick.locator("input").input_value()) > 40
+        text_box, icon_box = pick.evaluate("""(el) => {
+            const input = el.querySelector('input'), icon = el.querySelector('.icon-wrap');
+            const r = input.getBoundingClientRect(), s = getComputedStyle(input), i = icon.getBoundingClientRect();
+            const right = r.right - parseFloat(s.paddingRight) - parseFloat(s.borderRightWidth);
+            const left = r.left + parseFloat(s.paddingLeft) + parseFloat(s.borderLeftWidth);
+            return [{x: left, y: r.top, width: right - left, height: r.height},
+                    {x: i.left, y: i.top, width: i.width, height: i.height}];
+        }""")
+        assert _overlap(text_box, icon_box) == 0, (text_box, icon_box)
+        pick.screenshot(path="/tmp/qa-phone-cited-passage.png")
+        assert not chat.errors, chat.errors
+    finally:
+        context.close()
+
+
+def test_answer_words_are_the_size_and_font_of_their_sentence(chat: ChatPage) -> None:
+    reply = chat.ask(BORDER)
+    words = reply.locator(".qa-answer-words").first
+    expect(words).to_have_text("570-mile")
+    sizes = words.evaluate("(el) => [getComputedStyle(el).fontSize, getComputedStyle(el.parentElement).fontSize]")
+    assert sizes[0] == sizes[1], sizes
+    # The bold face really is the sentence's font: Gradio's semibold file holds a few glyphs only, and
+    # the fallback font drew the words a size larger. Chromium says which font drew each node's glyphs.
+    chat.page.evaluate("() => document.fonts.ready.then(() => true)")
+    cdp = chat.page.context.new_cdp_session(chat.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+
+    def fonts(selector: str) -> set[str]:
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        return {f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
+
+    # (Gradio's files name themselves "Source Sans Pro" and "Source Sans 3"; the fallback is a system font.)
+    bold_fonts, sentence_fonts = fonts("#qa-chat .qa-answer-words"), fonts("#qa-chat .qa-answer-text")
+    assert all(f.startswith("Source Sans") for f in bold_fonts | sentence_fonts), (bold_fonts, sentence_fonts)
+    # And about as wide as the same word in the regular face (the fallback made it a third wider).
+    bold, regular = words.evaluate("""(el) => {
+        const w = el.getBoundingClientRect().width;
+        el.style.fontWeight = '400';
+        const r = el.getBoundingClientRect().width;
+        el.style.fontWeight = '';
+        return [w, r]; }""")
+    assert bold < regular * 1.15, (bold, regular)

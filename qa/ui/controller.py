@@ -31,6 +31,7 @@ from .render import (
     Draft,
     Turn,
     citation_choices,
+    confidence_html,
     conversation_markdown,
     documents_rows,
     file_error,
@@ -42,6 +43,13 @@ from .render import (
 from .overview import documents_line, example_questions
 
 log = logging.getLogger("qa.ui")
+
+
+def answered_with_high_confidence(answer: Answer) -> bool:
+    """Whether the chat would show "High confidence" under `answer` (`render.confidence_html`, the
+    very line it prints, so an example is never shown that the chat then rates Medium or Low)."""
+    return answer.answered and bool(answer.citations) and "qa-confidence-high" in confidence_html(answer)
+
 
 __all__ = ["AskResult", "AssistantLike", "Controller", "Listing", "UserError", "user_message"]
 
@@ -615,10 +623,12 @@ class Controller:
         """One line naming the indexed documents and their count (see `overview.documents_line`)."""
         return documents_line(self.list_documents().sources)
 
-    def example_questions(self, shown: int = 4, minimum: int = 3) -> list[str]:
-        """Up to `shown` example questions from the indexed documents (`overview.example_questions`),
-        those the assistant answers with a citation first; topped up to `minimum` with the others.
-        Worked out once per set of documents; [] while the assistant is not ready."""
+    def example_questions(self, shown: int = 4, candidates: int = 12) -> list[str]:
+        """Up to `shown` example questions from the indexed documents (`overview.example_questions`):
+        of the first `candidates`, in order, those the assistant answers with the High confidence the
+        chat shows under an answer (none if none is). Worked out once per set of documents (each
+        candidate asked once: a few hundredths of a second each on the bundled article); [] while
+        the assistant is not ready."""
         try:
             docs = list(self.bot.documents())
             key = tuple((d.source, d.sha256) for d in docs)
@@ -626,16 +636,18 @@ class Controller:
                 cached = getattr(self, "_examples", None)
                 if cached is not None and cached[0] == key:
                     return list(cached[1])
+                started = time.monotonic()
                 texts = [(d.source, self.bot.document_text(d.source)) for d in docs]
-                candidates = example_questions(texts, limit=2 * shown)
-                answered: list[str] = []
-                for q in candidates:
-                    answer = self.bot.ask(q, top_k=None, history=None)
-                    if answer.answered and answer.citations:
-                        answered.append(q)
-                        if len(answered) == shown:
+                chosen: list[str] = []
+                asked = 0
+                for q in example_questions(texts, limit=candidates):
+                    asked += 1
+                    if answered_with_high_confidence(self.bot.ask(q, top_k=None, history=None)):
+                        chosen.append(q)
+                        if len(chosen) == shown:
                             break
-                chosen = answered + [q for q in candidates if q not in answered][: max(0, minimum - len(answered))]
+                log.info("example questions: %d of %d asked kept, in %.2f s", len(chosen), asked,
+                         time.monotonic() - started)
                 self._examples = (key, chosen)
                 return list(chosen)
         except Exception as exc:

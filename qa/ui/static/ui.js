@@ -4,6 +4,7 @@
   //   "Open in the whole document") unfolds and flashes the cited passage under the answer and
   //   sends "turn:number" through the hidden #qa-cite-key box, so the server shows that citation
   //   in the viewer. Capture phase, so the click does not also count as selecting the message;
+  // - hides a marker's hover card while the passage it cites is open under the answer;
   // - keeps a new question and the start of its answer in view (the Chatbot's own autoscroll is
   //   off: it would scroll to the bottom of the answer's sources);
   // - makes a message's Copy button copy plain text with numbered sources (the hidden
@@ -35,6 +36,7 @@
     const passage = document.getElementById(href.slice(1));
     if (passage && link.classList.contains('qa-ref')) {
       passage.open = true;
+      link.closest('.qa-ref-wrap')?.classList.add('qa-pop-off');  // now, not after the toggle event
       passage.scrollIntoView({ block: 'nearest' });
       passage.classList.remove('qa-flash');
       void passage.offsetWidth;
@@ -42,6 +44,23 @@
     }
     window.__qaShowViewer = link.classList.contains('qa-open');
     send(m[1] + ':' + m[2]);
+  }, true);
+
+  // ---- a marker's hover card goes once its passage is open under the answer ------------------
+  // The card would repeat the passage just opened, on top of it. qa-pop-off (ui.css) hides it
+  // while the passage it belongs to is open, whoever opened it; it comes back when that closes.
+  const syncPops = () => {
+    document.querySelectorAll('#qa-chat a.qa-ref').forEach((ref) => {
+      const wrap = ref.closest('.qa-ref-wrap');
+      const href = ref.getAttribute('href') || '';
+      if (!wrap || !href.startsWith('#')) return;
+      const passage = document.getElementById(href.slice(1));
+      const off = !!(passage && passage.open);
+      if (wrap.classList.contains('qa-pop-off') !== off) wrap.classList.toggle('qa-pop-off', off);
+    });
+  };
+  document.addEventListener('toggle', (event) => {  // does not bubble: caught on the way down
+    if (event.target instanceof Element && event.target.matches('#qa-chat details.qa-cite')) syncPops();
   }, true);
 
   // ---- keep the latest question and its answer in view ------------------------------------
@@ -63,6 +82,7 @@
   let pending = false;
   const onChatChange = () => {
     pending = false;
+    syncPops();  // a message drawn again keeps its passages' state but not the markers' classes
     const count = document.querySelectorAll(MESSAGES).length;
     if (count > seen) setTimeout(scrollToLatest, 30);
     seen = count;
