@@ -15,7 +15,7 @@ from . import generate as generate_
 from .followup import Turn, resolve
 from .documents import discover
 from .embedding import Encoder, ProgressFn, load_encoder
-from .errors import DocumentError, IndexCorruptError, IndexNotFoundError, InvalidInputError
+from .errors import DocumentError, IndexCorruptError, IndexNotFoundError, InvalidInputError, ReadOnlyAssistantError
 from .indexer import IndexProgressFn, apply_documents, check_model, update_index
 from .index import IndexData
 from .retrieval import Retriever
@@ -194,17 +194,22 @@ class Assistant:
         *,
         settings: Settings | None = None,
         model: str | None = None,
+        seeds_dir: str | Path | None = None,
     ) -> "Assistant":
         """Load an existing index without touching it; IndexNotFoundError if there is none.
 
         `index_dir` left out (None) comes from `settings` (`Settings.from_env()` when none are
         given: QA_INDEX_DIR, else "index"); an explicit one wins. The model is the one the
-        index was built with; naming another raises ModelMismatchError.
+        index was built with; naming another raises ModelMismatchError. With `seeds_dir` (the
+        documents folder; the index does not record it, so it is never guessed), `add_files`
+        and `remove_document` work as after `from_seeds`; without it they raise
+        ReadOnlyAssistantError.
         """
         settings = settings or Settings.from_env()
         index_dir = _path_or_none(index_dir) or settings.index_dir
+        seeds = _path_or_none(seeds_dir)
         built_with = check_model(index_dir, model)
-        settings = settings.with_(model=built_with, index_dir=index_dir)
+        settings = settings.with_(model=built_with, index_dir=index_dir, seeds_dir=seeds)
         data = store.load(index_dir)
         # The encoder that made the index's vectors (onnx or torch), whatever the settings say now.
         encoder = load_encoder(built_with, settings.device, data.manifest.encoder_backend)
@@ -214,7 +219,7 @@ class Assistant:
             raise ModelMismatchError(
                 f"model {built_with!r} makes {encoder.dimension}-d vectors; the index holds {data.manifest.dimension}-d"
             )
-        return cls(data, encoder, settings, index_dir)
+        return cls(data, encoder, settings, index_dir, seeds)
 
     # -- questions ------------------------------------------------------------------------
 
@@ -396,5 +401,8 @@ class Assistant:
 
     def _require_seeds(self) -> Path:
         if self.seeds_dir is None:
-            raise IndexNotFoundError("this assistant was loaded with from_index; open it with from_seeds to change documents")
+            raise ReadOnlyAssistantError(
+                "this assistant was loaded with Assistant.from_index without a documents folder, so it cannot add "
+                f"or remove documents; open it with Assistant.from_index({str(self.index_dir)!r}, seeds_dir=...) "
+                f"or Assistant.from_seeds(..., index_dir={str(self.index_dir)!r})")
         return self.seeds_dir

@@ -11,6 +11,11 @@ class IndexNotFoundError(QAError):
     """No usable index at the given folder (never built, or deleted)."""
 
 
+class ReadOnlyAssistantError(QAError):
+    """Documents were to be added or removed through an assistant that knows no documents folder
+    (`Assistant.from_index` without `seeds_dir`)."""
+
+
 class IndexCorruptError(QAError):
     """The index folder exists but its files are unreadable or inconsistent."""
 

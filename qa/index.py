@@ -55,6 +55,12 @@ from .errors import IndexBusyError, IndexCorruptError, IndexNotFoundError
 from .text import tokenize
 
 log = logging.getLogger(__name__)
+# faiss logs at INFO, on every start, each CPU-specific build it tries and cannot load ("Could not
+# load library with AVX512 support due to: ModuleNotFoundError…"), which reads like an error; they
+# stay out of an INFO log (app.py's, or `logging.basicConfig(level=logging.INFO)`) unless the
+# application sets the `faiss.loader` logger's level itself.
+if logging.getLogger("faiss.loader").level == logging.NOTSET:
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

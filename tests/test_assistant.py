@@ -149,3 +149,59 @@ def test_an_earlier_answer_is_remembered_as_the_question_it_was_understood_as() 
                      query="How long is the border between Iran and Pakistan?")
     [turn] = history_turns([earlier])
     assert turn.question == "How long is the border between Iran and Pakistan?" and turn.short == "909-kilometre"
+
+
+# --------------------------------------------------------------------------- the README's example, changing documents
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch, article_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The README's "Python" block, run as it is written in a folder holding seeds/ (the article) and
+    notes.md (issue 24, item 6: it called add_files on an assistant loaded with from_index)."""
+    import re
+    import shutil
+
+    from conftest import REPO_ROOT
+
+    code = re.search(r"## Python\n\n```python\n(.*?)```", (REPO_ROOT / "README.md").read_text(encoding="utf-8"),
+                     re.S)
+    assert code, "the README has no Python example"
+    (tmp_path / "seeds").mkdir()
+    shutil.copy(article_path, tmp_path / "seeds" / article_path.name)
+    (tmp_path / "notes.md").write_text("# Notes\n\nThe border crossing at Islam Qala reopened in May.\n",
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("logging.basicConfig", lambda **kwargs: None)  # leave the test run's logging alone
+    exec(compile(code.group(1), "README.md", "exec"), {})
+    assert (tmp_path / "seeds" / "notes.md").is_file(), "add_files copied notes.md into the seeds folder"
+    printed = capsys.readouterr().out
+    assert "Indexed 1 file" in printed, "the progress callback of from_seeds / add_files printed nothing"
+
+
+def test_an_assistant_from_an_index_changes_documents_only_with_its_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """from_index without seeds_dir: add_files / remove_document raise ReadOnlyAssistantError saying how
+    to open it; with seeds_dir they work as after from_seeds."""
+    from qa import Assistant, Settings
+    from qa.errors import IndexNotFoundError, ReadOnlyAssistantError
+
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "bridge.txt").write_text("The Harbor Bridge was restored in 2025 by the city council.\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("The ferry to the island leaves every hour from pier 4.\n", encoding="utf-8")
+    settings = Settings.from_env(env={})
+    Assistant.from_seeds(seeds, index_dir, settings=settings, show_progress_bar=False)
+
+    loaded = Assistant.from_index(index_dir, settings=settings)
+    for change in (lambda: loaded.add_files([tmp_path / "notes.txt"]), lambda: loaded.remove_document("bridge.txt")):
+        with pytest.raises(ReadOnlyAssistantError) as info:
+            change()
+        assert not isinstance(info.value, IndexNotFoundError), "the index is there: not an IndexNotFoundError"
+        assert isinstance(info.value, QAError)
+        assert "from_index" in str(info.value) and "seeds_dir=" in str(info.value) and "from_seeds" in str(info.value)
+    assert not (seeds / "notes.txt").exists()
+
+    writable = Assistant.from_index(index_dir, settings=settings, seeds_dir=seeds)
+    report = writable.add_files([tmp_path / "notes.txt"])
+    assert report.added == ["notes.txt"] and (seeds / "notes.txt").is_file()
+    assert "notes.txt" in [d.source for d in writable.documents()]
+    writable.remove_document("bridge.txt")
+    assert [d.source for d in Assistant.from_index(index_dir, settings=settings).documents()] == ["notes.txt"]

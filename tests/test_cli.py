@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -441,6 +442,39 @@ def test_terminal_safe_escapes_only_control_characters() -> None:
     assert terminal_safe("plain text, “quotes”, é, 中文\n\tindented\r\n") == "plain text, “quotes”, é, 中文\n\tindented\r\n"
     assert terminal_safe("\x1b]0;t\x07 \x1b[31m \x9b \x7f \u202e \r") == "\\u001b]0;t\\u0007 \\u001b[31m \\u009b \\u007f \\u202e \\u000d"
     assert json.loads(terminal_safe(json.dumps({"k": "\x1b\x9b\u202e"}, ensure_ascii=False))) == {"k": "\x1b\x9b\u202e"}
+
+
+# --------------------------------------------------------------------------- faiss's start-up lines
+
+
+@pytest.mark.parametrize("verbose", [pytest.param([], id="default"), pytest.param(["-v"], id="verbose")])
+def test_faiss_start_up_lines_stay_out_of_the_log(tmp_path: Path, verbose: list[str]) -> None:
+    """faiss logs "Could not load library with AVX512 support due to: ModuleNotFoundError…" at INFO on every
+    start, which reads like an error (issue 24, item 6): not at the default level, nor with -v."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "bridge.txt").write_text("The Harbor Bridge was restored in 2025 by the city council.\n", encoding="utf-8")
+    built = run_qa(*verbose, "index", str(seeds), "--index-dir", str(tmp_path / "index"), "--quiet")
+    asked = run_qa(*verbose, "ask", "Who restored the bridge?", "--index-dir", str(tmp_path / "index"))
+    for proc in (built, asked):
+        assert proc.returncode == 0, describe(proc)
+        assert "AVX" not in proc.stdout + proc.stderr and "Could not load library" not in proc.stderr, describe(proc)
+    if verbose:
+        assert "INFO" in built.stderr, "with -v the INFO log is shown (so only faiss's lines were left out)"
+
+
+def test_faiss_start_up_lines_stay_out_of_an_info_log() -> None:
+    """The Python API under `logging.basicConfig(level=logging.INFO)` (app.py's log, the README's example):
+    the first faiss index made logs no AVX lines."""
+    code = ("import logging; logging.basicConfig(level=logging.INFO)\n"
+            "from qa.index import VectorIndex\n"
+            "VectorIndex(4)\n"
+            "logging.getLogger('qa').info('made a vector index')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=clean_env(),
+                          cwd=REPO_ROOT, timeout=TIMEOUT)
+    assert proc.returncode == 0, describe(proc)
+    assert "made a vector index" in proc.stderr, describe(proc)
+    assert "AVX" not in proc.stderr and "faiss.loader" not in proc.stderr, describe(proc)
 
 
 def test_qa_index_and_ask_read_a_word_document(tmp_path: Path) -> None:
