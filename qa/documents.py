@@ -999,7 +999,7 @@ def docx_document(data: bytes, source: str = "document") -> tuple[str, list[tupl
             size += len(parts[-1])
         text = "• " + block.text if block.kind == "list" else block.text
         if block.kind == "heading":
-            regions.append((size, size + len(text), "heading"))
+            regions.append((size, size + len(text), HEADING))
         parts.append(text)
         size += len(text)
         previous = block.kind
@@ -1102,6 +1102,7 @@ def _docx_clean(text: str) -> str:
     """A paragraph's text with runs of whitespace collapsed and blank lines dropped (line breaks kept)."""
     lines = (" ".join(line.split()) for line in normalize_text(text).split("\n"))
     return "\n".join(line for line in lines if line)
+
 
 def load_documents(seeds_dir: Path, exclude: Collection[str] = (),
                    check: Callable[[], None] | None = None) -> tuple[list[Document], dict[str, str], list[str]]:

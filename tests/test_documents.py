@@ -324,6 +324,10 @@ def test_a_word_document_is_read_in_order() -> None:
 
 
 def test_word_headings_are_marked_and_stand_alone() -> None:
+    doc = read_document(REPORT)
+    headings = [doc.text[a:b] for a, b, kind in doc.regions if kind == documents.HEADING]
+    assert headings == ["Harbor Bridge Restoration Report", "Summary", "Works", "Costs"]
+    assert {kind for _, _, kind in doc.regions} == {documents.HEADING}, "nothing else is marked"
     blocks = documents.docx_blocks(REPORT.read_bytes())
     assert [b.text for b in blocks if b.kind == "heading"] == ["Harbor Bridge Restoration Report", "Summary",
                                                                 "Works", "Costs"]
