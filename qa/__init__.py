@@ -19,6 +19,7 @@ from .errors import (
     ModelMismatchError,
     NoDocumentsError,
     QAError,
+    ReadOnlyAssistantError,
 )
 from .llm import LLMError
 from .schema import (Answer, Candidate, Citation, DocumentInfo, IndexProgress, Passage, Trace, UpdateReport,
@@ -47,6 +48,7 @@ __all__ = [
     "NoDocumentsError",
     "Passage",
     "QAError",
+    "ReadOnlyAssistantError",
     "Settings",
     "Trace",
     "UpdateReport",

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import index as store
 from .chunking import chunk_sentences, split_sentences
-from .documents import Document, load_documents
+from .documents import DOCUMENT_TYPES, Document, load_documents
 from .embedding import Encoder, ProgressFn
 from .errors import (
     IndexCorruptError,
@@ -127,7 +127,7 @@ def update_index(
                                                 check=lambda: _check_reading(cancel, t0, settings))
         if not docs and not excluded:
             why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
-            raise NoDocumentsError(f"no readable .txt, .md, .html or .pdf documents in {seeds_dir}{why}")
+            raise NoDocumentsError(f"no readable {', '.join(DOCUMENT_TYPES)} documents in {seeds_dir}{why}")
         return apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded, progress=progress,
                                show_progress_bar=show_progress_bar, started=t0, replace_all=True,
                                on_progress=on_progress, cancel=cancel)
