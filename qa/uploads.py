@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .documents import (HIDDEN_REASON, Document, check_suffix, file_sha256, is_hidden, is_valid_name,
-                        parse_document, printable)
+from .documents import Document, check_suffix, file_sha256, parse_document
 from .errors import DocumentError
+from .files import HIDDEN_REASON, is_hidden, is_valid_name, printable
 
 log = logging.getLogger(__name__)
 

@@ -87,7 +87,7 @@ def article_path() -> Path:
 
 @pytest.fixture(scope="session")
 def article_text(article_path: Path) -> str:
-    from qa.documents import decode_text
+    from qa.plaintext import decode_text
 
     return decode_text(article_path.read_bytes())
 

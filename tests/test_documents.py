@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from qa import documents
+from qa import docx_reader, documents, markup, plaintext
 from qa.chunking import split_sentences
-from qa.documents import markdown_text, parse_document, read_document
+from qa.documents import parse_document, read_document
 from qa.errors import DocumentError
 from qa.indexer import update_index
+from qa.markup import markdown_text
+from qa.sentence_kinds import HEADING
 from qa.settings import Settings
 from conftest import make_pdf
 
@@ -172,7 +174,7 @@ def test_an_html_page_that_cannot_be_parsed_fails_in_plain_words(monkeypatch) ->
     def crash(markup: str) -> str:
         raise RecursionError("maximum recursion depth exceeded while calling a Python object")
 
-    monkeypatch.setattr(documents, "_html_text", crash)
+    monkeypatch.setattr(markup, "_html_text", crash)
     with pytest.raises(DocumentError) as info:
         html_text("<div>" * 50 + "Deep.")
     assert str(info.value).startswith("page.html: could not read this HTML page: its markup is broken")
@@ -286,7 +288,8 @@ def test_an_index_holding_carriage_returns_is_re_extracted(tmp_path: Path, fake_
     shutil.copy(TENEMENTS, seeds)
     settings = Settings.from_env(env={}, batch_size=8)
     with monkeypatch.context() as patch:
-        patch.setattr(documents, "normalize_text", lambda text: text)  # the reader before
+        for module in (plaintext, documents):  # the reader before
+            patch.setattr(module, "normalize_text", lambda text: text)
         old, _ = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
     assert "\r" in old.documents[TENEMENTS.name].text
     data, report = update_index(seeds, index_dir, fake_encoder, settings, show_progress_bar=False)
@@ -325,10 +328,10 @@ def test_a_word_document_is_read_in_order() -> None:
 
 def test_word_headings_are_marked_and_stand_alone() -> None:
     doc = read_document(REPORT)
-    headings = [doc.text[a:b] for a, b, kind in doc.regions if kind == documents.HEADING]
+    headings = [doc.text[a:b] for a, b, kind in doc.regions if kind == HEADING]
     assert headings == ["Harbor Bridge Restoration Report", "Summary", "Works", "Costs"]
-    assert {kind for _, _, kind in doc.regions} == {documents.HEADING}, "nothing else is marked"
-    blocks = documents.docx_blocks(REPORT.read_bytes())
+    assert {kind for _, _, kind in doc.regions} == {HEADING}, "nothing else is marked"
+    blocks = docx_reader.docx_blocks(REPORT.read_bytes())
     assert [b.text for b in blocks if b.kind == "heading"] == ["Harbor Bridge Restoration Report", "Summary",
                                                                 "Works", "Costs"]
     assert [b.kind for b in blocks if b.text.startswith(("Item", "Restoration |"))] == ["row", "row"]
@@ -417,7 +420,7 @@ def test_a_damaged_word_document_fails_in_plain_words(make, problem: str | None)
 
 
 def test_a_word_document_that_unpacks_too_large_is_refused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(documents, "MAX_DOCX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(docx_reader, "MAX_DOCX_UNPACKED_BYTES", 10_000)
     with pytest.raises(DocumentError, match="could not read this Word document: it would take more than"):
         parse_document(REPORT.read_bytes(), "report.docx", ".docx")
 

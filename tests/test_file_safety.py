@@ -25,8 +25,9 @@ import pytest
 import qa.assistant
 import qa.index as store
 from qa import Assistant
-from qa.documents import HIDDEN_REASON, is_hidden, read_document, scan
+from qa.documents import read_document, scan
 from qa.errors import DocumentError, IndexCorruptError
+from qa.files import HIDDEN_REASON, is_hidden
 from qa.indexer import apply_documents
 
 from test_index import (  # noqa: F401  (fixtures: settings, seeds, index_dir, built, fake_bot)
@@ -319,14 +320,14 @@ def test_file_names_that_are_not_utf8_are_reported_and_the_rest_indexed(seeds, t
 
 
 def test_a_parser_crash_on_one_file_is_reported_and_the_rest_indexed(seeds, tmp_path, fake_encoder, settings, monkeypatch) -> None:
-    import qa.documents
+    import qa.markup
 
     write(seeds / "odd.html", "<p>Some page.</p>")
 
     def crash(markup: str) -> str:
         raise RecursionError("maximum recursion depth exceeded (simulated)")
 
-    monkeypatch.setattr(qa.documents, "_html_text", crash)
+    monkeypatch.setattr(qa.markup, "_html_text", crash)
     data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
     assert set(data.documents) == set(DOCS)
     assert "RecursionError" in report.failed["odd.html"]

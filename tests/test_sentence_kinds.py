@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from qa import documents
+from qa import documents, markup
 from qa.chunking import split_sentences
-from qa.documents import BODY, CAPTION, HEADING, RUNNING, parse_document
+from qa.documents import parse_document
+from qa.hyphenation import dehyphenate
 from qa.index import IndexedDocument
+from qa.sentence_kinds import BODY, CAPTION, HEADING, RUNNING, SENTENCE_KINDS
 from qa.settings import Settings
 
 from conftest import make_pages_pdf
@@ -34,7 +36,7 @@ def kinds_of(doc: documents.Document) -> dict[str, str]:
 
 def check_regions(doc: documents.Document) -> None:
     for start, end, kind in doc.regions:
-        assert 0 <= start < end <= len(doc.text) and kind in documents.SENTENCE_KINDS
+        assert 0 <= start < end <= len(doc.text) and kind in SENTENCE_KINDS
         assert doc.text[start:end].strip() == doc.text[start:end]
 
 
@@ -70,8 +72,8 @@ def test_html_headings_and_figcaptions_are_marked() -> None:
     kinds = kinds_of(doc)
     assert kinds["Harbor Bridge"] == HEADING and kinds["Maintenance"] == HEADING
     assert kinds["Repainting the whole bridge takes about four years, says the authority."] == BODY
-    parts = documents._html_fragment_parts("<figure><img src=x><figcaption>The bridge at dusk.</figcaption></figure>"
-                                           "<p>It cost 2 million.</p>")
+    parts = markup._html_fragment_parts("<figure><img src=x><figcaption>The bridge at dusk.</figcaption></figure>"
+                                        "<p>It cost 2 million.</p>")
     assert parts == [("The bridge at dusk.", CAPTION), ("It cost 2 million.", BODY)]
 
 
@@ -169,12 +171,12 @@ def test_running_headers_of_real_pdfs() -> None:
     (["one glorious morn-", "ing"], ["one glorious morning"]),
 ])
 def test_hyphenated_words_are_joined_when_the_joined_word_is_a_word(lines: list[str], expected: list[str]) -> None:
-    assert documents._dehyphenate(lines, {}) == expected
+    assert dehyphenate(lines, {}) == expected
 
 
 def test_the_document_itself_decides_a_hyphenated_word() -> None:
-    assert documents._dehyphenate(["the zorb-", "ling sang"], {"zorbling": 2}) == ["the zorbling", "sang"]
-    assert documents._dehyphenate(["a dan-", "gerous one"], {"dan-gerous": 1}) == ["a dan-gerous", "one"]
+    assert dehyphenate(["the zorb-", "ling sang"], {"zorbling": 2}) == ["the zorbling", "sang"]
+    assert dehyphenate(["a dan-", "gerous one"], {"dan-gerous": 1}) == ["a dan-gerous", "one"]
 
 
 def test_pdf_offsets_are_exact_against_the_document_text(tmp_path: Path, fake_encoder) -> None:  # type: ignore[no-untyped-def]

@@ -164,7 +164,7 @@ def test_bad_explicit_values_name_the_setting(overrides: dict, setting: str) -> 
 
 
 def test_upload_limit_defaults_to_the_library_limit() -> None:
-    from qa.documents import MAX_FILE_BYTES
+    from qa.files import MAX_FILE_BYTES
 
     assert Settings.from_env(env={}).max_upload_bytes == MAX_FILE_BYTES
     assert Settings.from_env(env={"QA_MAX_UPLOAD_MB": "0.01"}).max_upload_bytes == 10485

@@ -1,0 +1,250 @@
+"""Markdown and HTML as clean text (the words a reader sees), with their headings and figure
+captions marked (markdown-it-py, BeautifulSoup, trafilatura for an HTML page's main content)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from .sentence_kinds import BODY, CAPTION, HEADING
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+    from lxml.html import HtmlElement
+
+log = logging.getLogger("qa.documents")
+
+
+def markdown_text(source: str) -> str:
+    """Markdown as clean plain text (`markdown_document`'s text)."""
+    return markdown_document(source)[0]
+
+
+def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Markdown as clean plain text: the words a reader sees, without markup.
+
+    Emphasis, code and link marks, heading marks, images and HTML comments go; link text stays.
+    Headings, paragraphs, code blocks and table rows each become their own paragraph (so the
+    sentence splitter never glues a heading or a row to the next sentence); list items become
+    lines ("• " or "1. "); table cells are joined with " | ". Line breaks inside a paragraph
+    stay, as in the file (the sentence splitter joins hard-wrapped prose).
+
+    Also returns the spans of the text that are headings (HEADING) and figure captions (an HTML
+    <figcaption>, CAPTION), as `Document.regions`.
+    """
+    blocks: list[tuple[str, str]] = []  # (paragraph, kind), joined by blank lines
+    heading = False  # inside a heading
+    lines: list[str] = []  # the lines of the list being read
+    lists = 0  # depth of nested lists
+    marker = ""  # the next list item's bullet or number
+    row: list[str] | None = None  # the cells of the table row being read
+
+    def add(text: str, kind: str = BODY) -> None:
+        if not text.strip():
+            return
+        if lists:
+            lines.append("  " * (lists - 1) + text)
+        else:
+            blocks.append((text, kind))
+
+    for tok in _markdown_parser().parse(source):
+        kind = tok.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            lists += 1
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists -= 1
+            if not lists and lines:
+                blocks.append(("\n".join(lines), BODY))
+                lines = []
+        elif kind in ("heading_open", "heading_close"):
+            heading = kind == "heading_open"
+        elif kind == "list_item_open":
+            marker = f"{tok.info}{tok.markup} " if tok.info else "• "
+        elif kind == "tr_open":
+            row = []
+        elif kind == "tr_close" and row is not None:
+            add(" | ".join(row))
+            row = None
+        elif kind == "inline":
+            text = _inline_text(tok)
+            if row is not None:
+                row.append(text)
+            elif text:
+                add(marker + text, HEADING if heading else BODY)
+                marker = ""
+        elif kind in ("fence", "code_block"):
+            add(tok.content.strip("\n"))
+        elif kind == "html_block":
+            for text, part_kind in _html_fragment_parts(tok.content):
+                add(text, part_kind)
+    return joined_blocks(blocks)
+
+
+def joined_blocks(blocks: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:
+    """Paragraphs joined by blank lines, and the spans of those that are not BODY (`Document.regions`)."""
+    regions: list[tuple[int, int, str]] = []
+    pos = 0
+    for text, kind in blocks:
+        if kind != BODY:
+            regions.append((pos, pos + len(text), kind))
+        pos += len(text) + 2
+    return "\n\n".join(text for text, _ in blocks), regions
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_parser() -> "MarkdownIt":
+    """CommonMark with GFM tables; raw HTML parsed as HTML tokens (dropped or reduced to text)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _inline_text(tok: "Token") -> str:
+    """The visible text of an inline token: text, code and link text; images and inline HTML dropped."""
+    parts: list[str] = []
+    for child in tok.children or ():
+        if child.type in ("text", "text_special", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak") or (child.type == "html_inline" and _BR.match(child.content)):
+            parts.append("\n")
+    return "\n".join(" ".join(line.split()) for line in "".join(parts).split("\n"))
+
+
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _soup_lines(soup) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(" ".join(line.split()) for line in soup.get_text("\n").splitlines() if line.strip())
+
+
+def _html_fragment_parts(markup: str) -> list[tuple[str, str]]:
+    """The text of a block of raw HTML inside Markdown (comments, scripts and styles dropped), as
+    (text, kind) parts in order: headings (<h1>-<h6>) and figure captions (<figcaption>) each a
+    part of their own, marked HEADING or CAPTION."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    marked: list[tuple[str, str]] = []
+    for tag in soup.find_all(["figcaption", *_HTML_HEADINGS]):
+        if tag.parent is None or any(p.name in ("figcaption", *_HTML_HEADINGS) for p in tag.parents):
+            continue  # inside one already replaced
+        marked.append((_soup_lines(tag), CAPTION if tag.name == "figcaption" else HEADING))
+        tag.replace_with(soup.new_string(f"\n\x00{len(marked) - 1}\x00\n"))
+    pieces = re.split("\x00(\\d+)\x00", soup.get_text("\n"))
+    parts = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            parts.append(marked[int(piece)])
+        else:
+            parts.append(("\n".join(" ".join(ln.split()) for ln in piece.splitlines() if ln.strip()), BODY))
+    return [p for p in parts if p[0]]
+
+
+_HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The main content of an HTML page as clean text (`_html_text`), and the lines of it that are
+    the page's headings (<h1>-<h6>, HEADING) or figure captions (<figcaption>, CAPTION)."""
+    text = _html_text(markup)
+    from bs4 import BeautifulSoup
+
+    kinds: dict[str, str] = {}
+    for tag in BeautifulSoup(markup, "html.parser").find_all(["figcaption", *_HTML_HEADINGS]):
+        line = " ".join(tag.get_text(" ").split())
+        if line:
+            kinds.setdefault(line, CAPTION if tag.name == "figcaption" else HEADING)
+    regions: list[tuple[int, int, str]] = []
+    if kinds:
+        for m in re.finditer(r"[^\n]+", text):
+            kind = kinds.get(" ".join(m.group().split()))
+            if kind:
+                start = m.start() + len(m.group()) - len(m.group().lstrip())
+                regions.append((start, start + len(m.group().strip()), kind))
+    return text, regions
+
+
+def _html_text(markup: str) -> str:
+    """The main content of an HTML page as clean text; navigation, menus, footers and sidebars dropped.
+
+    trafilatura finds the main content (given the string only: it never fetches anything) and
+    writes it as Markdown, which `markdown_text` turns into text (tables one line per row).
+    A page where it finds nothing (a tiny page, a fragment) falls back to all of its text,
+    so a small file never comes back empty.
+    """
+    try:
+        import trafilatura
+
+        tree = trafilatura.load_html(markup)
+        found = None
+        if tree is not None:
+            _collapse_whitespace(tree)
+            found = trafilatura.extract(tree, output_format="markdown", include_tables=True, include_comments=False,
+                                        include_links=False, include_images=False, deduplicate=False)
+    except Exception:  # a page trafilatura cannot handle still has its plain text
+        log.warning("main-content extraction failed; using all of the page's text", exc_info=True)
+        found = None
+    text = markdown_text(_pipe_tables_with_header(found)) if found else ""
+    return text if text.strip() else _html_all_text(markup)
+
+
+_WHITESPACE = re.compile(r"\s+")
+_PREFORMATTED = {"pre", "textarea"}
+
+
+def _collapse_whitespace(tree: "HtmlElement") -> None:
+    """Runs of whitespace in the page's text become one space, as a browser shows them (not in
+    <pre>), so a line break in the HTML source does not end a line of the extracted text."""
+    for el in tree.iter():
+        if any(a.tag in _PREFORMATTED for a in el.iterancestors()):
+            continue
+        if el.text and isinstance(el.tag, str) and el.tag not in _PREFORMATTED:
+            el.text = _WHITESPACE.sub(" ", el.text)
+        if el.tail:
+            el.tail = _WHITESPACE.sub(" ", el.tail)
+
+
+# A line of a pipe table as trafilatura writes it ("| a | b | "), and its header separator ("|---|---|").
+_PIPE_ROW = re.compile(r"\|.*\|\s*")
+_PIPE_SEPARATOR = re.compile(r"\|(\s*:?-+:?\s*\|)+\s*")
+
+
+def _pipe_tables_with_header(markdown: str) -> str:
+    """trafilatura writes a table without header cells as pipe rows with no "|---|" line, which
+    Markdown does not read as a table; add the line after the first row."""
+    lines = markdown.split("\n")
+    out: list[str] = []
+    in_code = False
+    for i, line in enumerate(lines):
+        out.append(line)
+        in_code ^= line.startswith("```")
+        starts_table = (not in_code and _PIPE_ROW.fullmatch(line)
+                        and (i == 0 or not _PIPE_ROW.fullmatch(lines[i - 1])))
+        if starts_table and i + 1 < len(lines) and not _PIPE_SEPARATOR.fullmatch(lines[i + 1]):
+            cells = len(re.findall(r"(?<!\\)\|", line.strip())) - 1
+            out.append("|" + "---|" * max(cells, 1))
+    return "\n".join(out)
+
+
+def _html_all_text(markup: str) -> str:
+    """All the visible text of an HTML page, one paragraph per text line and per table row
+    (cells joined with " | "); scripts and styles dropped."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    for row in soup.find_all("tr"):
+        cells = [" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
+        row.replace_with(soup.new_string("\n" + " | ".join(cells) + "\n"))
+    blocks = []
+    for line in soup.get_text("\n").splitlines():
+        line = " ".join(line.split())
+        if line:
+            blocks.append(line)
+    return "\n\n".join(blocks)

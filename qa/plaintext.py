@@ -1,0 +1,85 @@
+"""Plain text from a file's bytes: the encoding (UTF-8, UTF-16, cp1252), line endings and BOM,
+and a plain-text book's illustration lines (pure functions)."""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+import unicodedata
+
+from .sentence_kinds import CAPTION
+
+log = logging.getLogger("qa.documents")
+
+
+def normalize_text(text: str) -> str:
+    """`text` with every line ending a "\n" (Windows "\r\n" and old Mac "\r" alike) and no leading BOM.
+
+    Every reader (all formats) goes through it, so no quote, answer or citation holds a "\r", and
+    the offsets index this text (`Document.text`), never the file's bytes.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 (with BOM, or ASCII-rich without);
+    falls back to cp1252 so legacy files still load. Line endings become "\n" (`normalize_text`)."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[3:]
+    encoding = utf16_encoding(data)
+    if encoding is not None:
+        return normalize_text(data.decode(encoding, errors="replace"))
+    try:
+        return normalize_text(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        log.warning("file is not valid UTF-8; decoding as cp1252")
+        return normalize_text(data.decode("cp1252", errors="replace"))
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """The codec for UTF-16 `data`, else None.
+
+    "utf-16" if it starts with a BOM; "utf-16-le"/"-be" if its first bytes look like BOM-less
+    UTF-16 text: NUL bytes (the high bytes of ASCII characters) in alternate positions.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:8192]
+    pairs = len(sample) // 2
+    even, odd = sample[0 : pairs * 2 : 2].count(0), sample[1 : pairs * 2 : 2].count(0)
+    if odd >= max(2, pairs // 10) and even * 4 <= odd:
+        encoding = "utf-16-le"
+    elif even >= max(2, pairs // 10) and odd * 4 <= even:
+        encoding = "utf-16-be"
+    else:
+        return None
+    return encoding if _reads_as_text(sample, encoding) else None
+
+
+def _reads_as_text(sample: bytes, encoding: str) -> bool:
+    """True if `sample` decodes strictly and is nearly free of control characters."""
+    try:
+        text = codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    controls = sum(1 for ch in text if ch not in "\t\n\r\f\v" and unicodedata.category(ch) == "Cc")
+    return controls * 20 <= len(text)
+
+
+# A Project Gutenberg illustration line: "[Illustration: He came in.]", "[Illustration]"; it may
+# run over several lines, never over a blank one.
+_ILLUSTRATION = re.compile(r"^[ \t]*\[Illustration(?::(?:[^\]\n]|\n(?![ \t]*\n))*)?\]", re.MULTILINE | re.IGNORECASE)
+
+
+def illustration_regions(text: str) -> list[tuple[int, int, str]]:
+    """The "[Illustration: ...]" lines of a plain-text book, as CAPTION regions."""
+    if "[Illustration" not in text and "[illustration" not in text.lower():
+        return []
+    out = []
+    for m in _ILLUSTRATION.finditer(text):
+        start = m.start() + len(m.group()) - len(m.group().lstrip())
+        out.append((start, m.end(), CAPTION))
+    return out
