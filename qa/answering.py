@@ -7,19 +7,27 @@ Stages (each typed, see `qa.schema.Trace`):
    which gives each a calibrated probability that it answers and the exact answer words;
 3. decision: the documents answer when a logistic model over the best sentence's reader logit
    and prefilter score reaches `min_confidence`; then it is quoted (a runner-up joins it when
-   the reader is sure of it too). Otherwise the answer says the documents don't say, and lists
-   the closest passages.
+   the reader is sure of it too). The answer words the reader marked must be the kind of thing
+   the question asks for (`qa.answer_type`: a quantity for "how many", a time for "when", ...):
+   when they are not, a runner-up among the first TYPE_ALTERNATIVES whose words are is decided on
+   instead, and without one the confidence is lowered by MISMATCH_PENALTY (in logits). That
+   confidence is `Answer.confidence`. Otherwise the answer says the documents don't say, and
+   lists the closest passages.
+
+The prefilter's term weights (idf) come from the sentence's own document, so that adding
+unrelated documents to the index does not change how well a document's sentences match.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .index import IndexData
+from .answer_type import could_hold, expected_kind, fits
+from .index import CorpusStats, IndexData
 from .reader import Reader
 from .schema import Answer, Candidate, Citation, Trace
 from .text import query_terms, tokenize
@@ -43,6 +51,13 @@ SURE = 0.9
 FIRST_ROUND = 2
 # Passages listed under a declined answer.
 CLOSEST_PASSAGES = 3
+# Answer words of the wrong kind for the question, in a sentence that holds none of the right kind:
+# the best candidates (reader order) searched for one whose words are of the right kind, and the
+# logit taken off the confidence when none is. When the sentence does hold words of the right kind
+# elsewhere, the reader more likely marked the wrong words of a right sentence: SPAN_PENALTY.
+TYPE_ALTERNATIVES = 3
+MISMATCH_PENALTY = 4.0
+SPAN_PENALTY = 1.0
 
 
 def lexical_coverage(query_stems: list[str], idf: list[float], sentence_terms: set[str]) -> float:
@@ -70,25 +85,53 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
     texts = [data.documents[source].text[a:b] for source, _, a, b in spans]
     terms = [set(tokenize(t)) for t in texts]
     stems = list(dict.fromkeys(query_terms(query)))
-    idf = [data.stats.idf(t) for t in stems]
+    idf = {source: [stats.idf(t) for t in stems]
+           for source in {s for s, _, _, _ in spans} for stats in (source_stats(data, source),)}
     out = [
         Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row],
-                  prefilter=round(float(sim + LEXICAL_WEIGHT * lexical_coverage(stems, idf, t)), 4))
+                  prefilter=round(float(sim + LEXICAL_WEIGHT * lexical_coverage(stems, idf[source], t)), 4))
         for row, sim, (source, index, a, b), text, t in zip(ordered, dense, spans, texts, terms)
     ]
     out.sort(key=lambda c: -c.prefilter)
     return out
 
 
+def source_stats(data: IndexData, source: str) -> CorpusStats:
+    """Term statistics (idf) of one document's chunks, computed once per loaded index generation.
+
+    Per document, not over the whole index: with index-wide idf, adding an unrelated book made
+    the article's own words rare, raised every article sentence's term coverage and turned
+    declines into answers ("Who is the Supreme Leader of Iran?" answered "General Soleimani")."""
+    cache = data.__dict__.setdefault("_source_stats", {})
+    if source not in cache:
+        by_source = data.__dict__.get("_chunks_by_source")
+        if by_source is None:
+            by_source = {}
+            for c in data.chunks:
+                by_source.setdefault(c.source, []).append(c.text)
+            data.__dict__["_chunks_by_source"] = by_source
+        cache[source] = CorpusStats.of(by_source.get(source, []))
+    return cache[source]
+
+
+def answer_words(c: Candidate) -> str:
+    """The answer words the reader marked in a candidate ("" when none)."""
+    if c.answer_start < 0 or c.answer_end <= c.answer_start:
+        return ""
+    return c.text[c.answer_start - c.start:c.answer_end - c.start]
+
+
 def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, limit: int) -> list[Candidate]:
     """Up to `limit` best candidates scored by the reader (best first), then the rest unchanged.
 
     They are read in two rounds: the best FIRST_ROUND, then the rest only when the reader is not
-    yet sure of any sentence (most questions stop after the first round, at a fraction of the cost).
+    yet sure of any sentence whose answer words are of the kind the question asks for (most
+    questions stop after the first round, at a fraction of the cost).
     """
     first = min(FIRST_ROUND, limit)
     done = _read_some(reader, query, pool[:first], data)
-    if limit > first and max((c.probability or 0.0 for c in done), default=0.0) < SURE:
+    kind = expected_kind(query)
+    if limit > first and not any((c.probability or 0.0) >= SURE and fits(kind, answer_words(c)) for c in done):
         done += _read_some(reader, query, pool[first:limit], data)
     done.sort(key=lambda c: -(c.probability or 0.0))
     return done + pool[len(done):]
@@ -114,40 +157,85 @@ def previous_sentence(data: IndexData, c: Candidate) -> str:
     return data.documents[c.source].text[a:b]
 
 
-def decision_features(pool: list[Candidate]) -> tuple[float, float]:
-    """The best candidate's reader logit and its prefilter score.
+def decision_features(pool: list[Candidate], best: int = 0) -> tuple[float, float]:
+    """A candidate's (the best one's, by default) reader logit and its prefilter score.
 
     (Tried and dropped: the score's lead over the median candidate; it added nothing on SQuAD.)"""
-    best = pool[0]
-    p = min(max(best.probability or 0.0, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p)), best.prefilter
+    c = pool[best]
+    p = min(max(c.probability or 0.0, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p)), c.prefilter
 
 
-def answer_confidence(pool: list[Candidate]) -> float:
-    """Estimated probability that the documents answer, from the candidates (best first)."""
-    z = DECISION_BIAS + sum(w * x for w, x in zip(DECISION_WEIGHTS, decision_features(pool)))
+def _logit(pool: list[Candidate], best: int = 0) -> float:
+    return DECISION_BIAS + sum(w * x for w, x in zip(DECISION_WEIGHTS, decision_features(pool, best)))
+
+
+def _probability(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
-def decide(pool: list[Candidate], max_sentences: int, min_confidence: float) -> tuple[list[int], bool, str]:
-    """Which candidates the answer quotes, whether it answers, and why."""
+def answer_confidence(pool: list[Candidate]) -> float:
+    """Estimated probability that the documents answer, from the candidates (best first), before
+    the answer-type check (`decide` applies it)."""
+    return _probability(_logit(pool))
+
+
+class Decision(NamedTuple):
+    """What `decide` chose: the candidates quoted (indexes into the pool, the answer's first),
+    whether the documents answer, why, and the estimated probability that they do."""
+
+    chosen: list[int]
+    answered: bool
+    reason: str
+    confidence: float
+
+
+def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, query: str = "") -> Decision:
+    """Which candidates the answer quotes, whether it answers, why, and how sure (`Answer.confidence`).
+
+    With `query`, the best candidate's answer words must be the kind of thing it asks for
+    (`qa.answer_type`). If they are not but its sentence holds such words elsewhere, the confidence
+    drops by SPAN_PENALTY; if the sentence holds none, the first of the next TYPE_ALTERNATIVES read
+    candidates whose words are of the kind is decided on instead, and without one the confidence
+    drops by MISMATCH_PENALTY."""
     if not pool or pool[0].probability is None:
-        return [], False, "no passages were retrieved"
-    best = answer_confidence(pool)
-    if best < min_confidence:
-        return [], False, f"confidence {best:.2f} that the documents answer is below min_confidence {min_confidence:.2f}"
-    chosen = [0]
-    for i, c in enumerate(pool[1:max_sentences], start=1):
-        if c.probability is not None and c.probability >= max(min_confidence, SURE):
+        return Decision([], False, "no passages were retrieved", 0.0)
+    kind = expected_kind(query) if query else None
+    best, note = 0, ""
+    z = _logit(pool)
+    if not fits(kind, answer_words(pool[0])) and could_hold(kind, pool[0].text, query):
+        z -= SPAN_PENALTY
+        note = f" (answer words not a {kind}, though the sentence holds one: lowered a little)"
+    elif not fits(kind, answer_words(pool[0])):
+        alternatives = [i for i, c in enumerate(pool[1:TYPE_ALTERNATIVES + 1], start=1)
+                        if c.probability is not None and fits(kind, answer_words(c))]
+        if alternatives:
+            best = alternatives[0]
+            z = _logit(pool, best)
+            note = f" (the best candidate's answer words are not a {kind}; candidate {best + 1}'s are)"
+        else:
+            z -= MISMATCH_PENALTY
+            note = f" (answer words not a {kind}: lowered)"
+    confidence = round(_probability(z), 4)
+    if confidence < min_confidence:
+        return Decision([], False, f"confidence {confidence:.2f} that the documents answer is below min_confidence "
+                                   f"{min_confidence:.2f}{note}", confidence)
+    chosen = [best]
+    for i, c in enumerate(pool[:max_sentences + best], start=0):
+        if len(chosen) >= max_sentences:
+            break
+        if i != best and c.probability is not None and c.probability >= max(min_confidence, SURE) \
+                and fits(kind, answer_words(c)):
             chosen.append(i)
-    return chosen, True, f"confidence {best:.2f} that the documents answer reaches min_confidence {min_confidence:.2f}"
+    return Decision(chosen, True, f"confidence {confidence:.2f} that the documents answer reaches min_confidence "
+                                  f"{min_confidence:.2f}{note}", confidence)
 
 
 def compose(trace: Trace, data: IndexData) -> Answer:
     """The Answer a trace decided on: quotes with `[n]` markers, or a plain 'don't say'."""
     if not trace.answered:
         return Answer(question=trace.question, text=no_answer_text(trace.question), answered=False,
-                      query=trace.query, closest=list(trace.passages[:CLOSEST_PASSAGES]))
+                      query=trace.query, closest=list(trace.passages[:CLOSEST_PASSAGES]), confidence=trace.confidence)
     chosen = [trace.candidates[i] for i in trace.chosen]
     passages = {p.chunk_id: p for p in trace.passages}
     groups: list[list[Candidate]] = []
@@ -174,7 +262,7 @@ def compose(trace: Trace, data: IndexData) -> Answer:
     best = chosen[0]
     short = data.documents[best.source].text[best.answer_start:best.answer_end] if best.answer_start >= 0 else ""
     return Answer(question=trace.question, text=" ".join(parts), answered=True, citations=citations,
-                  short=short, query=trace.query)
+                  short=short, query=trace.query, confidence=trace.confidence)
 
 
 def no_answer_text(question: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -117,6 +118,11 @@ def validate_paths(paths: object) -> list[str | os.PathLike[str]]:
         if not is_text_path:
             raise InvalidInputError(f"each file must be a path (str or Path), not {type(path).__name__}")
     return list(paths)
+
+
+def _with_confidence(answer: Answer, trace: Trace) -> Answer:
+    """A written answer with the decision's confidence (`Answer.confidence`), as the extractive one has."""
+    return dataclasses.replace(answer, confidence=trace.confidence)
 
 
 def _path_or_none(value: str | Path | None) -> Path | None:
@@ -237,7 +243,7 @@ class Assistant:
         state = self._state  # one version throughout, even if an update swaps in another meanwhile
         trace = self._explain(question, top_k, history, state)
         if generate:
-            return generate_.answer(trace, state[0], self.settings, history_turns(history))
+            return _with_confidence(generate_.answer(trace, state[0], self.settings, history_turns(history)), trace)
         return answering.compose(trace, state[0])
 
     def stream(self, question: str, top_k: int | None = None,
@@ -246,7 +252,8 @@ class Assistant:
         then the checked `Answer` last."""
         state = self._state
         trace = self._explain(question, top_k, history, state)
-        yield from generate_.stream(trace, state[0], self.settings, history_turns(history))
+        for piece in generate_.stream(trace, state[0], self.settings, history_turns(history)):
+            yield _with_confidence(piece, trace) if isinstance(piece, Answer) else piece
 
     def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
         """What each stage produced for `question`: the query, passages, scored candidates, decision."""
@@ -263,11 +270,10 @@ class Assistant:
         passages = self._passages(data, hits)
         pool = answering.candidates(query, vector, [h.row for h in hits], data)
         pool = answering.read(self.reader, query, pool, data, self.settings.reader_candidates)
-        chosen, answered, reason = answering.decide(pool, self.settings.max_answer_sentences,
-                                                    self.settings.min_confidence)
-        log.debug("%s: %s", query, reason)
-        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=chosen,
-                     answered=answered, reason=reason)
+        decision = answering.decide(pool, self.settings.max_answer_sentences, self.settings.min_confidence, query)
+        log.debug("%s: %s", query, decision.reason)
+        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=decision.chosen,
+                     answered=decision.answered, reason=decision.reason, confidence=decision.confidence)
 
     @property
     def data(self) -> IndexData:

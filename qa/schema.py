@@ -78,6 +78,10 @@ class Answer:
     actually used (a follow-up question resolved against the conversation), and `closest`
     the nearest passages when the documents do not answer, so a person can check.
 
+    `confidence` is the estimated probability that the documents answer the question (the
+    decision's, `qa.answering.decide`): at least `min_confidence` when answered, below it when
+    declined. The chat's High/Medium/Low come from it (`qa.ui.render.confidence_level`).
+
     A model-written answer (`Assistant.ask(..., generate=True)`) has `written` set: each of its
     sentences with the outcome of the support check. `notice` says, in one line, why an answer
     that was to be written is extractive instead (the model server failed).
@@ -92,6 +96,7 @@ class Answer:
     closest: list[Passage] = field(default_factory=list)
     written: list[WrittenSentence] = field(default_factory=list)
     notice: str = ""
+    confidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,7 +130,8 @@ class Candidate:
 class Trace:
     """What each stage of answering one question produced (`Assistant.explain`).
 
-    `chosen` indexes into `candidates`: the sentences the answer quotes, best first.
+    `chosen` indexes into `candidates`: the sentences the answer quotes, best first;
+    `confidence` the estimated probability that the documents answer (`Answer.confidence`).
     """
 
     question: str
@@ -135,6 +141,7 @@ class Trace:
     chosen: list[int]
     answered: bool
     reason: str
+    confidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
 
-from qa.answering import SURE, answer_confidence, decide, no_answer_text, read
+from qa.answering import (MISMATCH_PENALTY, SURE, TYPE_ALTERNATIVES, answer_confidence, answer_words, decide,
+                          no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate
 
@@ -14,6 +16,14 @@ from qa.schema import Candidate
 def cand(i: int, prefilter: float = 1.0, probability: float | None = None) -> Candidate:
     return Candidate(source="a.txt", sentence=i, start=10 * i, end=10 * i + 9, text=f"sentence {i}.",
                      chunk_id="c", prefilter=prefilter, probability=probability)
+
+
+def worded(i: int, text: str, words: str, prefilter: float = 1.2, probability: float = 0.99) -> Candidate:
+    """A read candidate whose reader marked `words` inside `text`."""
+    start = 1000 * i
+    at = start + text.index(words)
+    return Candidate(source="a.txt", sentence=i, start=start, end=start + len(text), text=text, chunk_id="c",
+                     prefilter=prefilter, probability=probability, answer_start=at, answer_end=at + len(words))
 
 
 class FakeReader:
@@ -59,10 +69,11 @@ def test_decline_below_min_confidence_and_answer_above() -> None:
     strong = [cand(0, prefilter=1.2, probability=0.99), cand(1, prefilter=0.8, probability=0.2)]
     weak = [cand(0, prefilter=0.3, probability=0.3), cand(1, prefilter=0.2, probability=0.1)]
     assert answer_confidence(strong) > 0.5 > answer_confidence(weak)
-    chosen, answered, reason = decide(strong, max_sentences=2, min_confidence=0.5)
-    assert answered and chosen == [0] and "reaches" in reason
-    chosen, answered, reason = decide(weak, max_sentences=2, min_confidence=0.5)
+    chosen, answered, reason, confidence = decide(strong, max_sentences=2, min_confidence=0.5)
+    assert answered and chosen == [0] and "reaches" in reason and confidence == round(answer_confidence(strong), 4)
+    chosen, answered, reason, confidence = decide(weak, max_sentences=2, min_confidence=0.5)
     assert not answered and chosen == [] and "below" in reason
+    assert 0.0 < confidence == round(answer_confidence(weak), 4) < 0.5  # a declined answer has a (low) confidence
 
 
 @pytest.mark.parametrize(
@@ -80,6 +91,7 @@ def test_second_sentence_only_when_the_reader_is_sure(runner_up: float, max_sent
 
 def test_nothing_read_means_no_answer() -> None:
     assert decide([], 2, 0.5)[1] is False
+    assert decide([], 2, 0.5).confidence == 0.0
     assert decide([cand(0)], 2, 0.5)[1] is False
     assert decide([replace(cand(0), probability=1.0, prefilter=3.0)], 2, 0.0)[1] is True
 
@@ -87,3 +99,77 @@ def test_nothing_read_means_no_answer() -> None:
 def test_no_answer_text_quotes_a_shortened_question() -> None:
     text = no_answer_text("why " * 100)
     assert text.startswith("The documents don't say.") and "..." in text and len(text) < 200
+
+
+FUEL = "Although Iran has been facing a fair share of problems with the booming increase in fuel prices and shortage of water."
+RISE = "Fuel prices rose by 50 percent in November."
+AUGUST = "This statement came on 16 August, a day after the Taliban occupied Kabul."
+
+
+def test_answer_words_are_the_marked_span() -> None:
+    assert answer_words(worded(3, FUEL, "water")) == "water"
+    assert answer_words(cand(0)) == ""
+
+
+def test_wrong_kind_of_answer_words_without_an_alternative_declines() -> None:
+    # "water" is no amount: the reader's 0.86 would answer, the answer-type check declines.
+    pool = [worded(0, FUEL, "water", prefilter=0.78, probability=0.86), worded(1, AUGUST, "Kabul", probability=0.01)]
+    question = "By how much did fuel prices rise in Iran?"
+    untyped = decide(pool, 2, 0.5)
+    assert untyped.answered
+    typed = decide(pool, 2, 0.5, question)
+    assert not typed.answered and "not a quantity" in typed.reason
+    assert typed.confidence < untyped.confidence and typed.confidence < 0.5
+    # The same pool for a question of no particular kind is decided as before.
+    assert decide(pool, 2, 0.5, "What problems does Iran face?") == untyped
+
+
+def test_wrong_kind_prefers_a_runner_up_of_the_right_kind() -> None:
+    pool = [worded(0, FUEL, "water", probability=0.9), worded(1, RISE, "50 percent", probability=0.8)]
+    decision = decide(pool, 2, 0.5, "By how much did fuel prices rise?")
+    assert decision.answered and decision.chosen == [1] and "candidate 2" in decision.reason
+    assert decision.confidence == round(answer_confidence(pool[1:]), 4)
+
+
+def test_runner_ups_past_type_alternatives_are_not_searched() -> None:
+    pool = ([worded(0, FUEL, "water", prefilter=0.78, probability=0.86)]
+            + [worded(i, FUEL, "shortage", probability=0.05) for i in range(1, TYPE_ALTERNATIVES + 1)]
+            + [worded(TYPE_ALTERNATIVES + 1, RISE, "50 percent", probability=0.05)])
+    decision = decide(pool, 2, 0.5, "How much did fuel prices rise?")
+    assert not decision.answered and "lowered" in decision.reason
+    p = answer_confidence(pool)
+    z = math.log(p / (1 - p)) - MISMATCH_PENALTY
+    assert decision.confidence == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-4)
+
+
+def test_a_sure_runner_up_of_the_wrong_kind_is_not_quoted() -> None:
+    pool = [worded(0, AUGUST, "16 August"), worded(1, FUEL, "water", probability=0.97)]
+    assert decide(pool, 2, 0.5, "When did Iran make its statement?").chosen == [0]
+    assert decide(pool, 2, 0.5, "What did Iran say?").chosen == [0, 1]
+
+
+class WordReader:
+    """Marks the first word of each sentence, sure of every sentence whose number is in `sure`."""
+
+    def __init__(self, sure: set[int]) -> None:
+        self.sure = sure
+        self.read: list[str] = []
+
+    def score(self, question, sentences, contexts=None):  # type: ignore[no-untyped-def]
+        self.read.extend(sentences)
+        return [ReaderScore(8.0 if int(s.split()[1].rstrip(".")) in self.sure else -5.0, 0, len(s.split()[0]))
+                for s in sentences]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_read"),
+    [
+        pytest.param("What does the first sentence say?", 2, id="no-kind-stops-when-sure"),
+        pytest.param("How many sentences are there?", 8, id="sure-of-words-of-the-wrong-kind-reads-on"),
+    ],
+)
+def test_reading_goes_on_when_the_sure_answer_is_of_the_wrong_kind(question: str, expected_read: int) -> None:
+    reader = WordReader({0})
+    pool = [cand(i, prefilter=2.0 - i / 10) for i in range(12)]
+    read(reader, question, pool, FakeData(), limit=8)  # type: ignore[arg-type]
+    assert len(reader.read) == expected_read

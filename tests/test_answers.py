@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
 
@@ -20,7 +22,7 @@ from qa.chunking import split_sentences
 from qa.errors import DocumentError
 from qa.evaluation import evaluate, load_questions
 
-from conftest import ARTICLE_NAME
+from conftest import ARTICLE_NAME, DEV_SET_PATH
 
 # The product's stated acceptance bars on the article dev set (not tuned to the current numbers).
 MIN_EVIDENCE_HIT1 = 0.90
@@ -71,7 +73,9 @@ def test_answer_types_and_json(eager_bot) -> None:
     d = a.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert set(d) == {f.name for f in fields(Answer)}
-    assert {"question", "text", "answered", "citations", "short", "query", "closest", "written", "notice"} == set(d)
+    assert {"question", "text", "answered", "citations", "short", "query", "closest", "written", "notice",
+            "confidence"} == set(d)
+    assert isinstance(d["confidence"], float) and 0.0 <= d["confidence"] <= 1.0
     assert d["written"] == [] and d["notice"] == "" and d["citations"][0]["verified"] is None  # extractive
     assert {f.name for f in fields(Citation)} == set(d["citations"][0])
     assert {"quote_start", "quote_end", "answer_start", "answer_end", "score"} <= set(d["citations"][0])
@@ -444,3 +448,89 @@ def test_a_question_with_a_huge_history_costs_at_most_twice_one_without(article_
     without, with_history = best(question=longest), best(question="Where was he born?", history=history)
     assert with_history <= 2 * without + 0.05, f"{with_history:.3f} s with history, {without:.3f} s without"
     assert len(article_bot.explain("he " * 2000, history=history).query) <= 2 * 2000
+
+
+# --------------------------------------------------------------------------- unrelated documents
+
+
+def unrelated_book(chapters: int = 24, seed: int = 7) -> str:
+    """A long (~46 kB), deterministic text about nothing the article mentions: a made-up natural
+    history of river valleys, with names, years, numbers and places (the kinds of answer the
+    article's questions ask for, none of its facts)."""
+    rng = random.Random(seed)
+    people = ["Edmund Hale", "Clara Whitby", "Jonas Peverell", "Agnes Morrow", "Silas Penhallow", "Ruth Ashdown",
+              "Tobias Crane", "Mabel Fenwick", "Arthur Lisle", "Hester Quayle"]
+    places = ["the Alder Valley", "Kestrel Ford", "the Marrow Hills", "Old Tamsin Quay", "Broadmere",
+              "the Wicken Fens", "Halloway Bridge", "the Stour Marshes", "Fallowfield", "Cranmoor Heath"]
+    things = ["the common otter", "the grey heron", "the water vole", "the marsh harrier", "the sand martin",
+              "the brown trout", "the kingfisher", "the great crested grebe", "the eel", "the dragonfly"]
+    verbs = ["recorded", "described", "counted", "sketched", "observed", "catalogued", "measured", "followed"]
+    months = ["March", "April", "May", "June", "July", "September", "October"]
+    templates = [
+        "In {year}, {person} {verb} {thing} near {place}.",
+        "{person} spent {n} seasons at {place}, where {thing} was seen on most mornings.",
+        "The river at {place} is {n} feet wide in {month} and falls by half before the harvest.",
+        "According to {person}, {thing} returns to {place} every {month} after the first rains.",
+        "The society's library at {place} holds {n} notebooks that {person} left behind.",
+        "A survey of {place} in {year} found {n} nests of {thing} along the eastern bank.",
+        "{person} was the first to notice that {thing} avoided {place} in dry summers.",
+        "The mill at {place} was rebuilt in {year}, and {thing} vanished from the pond for {n} years.",
+        "Farmers around {place} paid {n} shillings a year to keep the ditches clear for {thing}.",
+        "Letters from {person} describe a flood at {place} that lasted {n} days in {month} {year}.",
+    ]
+    out = []
+    for chapter in range(1, chapters + 1):
+        out.append(f"Chapter {chapter}. {rng.choice(places).removeprefix('the ').title()}")
+        for _ in range(4):
+            sentences = [rng.choice(templates).format(
+                year=rng.randint(1790, 1899), person=rng.choice(people), verb=rng.choice(verbs),
+                thing=rng.choice(things), place=rng.choice(places), n=rng.randint(2, 90), month=rng.choice(months))
+                for _ in range(5)]
+            out.append(" ".join(s[0].upper() + s[1:] for s in sentences))
+    return "\n\n".join(out) + "\n"
+
+
+@pytest.fixture(scope="module")
+def book_bot(article_path, tmp_path_factory):  # type: ignore[no-untyped-def]
+    """The article and an unrelated book in one index, built once for this module."""
+    seeds = tmp_path_factory.mktemp("article-and-book")
+    shutil.copyfile(article_path, seeds / ARTICLE_NAME)
+    (seeds / "valleys.txt").write_text(unrelated_book(), encoding="utf-8")
+    return Assistant.from_seeds(seeds, tmp_path_factory.mktemp("article-and-book-index"),
+                                settings=Settings.from_env(env={}), show_progress_bar=False)
+
+
+def test_an_unrelated_book_changes_no_answer_or_decline(article_bot, book_bot) -> None:
+    """Adding an unrelated long text leaves the article's answers and declines as they were (issue 22,
+    item 2: with index-wide term weights the article's words became rare next to the book, 6 of these
+    115 declines turned into answers, "Who is the Supreme Leader of Iran?" among them)."""
+    assert len(book_bot.documents()) == 2
+    questions = [q.question for name in ("dev", "calibration", "holdout")
+                 for q in load_questions(DEV_SET_PATH.with_name(f"article_{name}.jsonl"))]
+    questions.append("Who is the Supreme Leader of Iran?")
+    changed = []
+    for question in questions:
+        alone, with_book = article_bot.ask(question), book_bot.ask(question)
+        same = alone.answered == with_book.answered and (
+            not alone.answered or alone.citations[0].quote == with_book.citations[0].quote)
+        if not same:
+            changed.append(f"{question!r}: answered {alone.answered} -> {with_book.answered}")
+    assert len(changed) <= 0.05 * len(questions), changed
+    assert not book_bot.ask("Who is the Supreme Leader of Iran?").answered
+
+
+ISSUE_EXAMPLES = [
+    pytest.param("By how much did fuel prices rise in Iran?", id="fuel-rise-amount"),
+    pytest.param("How many Afghan refugees live in Iran?", id="refugee-count"),
+    pytest.param("What is the Islamic Revolutionary Guard Corps?", id="irgc-definition"),
+    pytest.param("Who is the Supreme Leader of Iran?", id="supreme-leader"),
+]
+
+
+@pytest.mark.parametrize("question", ISSUE_EXAMPLES)
+def test_an_answer_of_the_wrong_kind_is_declined(article_bot, question: str) -> None:
+    """The article holds no amount, count, definition or leader: the reader's sentence is on topic
+    but its answer words are not what the question asks for ("water" for "by how much")."""
+    answer = article_bot.ask(question)
+    assert not answer.answered, answer.text
+    assert 0.0 <= answer.confidence < 0.5

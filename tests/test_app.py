@@ -108,6 +108,7 @@ def test_ask_endpoint_answers_with_citations(client, server: Server, article_tex
     assert {"question", "text", "answered", "citations"} <= set(result)
     assert result["question"] == BORDER
     assert result["answered"] is True, f"not answered: {result['text']}"
+    assert 0.5 <= result["confidence"] <= 1.0  # Answer.confidence
     assert "570" in result["text"]
     assert result["citations"], "an answer without citations"
     assert any(c["source"] == ARTICLE_NAME for c in result["citations"])

@@ -50,6 +50,16 @@ def test_correct_citations_are_kept_and_verified(bot: Assistant, llm: ScriptedLL
     assert c.verified and BORDER in c.quote and bot.document_text(c.source)[c.quote_start:c.quote_end] == c.quote
 
 
+def test_a_written_answer_carries_the_decisions_confidence(bot: Assistant, llm: ScriptedLLM) -> None:
+    """Answer.confidence is the decision's, written or not (asked, or streamed)."""
+    confidence = bot.explain(BORDER_Q).confidence
+    assert confidence >= 0.5 and bot.ask(BORDER_Q).confidence == confidence
+    written = _ask(bot, llm, lambda m: Reply(f"The border is 570 miles long [{number_of(m, BORDER)}]."))
+    assert written.written and written.confidence == confidence
+    streamed = list(bot.stream(BORDER_Q))[-1]
+    assert isinstance(streamed, Answer) and streamed.written and streamed.confidence == confidence
+
+
 def test_a_wrong_citation_is_recited_to_the_sentence_that_supports_it(bot: Assistant, llm: ScriptedLLM) -> None:
     def wrong(m):  # type: ignore[no-untyped-def]
         other = 1 if number_of(m, BORDER) != 1 else 2

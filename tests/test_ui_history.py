@@ -61,6 +61,16 @@ def test_answers_and_turns_round_trip_through_json() -> None:
     assert 'href="#qa-t0-1"' in render_chat(restored, False)[1]["content"]
 
 
+def test_answer_confidence_round_trips_and_old_answers_get_their_best_score() -> None:
+    sure = Answer(**{**ANSWER.__dict__, "confidence": 0.93})
+    assert answer_from_dict(sure.to_dict()).confidence == 0.93
+    before = {k: v for k, v in sure.to_dict().items() if k != "confidence"}  # kept before Answer.confidence
+    assert answer_from_dict(before).confidence == CITATION.score  # what the chat showed for it then
+    assert answer_from_dict({k: v for k, v in UNANSWERED.to_dict().items() if k != "confidence"}).confidence == 0.0
+    with pytest.raises(TypeError):
+        answer_from_dict({**sure.to_dict(), "confidence": "high"})
+
+
 @pytest.mark.parametrize("value", [
     None, "", "garbage", "not json {{{", "null", "[]", '{"version": 1, "chats": 3}', 42, [], [1, 2], {"version": 99, "chats": []}, {"version": STORE_VERSION, "chats": "x"},
     {"version": STORE_VERSION, "chats": [None, 1, "x", {"id": 3}, {"id": "a", "turns": "x"}, {"id": "b", "turns": []}]},

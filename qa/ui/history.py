@@ -139,9 +139,11 @@ def answer_from_dict(value: Any) -> Answer:
     citations = [Citation(**_fields(c, _CITATION, _CITATION_OPTIONAL)) for c in _list(data.get("citations", []))]
     closest = [Passage(**_fields(p, _PASSAGE, _PASSAGE_OPTIONAL)) for p in _list(data.get("closest", []))]
     written = [WrittenSentence(**_fields(w, _WRITTEN, _WRITTEN_OPTIONAL)) for w in _list(data.get("written", []))]
+    # Conversations kept before Answer.confidence existed: the best citation's score, as the chat showed then.
+    confidence = _float(data["confidence"]) if "confidence" in data else max((c.score for c in citations), default=0.0)
     return Answer(question=_str(data["question"]), text=_str(data["text"]), answered=_bool(data["answered"]),
                   citations=citations, short=_str(data.get("short", "")), query=_str(data.get("query", "")),
-                  closest=closest, written=written, notice=_str(data.get("notice", "")))
+                  closest=closest, written=written, notice=_str(data.get("notice", "")), confidence=confidence)
 
 
 def turn_to_dict(turn: Turn) -> dict[str, Any]:

@@ -107,7 +107,8 @@ def _copy_html(text: str) -> str:
 
 
 def confidence_level(score: float) -> str:
-    """A reader probability (`Citation.score`) in words: "High", "Medium" or "Low"."""
+    """A probability in words: "High", "Medium" or "Low". The one mapping for `Answer.confidence`
+    (the line under an answer) and for a citation's reader probability (`Citation.score`, "relevance")."""
     return "High" if score >= 0.85 else "Medium" if score >= 0.6 else "Low"
 
 
@@ -120,10 +121,11 @@ _SCORE = re.compile(r'<span class="qa-cite-score">relevance ([0-9.]+)</span>')
 
 
 def confidence_html(answer: Answer) -> str:
-    """One line under an answer: how sure the reader is, from its best citation (none if unanswered)."""
+    """One line under an answer: how likely it is that the documents answer (`Answer.confidence`;
+    none if unanswered)."""
     if not (answer.answered and answer.citations):
         return ""
-    level = confidence_level(max(c.score for c in answer.citations))
+    level = confidence_level(answer.confidence)
     return (f'<p class="qa-confidence qa-confidence-{level.lower()}"><strong>{level} confidence</strong>: '
             f"{_CONFIDENCE_WHY[level]}.</p>")
 
