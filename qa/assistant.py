@@ -120,9 +120,22 @@ def validate_paths(paths: object) -> list[str | os.PathLike[str]]:
     return list(paths)
 
 
-def _with_confidence(answer: Answer, trace: Trace) -> Answer:
-    """A written answer with the decision's confidence (`Answer.confidence`), as the extractive one has."""
-    return dataclasses.replace(answer, confidence=trace.confidence)
+# One line in `Answer.notice` while documents are being indexed (`with_indexing_notice`).
+STILL_INDEXING = "Still indexing: {names} \u2014 answered from the documents indexed before."
+_STILL_INDEXING = re.compile(r" ?Still indexing: .*? \u2014 answered from the documents indexed before\.")
+
+
+def with_indexing_notice(answer: Answer, sources: Sequence[str]) -> Answer:
+    """`answer` with one line in `Answer.notice` naming `sources`, the documents still being
+    indexed (the answer comes from the index as it was before them), in place of any such line
+    it had; `answer` itself when `sources` is empty."""
+    if not sources:
+        return answer
+    names = list(dict.fromkeys(sources))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    kept = _STILL_INDEXING.sub("", answer.notice).strip()
+    line = STILL_INDEXING.format(names=shown)
+    return dataclasses.replace(answer, notice=f"{kept} {line}" if kept else line)
 
 
 def _path_or_none(value: str | Path | None) -> Path | None:
@@ -135,7 +148,8 @@ class Assistant:
 
     Build with `from_seeds` (builds or updates the index first) or `from_index` (loads only).
     Thread-safe for concurrent `ask` calls; updates swap the loaded index atomically, and
-    questions asked meanwhile are answered from the version loaded before (they never wait).
+    questions asked meanwhile are answered from the version loaded before (they never wait),
+    with a one-line `Answer.notice` naming the documents still being indexed (`indexing`).
     Updates hold the index folder's writer lock (one writer per folder, across processes):
     another writer's update is waited for up to `lock_timeout` seconds (default
     `qa.index.WRITE_LOCK_TIMEOUT`), then IndexBusyError.
@@ -151,11 +165,34 @@ class Assistant:
         self.last_update = last_update
         self.lock_timeout = lock_timeout
         self._write_lock = threading.Lock()
+        # Guards only the swap of (`_state`, `_indexing`), so a question reads a matching pair;
+        # held for two assignments, never while a build runs.
+        self._state_lock = threading.Lock()
+        self._indexing: tuple[str, ...] = ()
         self._set_data(data)
 
     def _set_data(self, data: IndexData) -> None:
+        """Publish a new index version: its retriever is made first, then both are swapped in at
+        once (with the end of `indexing`); questions already running keep the version they took."""
         retriever = Retriever(data, self.encoder)
-        self._state = (data, retriever)
+        with self._state_lock:
+            self._state = (data, retriever)
+            self._indexing = ()
+
+    def _set_indexing(self, sources: Sequence[str]) -> None:
+        with self._state_lock:
+            self._indexing = tuple(sources)
+
+    def _snapshot(self) -> tuple[tuple[IndexData, Retriever], tuple[str, ...]]:
+        """The loaded index version and the documents being indexed into its successor, together."""
+        with self._state_lock:
+            return self._state, self._indexing
+
+    @property
+    def indexing(self) -> list[str]:
+        """The documents an `add_files` is indexing right now ([] when none); questions asked
+        meanwhile are answered from the index as it was, with `Answer.notice` naming them."""
+        return list(self._indexing)
 
     # -- construction ---------------------------------------------------------------------
 
@@ -240,20 +277,22 @@ class Assistant:
         against what it cites (`Answer.written`); the extractive answer, with `Answer.notice`,
         when that cannot be had.
         """
-        state = self._state  # one version throughout, even if an update swaps in another meanwhile
+        state, pending = self._snapshot()  # one version throughout, even if an update swaps in another meanwhile
         trace = self._explain(question, top_k, history, state)
         if generate:
-            return _with_confidence(generate_.answer(trace, state[0], self.settings, history_turns(history)), trace)
-        return answering.compose(trace, state[0])
+            answer = generate_.answer(trace, state[0], self.settings, history_turns(history))
+        else:
+            answer = answering.compose(trace, state[0])
+        return with_indexing_notice(answer, pending)
 
     def stream(self, question: str, top_k: int | None = None,
                history: Sequence[HistoryItem] | None = None) -> Iterator[str | Answer]:
         """`ask(..., generate=True)` as it is written: the model's text piece by piece (str),
         then the checked `Answer` last."""
-        state = self._state
+        state, pending = self._snapshot()
         trace = self._explain(question, top_k, history, state)
         for piece in generate_.stream(trace, state[0], self.settings, history_turns(history)):
-            yield _with_confidence(piece, trace) if isinstance(piece, Answer) else piece
+            yield with_indexing_notice(piece, pending) if isinstance(piece, Answer) else piece
 
     def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
         """What each stage produced for `question`: the query, passages, scored candidates, decision."""
@@ -270,10 +309,11 @@ class Assistant:
         passages = self._passages(data, hits)
         pool = answering.candidates(query, vector, [h.row for h in hits], data)
         pool = answering.read(self.reader, query, pool, data, self.settings.reader_candidates)
-        decision = answering.decide(pool, self.settings.max_answer_sentences, self.settings.min_confidence, query)
-        log.debug("%s: %s", query, decision.reason)
-        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=decision.chosen,
-                     answered=decision.answered, reason=decision.reason, confidence=decision.confidence)
+        chosen, answered, reason = answering.decide(pool, self.settings.max_answer_sentences,
+                                                    self.settings.min_confidence)
+        log.debug("%s: %s", query, reason)
+        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=chosen,
+                     answered=answered, reason=reason)
 
     @property
     def data(self) -> IndexData:
@@ -338,6 +378,9 @@ class Assistant:
         the folder is a DocumentError unless `replace=True`; the same content is a no-op.
         Adding a file that was removed from the index puts it back. `on_progress` and `cancel`
         work as in `from_seeds`: a cancelled or refused (too slow) add changes nothing.
+        Questions asked meanwhile (other threads) are answered at once from the index as it
+        was, their `Answer.notice` naming these files (`indexing`); the new version replaces it
+        in one step when it is saved.
         """
         paths = validate_paths(paths)
         seeds_dir = self._require_seeds()
@@ -346,8 +389,13 @@ class Assistant:
             excluded = store.read_excluded(self.index_dir)
             seeds_dir.mkdir(parents=True, exist_ok=True)
             plan_uploads(seeds_dir, uploads, replace)
-            data, report = self._index_uploads(seeds_dir, uploads, progress, on_progress, cancel)
-            self._set_data(data)
+            self._set_indexing([u.doc.source for u in uploads])
+            try:
+                data, report = self._index_uploads(seeds_dir, uploads, progress, on_progress, cancel)
+            except BaseException:
+                self._set_indexing([])
+                raise
+            self._set_data(data)  # ends `indexing` in the same step
             self.last_update = report
             self._set_excluded(excluded - {u.doc.source for u in uploads}, excluded)
         return report

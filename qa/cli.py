@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
@@ -20,7 +21,9 @@ from .errors import IndexingCancelled, QAError
 from .text import terminal_safe
 
 if TYPE_CHECKING:
-    from .schema import Citation
+    from typing import TextIO
+
+    from .schema import Citation, IndexProgress
 
 log = logging.getLogger("qa")
 
@@ -82,15 +85,58 @@ class _SafeFormatter(logging.Formatter):
         return terminal_safe(super().format(record))
 
 
+class ProgressLines:
+    """`qa index` progress on stderr in the chat's words (`IndexProgress.describe()`: files,
+    passages and the time left). On a terminal one line, rewritten at most every `interval`
+    seconds (0.25); elsewhere (a log, a pipe) a line per stage and one every `interval` seconds
+    (5) while embedding, never a carriage return."""
+
+    def __init__(self, stream: "TextIO | None" = None, interval: float | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        self.interval = interval if interval is not None else (0.25 if self.tty else 5.0)
+        self.stage = ""
+        self.shown = float("-inf")
+        self.open = False  # a terminal line waits for its line break
+
+    def __call__(self, progress: "IndexProgress") -> None:
+        now = time.monotonic()
+        if progress.stage == self.stage and now - self.shown < self.interval:
+            return
+        self.stage, self.shown = progress.stage, now
+        text = terminal_safe(progress.describe())
+        if self.tty:
+            self.stream.write(f"\r{text}\x1b[K")
+            self.open = True
+        else:
+            self.stream.write(f"{text}\n")
+        if progress.stage in ("done", "cancelled"):
+            self.close()
+        self.stream.flush()
+
+    def close(self) -> None:
+        """End the terminal line, if one is open."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from .assistant import Assistant
 
     settings = _settings(args)
     seeds = Path(args.seeds_dir) if args.seeds_dir else settings.seeds_dir
     cancel = threading.Event()
-    with ctrl_c_cancels(cancel):
-        bot = Assistant.from_seeds(seeds, index_dir=settings.index_dir, settings=settings,
-                                   show_progress_bar=not args.quiet, cancel=cancel)
+    lines = None if args.quiet else ProgressLines()
+    try:
+        with ctrl_c_cancels(cancel):
+            bot = Assistant.from_seeds(seeds, index_dir=settings.index_dir, settings=settings,
+                                       show_progress_bar=False, on_progress=lines, cancel=cancel)
+    finally:
+        if lines is not None:
+            lines.close()
     report = bot.last_update
     _say(f"{settings.index_dir}: {report.summary()}" if report else f"{settings.index_dir}: loaded")
     return EXIT_ERROR if report and report.failed and args.strict else EXIT_OK
@@ -204,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build or update the index for a folder of documents")
     p.add_argument("seeds_dir", nargs="?", help=f"folder of {'/'.join(DOCUMENT_TYPES)} files (QA_SEEDS_DIR, default: seeds)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines (files, passages, time left) on stderr")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be read")
     common(p)
     time_limit(p)

@@ -177,7 +177,7 @@ class ChatPage:
     errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     accept_dialogs: bool = True
-    #: Set by `upload`: the question box was locked and said "the index is updating" meanwhile.
+    #: Set by `upload`: the question box said documents are being indexed meanwhile, and stayed open.
     saw_updating: bool = False
 
     def __post_init__(self) -> None:
@@ -218,6 +218,16 @@ class ChatPage:
         self.page.wait_for_function(
             "(sel) => { const b = document.querySelector(sel); return b && !b.disabled; }",
             arg=QUESTION_BOX, timeout=ANSWER_TIMEOUT,
+        )
+
+    def wait_indexed(self) -> None:
+        """Wait until no upload or removal runs: the upload input and Remove are back (the question box
+        stays open while documents are indexed, so `wait_ready` does not wait for that). The Documents
+        panel must be open."""
+        self.page.wait_for_function(
+            "() => { const r = document.querySelector('#qa-remove');"
+            " return !!(r && !r.disabled && document.querySelector('#qa-upload input[type=file]')); }",
+            timeout=ANSWER_TIMEOUT,
         )
 
     def submit(self, question: str, key: str = "Enter") -> int:
@@ -276,8 +286,8 @@ class ChatPage:
     # -- documents ----------------------------------------------------------------------
 
     def open_documents_panel(self) -> None:
-        upload = self.page.locator("#qa-upload input[type=file]")
-        if upload.count() == 0:
+        # Open unless it is (the file input alone is no sign: it is gone while an upload is indexed).
+        if self.page.locator("#qa-docs:visible").count() == 0:
             self.page.locator("#qa-documents button").first.click()
         self.page.wait_for_selector("#qa-upload input[type=file]", state="attached", timeout=UI_TIMEOUT)
 
@@ -295,12 +305,13 @@ class ChatPage:
                 if (window.__qaStatusObserver) window.__qaStatusObserver.disconnect();
                 window.__qaStatusObserver = new MutationObserver(() => { window.__qaStatusChanges += 1; });
                 window.__qaStatusObserver.observe(s, { subtree: true, childList: true, characterData: true });
-                // Record whether the question box said the index is updating (and was locked) meanwhile.
+                // Record whether the question box said documents are being indexed meanwhile, while it
+                // stayed open (asking goes on during an upload, issue 23 item 2).
                 window.__qaSawUpdating = false;
                 clearInterval(window.__qaUpdatingPoll);
                 window.__qaUpdatingPoll = setInterval(() => {
                     const b = document.querySelector('#qa-question textarea');
-                    if (b && b.disabled && /updating/i.test(b.placeholder || '')) window.__qaSawUpdating = true;
+                    if (b && !b.disabled && /being indexed/i.test(b.placeholder || '')) window.__qaSawUpdating = true;
                 }, 5);
             }"""
         )
@@ -314,6 +325,7 @@ class ChatPage:
             }""",
             timeout=ANSWER_TIMEOUT,
         )
+        self.wait_indexed()
         self.wait_ready()
         self.saw_updating = bool(self.page.evaluate(
             "() => { clearInterval(window.__qaUpdatingPoll); return window.__qaSawUpdating; }"

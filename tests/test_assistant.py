@@ -4,6 +4,8 @@ turn, and the resolved query stays short. Pure functions, no model."""
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from collections.abc import Sequence
 
@@ -13,7 +15,7 @@ from qa.assistant import MAX_HISTORY_CHARS, MAX_HISTORY_TURNS, MAX_QUERY_CHARS, 
 from qa.errors import InvalidInputError, QAError
 from qa.followup import Turn, needs_context, resolve
 
-from test_index import built, fake_bot, index_dir, seeds, settings  # noqa: F401  (fixtures)
+from test_index import DELTA, built, fake_bot, index_dir, seeds, settings, write  # noqa: F401  (fixtures)
 
 # 300 KB of conversation: 30,000 distinct words, capitalised so each one could be a name.
 HUGE = "".join(f"Name{i:05d} " for i in range(30_000))
@@ -205,3 +207,108 @@ def test_an_assistant_from_an_index_changes_documents_only_with_its_folder(tmp_p
     assert "notes.txt" in [d.source for d in writable.documents()]
     writable.remove_document("bridge.txt")
     assert [d.source for d in Assistant.from_index(index_dir, settings=settings).documents()] == ["notes.txt"]
+
+
+# --------------------------------------------------------------------------- asking while documents are indexed (issue 23 item 2)
+
+
+def test_the_indexing_notice_names_the_files_in_one_line() -> None:
+    from qa.assistant import with_indexing_notice
+    from qa.schema import Answer
+
+    plain = Answer(question="q", text="t", answered=False)
+    assert with_indexing_notice(plain, []) is plain
+    one = with_indexing_notice(plain, ["book.txt"])
+    assert one.notice == "Still indexing: book.txt \u2014 answered from the documents indexed before."
+    many = with_indexing_notice(one, ["a.txt", "b.txt", "a.txt", "c.txt", "d.txt", "e.txt"])
+    assert many.notice == ("Still indexing: a.txt, b.txt, c.txt and 2 more \u2014 answered from the documents "
+                           "indexed before."), "replaces the earlier line, each name once"
+    written = with_indexing_notice(dataclasses.replace(plain, notice="The model server did not answer."), ["b.txt"])
+    assert written.notice == ("The model server did not answer. Still indexing: b.txt \u2014 answered from the "
+                              "documents indexed before.")
+    assert "\n" not in written.notice
+
+
+def _gate(encoder):  # type: ignore[no-untyped-def]
+    """Holds the encoder's bulk `encode` (a build; questions use `encode_query`) until released."""
+    started, release = threading.Event(), threading.Event()
+    encode = encoder.encode
+
+    def gated(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.set()
+        assert release.wait(30), "the test never released the build"
+        return encode(*args, **kwargs)
+
+    encoder.encode = gated
+    return started, release
+
+
+def test_questions_during_add_files_are_answered_from_the_index_as_it_was(fake_bot, fake_encoder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The Python API: while add_files runs in another thread, ask/search/documents answer at once from
+    the loaded version, the answer's notice naming the file (`indexing` lists it); afterwards it is there."""
+    started, release = _gate(fake_encoder)
+    before = fake_bot.data
+    upload = write(tmp_path / "upload" / "delta.md", DELTA)
+    thread = threading.Thread(target=fake_bot.add_files, args=([upload],), daemon=True)
+    thread.start()
+    try:
+        assert started.wait(10), "the build did not start"
+        assert fake_bot.indexing == ["delta.md"]
+        t0 = time.perf_counter()
+        answer = fake_bot.ask("What is the Nile delta used for?")
+        assert time.perf_counter() - t0 < 10, "the question waited for the build"
+        assert answer.notice == "Still indexing: delta.md \u2014 answered from the documents indexed before."
+        assert fake_bot.data is before and "delta.md" not in [d.source for d in fake_bot.documents()]
+        assert all(p.source != "delta.md" for p in fake_bot.search("Nile delta soil farmers"))
+    finally:
+        release.set()
+        thread.join(30)
+    assert not thread.is_alive() and fake_bot.indexing == []
+    assert "delta.md" in [d.source for d in fake_bot.documents()]
+    assert fake_bot.search("Nile delta soil farmers", top_k=1)[0].source == "delta.md"
+    assert fake_bot.ask("What is the Nile delta used for?").notice == ""
+
+
+def test_a_cancelled_add_leaves_no_notice(fake_bot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from qa.errors import IndexingCancelled
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(IndexingCancelled):
+        fake_bot.add_files([write(tmp_path / "upload" / "delta.md", DELTA)], cancel=cancel)
+    assert fake_bot.indexing == [] and fake_bot.ask("What is the Nile delta?").notice == ""
+
+
+def test_readers_never_see_a_half_updated_index(fake_bot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Questions asked in two threads while five files are added one by one (each a new index version
+    swapped in): none fails, and every citation points exactly into its document's text."""
+    uploads = [write(tmp_path / "upload" / f"lake{i}.txt",
+                     " ".join(f"Lake {i} has {j} islands and cold water in winter." for j in range(30)))
+               for i in range(5)]
+    done = threading.Event()
+    answers, errors = [], []
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                answers.append(fake_bot.ask("How many islands does Lake 3 have?"))
+                fake_bot.search("cold water islands", top_k=5)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+    readers = [threading.Thread(target=read, daemon=True) for _ in range(2)]
+    for r in readers:
+        r.start()
+    try:
+        for upload in uploads:
+            fake_bot.add_files([upload])
+    finally:
+        done.set()
+        for r in readers:
+            r.join(30)
+    assert not errors, errors[:3]
+    assert answers
+    for answer in answers:  # documents are only added here, so each cited one is still there
+        for c in answer.citations:
+            text = fake_bot.document_text(c.source)
+            assert text[c.start:c.end] == c.text and text[c.quote_start:c.quote_end] == c.quote

@@ -76,18 +76,24 @@ def test_poll_index_sends_nothing_while_the_state_is_unchanged() -> None:
 
 def test_question_box_and_status_follow_the_indexing_state() -> None:
     updating = IndexState(busy=True, text="Indexing a.txt…", fraction=0.4, cancellable=True)
+    # Asking goes on while documents are indexed (issue 23 item 2); only the first build pauses it.
     assert _question_update(updating)["placeholder"] == UPDATING_PLACEHOLDER
+    assert _question_update(updating)["interactive"] is True
     assert _question_update(IndexState(busy=False))["interactive"] is True
+    assert _question_update(IndexState(busy=True, ready=False, text="Starting"))["interactive"] is False
     note = _status_html(updating)
     assert 'value="40"' in note and "Indexing a.txt…" in note and 'data-busy="1"' in note
+    assert 'data-paused="0"' in note  # ui.js keeps the example questions open
+    assert 'data-paused="1"' in _status_html(IndexState(busy=True, ready=False, text="Starting"))
     assert _status_html(IndexState(busy=False)) == ""
 
 
-def test_an_upload_locks_asking_and_names_the_files() -> None:
+def test_an_upload_keeps_asking_open_and_names_the_files() -> None:
     box, upload, remove, status = _handlers().lock_for_upload(["/tmp/x/a <b>.txt", "/tmp/y/c.md"])
-    assert box["interactive"] is False and box["placeholder"] == UPDATING_PLACEHOLDER
+    assert "interactive" not in box and box["placeholder"] == UPDATING_PLACEHOLDER
     assert upload["interactive"] is False and remove["interactive"] is False
-    assert status == "Indexing a &lt;b&gt;.txt, c.md… questions wait until the index is updated."
+    assert status == ("Indexing a &lt;b&gt;.txt, c.md… meanwhile questions are answered from the documents "
+                      "indexed before.")
 
 
 @pytest.mark.reliability

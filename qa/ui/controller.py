@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from qa.assistant import with_indexing_notice
 from qa.errors import IndexingCancelled, QAError
 from qa.schema import Answer, DocumentInfo, IndexProgress, UpdateReport
 from qa.settings import Settings
@@ -139,7 +140,6 @@ class _Exports:
 _EXPORTS = _Exports()
 
 NOT_READY = "The index is still being built; questions can be asked as soon as it is ready."
-PAUSED = "Documents are being indexed; questions are paused until it finishes. Please ask again in a moment."
 BUSY_INDEXING = "Other documents are being indexed right now; please try again when that finishes."
 CANCELLED_NOTE = "Indexing cancelled; nothing changed: the documents and the index are as they were."
 UPLOAD_SPACE_FULL = ("not indexed: the space for uploads waiting to be indexed is full ({mb:g} MB); "
@@ -150,9 +150,11 @@ UPLOAD_SWEEP_SECONDS = 30.0
 
 @dataclass(frozen=True)
 class IndexState:
-    """What every tab shows about indexing: `busy` pauses asking; `text` says why, `fraction`
-    (0..1, never going back) fills the bar; `cancellable` shows Cancel; `ready` is False until
-    the start-up build is done (or after it failed: `text` then says why)."""
+    """What every tab shows about indexing: `busy` while a job runs (one at a time: uploads and
+    removal wait); `text` says what runs, `fraction` (0..1, never going back) fills the bar;
+    `cancellable` shows Cancel; `ready` is False until the start-up build is done (or after it
+    failed: `text` then says why). Asking is paused only while not `ready`: during an upload or
+    removal, questions are answered from the index as it was."""
 
     busy: bool
     ready: bool = True
@@ -175,10 +177,15 @@ class IndexJob:
         self.files_total = files_total
         self.files_done = 0
         self.name = ""
+        self.names: list[str] = []  # an upload's files, in the order they are indexed
         self.text = text
         self.fraction = 0.0
         self.cancellable = cancellable
         self.cancel = threading.Event()
+
+    def pending(self) -> list[str]:
+        """The files of an upload not in the index yet: the one being indexed and those after it."""
+        return self.names[self.files_done:] if self.kind == "upload" else []
 
     def update(self, progress: IndexProgress) -> None:
         """One `IndexProgress` of the current file (uploads) or of the whole build (start-up)."""
@@ -222,8 +229,10 @@ class Controller:
         """`assistant` None: it is built later by `start_build` (asking is paused until then).
 
         No lock of its own around the assistant: `Assistant` answers from the index version it
-        has loaded while an update runs and swaps the new one in at once, and its updates run
-        one at a time; the one indexing job (`index_state`) keeps the tabs from starting two."""
+        has loaded while an update runs (so asking goes on during uploads and removals, with a
+        notice naming the files still being indexed) and swaps the new one in at once, and its
+        updates run one at a time; the one indexing job (`index_state`) keeps the tabs from
+        starting two."""
         is_instance = assistant is None or (hasattr(assistant, "ask") and not isinstance(assistant, type))
         self._assistant: AssistantLike | None = assistant if is_instance else None  # type: ignore[assignment]
         self._factory: Callable[[], AssistantLike] | None = None if is_instance else assistant  # type: ignore[assignment]
@@ -269,7 +278,7 @@ class Controller:
                 self._note = note
 
     def index_state(self) -> IndexState:
-        """What every tab shows now: indexing in progress (asking paused), not ready, or idle."""
+        """What every tab shows now: indexing in progress, not ready (asking paused), or idle."""
         job = self._job
         if job is not None:
             return IndexState(busy=True, ready=self._ready, text=job.text or "Indexing…",
@@ -283,14 +292,18 @@ class Controller:
         return IndexState(busy=False, text=self._note)
 
     def paused_reason(self) -> str | None:
-        """Why a question cannot be asked now (indexing or start-up), None if it can."""
-        state = self.index_state()
-        if not state.busy:
+        """Why a question cannot be asked now (the first index is not built yet, or it failed),
+        None if it can: during an upload or removal it is answered from the index as it was."""
+        if self.index_state().ready:
             return None
-        if not state.ready:
-            return (f"The index could not be built, so questions cannot be answered: {self._startup_error}"
-                    if self._startup_error else NOT_READY)
-        return PAUSED
+        return (f"The index could not be built, so questions cannot be answered: {self._startup_error}"
+                if self._startup_error else NOT_READY)
+
+    def still_indexing(self) -> list[str]:
+        """The uploaded files not in the index yet while an upload runs (else []): an answer given
+        meanwhile names them (`qa.assistant.with_indexing_notice`)."""
+        job = self._job
+        return job.pending() if job is not None else []
 
     def cancel_indexing(self) -> str:
         """Ask the running indexing to stop (it stops within a batch, changing nothing)."""
@@ -374,6 +387,7 @@ class Controller:
         turns = list(turns or [])
         history = [t.answer for t in turns if t.answer is not None]
         text, checked, final = "", None, None
+        pending = self.still_indexing()
         try:
             for item in self.bot.stream(q, top_k=int(top_k), history=history or None):
                 if isinstance(item, str):
@@ -381,7 +395,7 @@ class Controller:
                 else:
                     checked = final = item
                 yield Draft(text, checked)
-            turn = Turn(question=q, answer=final)
+            turn = Turn(question=q, answer=final if final is None else with_indexing_notice(final, pending))
         except Exception as exc:
             turn = Turn(question=q, error=_question_error(exc, f"answering {q[:80]!r}"))
         yield self._result(turns + [turn])
@@ -398,8 +412,10 @@ class Controller:
             turns.append(Turn(question=q, error=paused))
             return AskResult(turns, any(t.answer is not None for t in turns))
         history = [t.answer for t in turns if t.answer is not None]
+        pending = self.still_indexing()  # before asking: the files the answer cannot draw on
         try:
-            turn = Turn(question=q, answer=self.bot.ask(q, top_k=int(top_k), history=history or None))
+            answer = self.bot.ask(q, top_k=int(top_k), history=history or None)
+            turn = Turn(question=q, answer=with_indexing_notice(answer, pending))
         except Exception as exc:
             turn = Turn(question=q, error=_question_error(exc, f"answering {q[:80]!r}"))
         return self._result(turns + [turn])
@@ -417,17 +433,20 @@ class Controller:
                 generate: bool = False) -> dict[str, Any]:
         """The public /ask endpoint: `Answer.to_dict()`; `UserError` with the message otherwise.
 
-        While documents are being indexed it answers at once from the last complete index (the
-        chat's tabs pause instead, so a person does not ask about a document still coming in);
-        only before the first index is ready does it refuse."""
+        While documents are being indexed it answers at once from the last complete index, as the
+        chat does, `notice` naming the files still being indexed; only before the first index is
+        ready does it refuse."""
         if not isinstance(question, str) or not question.strip():
             raise UserError(EMPTY_QUESTION)
         if not self.index_state().ready:
             raise UserError(self.paused_reason() or NOT_READY)
+        pending = self.still_indexing()
         try:
             if generate:
-                return self.bot.ask(question, top_k=top_k, history=history, generate=True).to_dict()
-            return self.bot.ask(question, top_k=top_k, history=history).to_dict()
+                answer = self.bot.ask(question, top_k=top_k, history=history, generate=True)
+            else:
+                answer = self.bot.ask(question, top_k=top_k, history=history)
+            return with_indexing_notice(answer, pending).to_dict()
         except Exception as exc:
             raise UserError(_question_error(exc, "/ask")) from None
 
@@ -506,8 +525,9 @@ class Controller:
                     replace: bool = False) -> Listing:
         """Add uploaded files one by one, so each failure is reported with its own reason.
 
-        This is the one indexing job of the server while it runs (every tab pauses asking and
-        shows its progress, `index_state`); `cancel_indexing` stops it: the file being indexed
+        This is the one indexing job of the server while it runs (every tab shows its progress,
+        `index_state`, and answers from the index as it was meanwhile, naming the files not in
+        it yet, `still_indexing`); `cancel_indexing` stops it: the file being indexed
         is not added, the ones after it are not tried. `replace` lets a file replace a different
         document of the same name ("Updated"); otherwise that is refused."""
         paths = [Path(f) for f in (files or [])]
@@ -533,6 +553,7 @@ class Controller:
             listing = self.list_documents()
             listing.status = BUSY_INDEXING
             return listing
+        job.names = [p.name for p in paths]
         added: list[str] = []
         updated: list[str] = []
         failed: list[str] = refused

@@ -24,7 +24,8 @@ __all__ = ["MAX_TOP_K", "QUESTION_PLACEHOLDER", "Handlers"]
 
 MAX_TOP_K = 10
 QUESTION_PLACEHOLDER = "Ask a question about the documents… (Enter to send)"
-UPDATING_PLACEHOLDER = "The index is updating… questions are paused until it finishes."
+# While an upload or removal runs: asking goes on, from the documents indexed before.
+UPDATING_PLACEHOLDER = "Ask a question… (documents being indexed are searched once they are ready)"
 STARTING_PLACEHOLDER = "The index is being built… you can ask as soon as it is ready."
 STARTUP_FAILED_PLACEHOLDER = "Questions are unavailable: the index could not be built (see the note above)."
 
@@ -43,17 +44,18 @@ def _viewer(found: tuple[list[tuple[str, str]], str, str] | None, open_panel: bo
 
 
 def _question_update(state: IndexState) -> Any:
-    """The question box for the shared indexing state: paused (with why) or open."""
-    if not state.busy:
-        return gr.update(interactive=True, placeholder=QUESTION_PLACEHOLDER)
+    """The question box for the shared indexing state: paused (with why) until the first index
+    is ready, open otherwise (while documents are indexed too, saying so)."""
     if not state.ready:
         text = STARTUP_FAILED_PLACEHOLDER if state.failed else STARTING_PLACEHOLDER
         return gr.update(interactive=False, placeholder=text)
-    return gr.update(interactive=False, placeholder=UPDATING_PLACEHOLDER)
+    return gr.update(interactive=True, placeholder=UPDATING_PLACEHOLDER if state.busy else QUESTION_PLACEHOLDER)
 
 
 def _status_html(state: IndexState) -> str:
-    """The indexing note above the question box (every tab): what runs, a bar, or how it ended."""
+    """The indexing note above the question box (every tab): what runs, a bar, or how it ended.
+    `data-busy` is 1 while a job runs, `data-paused` while asking is paused (no index yet: ui.js
+    pauses the example questions with it)."""
     if not state.text:
         return ""
     bar = ""
@@ -62,7 +64,8 @@ def _status_html(state: IndexState) -> str:
         bar = (f'<progress class="qa-index-bar" max="100" value="{pct}" '
                f'aria-label="Indexing progress">{pct}%</progress>')
     kind = "error" if state.failed else "busy" if state.busy else "done"
-    return (f'<div class="qa-index-note qa-index-{kind}" data-busy="{int(state.busy)}" role="status" '
+    return (f'<div class="qa-index-note qa-index-{kind}" data-busy="{int(state.busy)}" '
+            f'data-paused="{int(state.busy and not state.ready)}" role="status" '
             f'aria-live="polite"><span class="qa-index-text">{html.escape(state.text)}</span>{bar}</div>')
 
 
@@ -192,12 +195,15 @@ class Handlers:
         return _docs(self.ctl.list_documents())
 
     def lock_question(self) -> tuple[Any, ...]:
+        """An upload or removal starts: no second one meanwhile; asking goes on (the box keeps its
+        state, a question being answered included), from the documents indexed before."""
         off = gr.update(interactive=False)
-        return gr.update(interactive=False, placeholder=UPDATING_PLACEHOLDER), off, off
+        return gr.update(placeholder=UPDATING_PLACEHOLDER), off, off
 
     def lock_for_upload(self, files: list[str] | None) -> tuple[Any, ...]:
         names = ", ".join(markdown_escape(Path(f).name) for f in (files or []))
-        status = f"Indexing {names}… questions wait until the index is updated." if names else gr.update()
+        status = (f"Indexing {names}… meanwhile questions are answered from the documents indexed before."
+                  if names else gr.update())
         return (*self.lock_question(), status)
 
     def unlock_question(self) -> tuple[Any, ...]:
@@ -212,13 +218,17 @@ class Handlers:
 
     def poll_index(self, seen: str) -> tuple[Any, ...]:
         """Every tab, every second: the shared indexing state, sent only when it changed.
-        Outputs: seen key, status, Cancel, question box, upload, remove button."""
+        Outputs: seen key, status, Cancel, question box (its placeholder; disabled only before the
+        first index), upload, remove button (off while a job runs)."""
         state = self.ctl.index_state()
         key = state.key()
         if key == seen:
             return tuple(gr.skip() for _ in range(6))
-        flipped = not seen or seen[:2] != key[:2]  # busy/ready changed: lock or unlock asking
-        controls = ((_question_update(state), gr.update(interactive=not state.busy),
+        flipped = not seen or seen[:2] != key[:2]  # busy/ready changed: lock or unlock uploads, asking
+        box = _question_update(state)
+        if seen and seen[1:2] == key[1:2]:  # ready as before: only the placeholder (a question being
+            box = gr.update(placeholder=box["placeholder"])  # answered keeps its box locked)
+        controls = ((box, gr.update(interactive=not state.busy),
                      gr.update(interactive=not state.busy)) if flipped else (gr.skip(), gr.skip(), gr.skip()))
         return (key, _status_html(state), gr.update(visible=state.cancellable), *controls)
 

@@ -196,7 +196,8 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
 
         busy_outputs = [question, upload, remove_btn]
         # The slow step writes to a State (no progress overlay on the table; the progress shows
-        # in #qa-index-status of every tab), then a quick step shows the result.
+        # in #qa-index-status of every tab), then a quick step shows the result. Meanwhile the
+        # question box stays open (lock_* turn off only another upload or removal).
         index_result = gr.State(None)
         (
             upload.upload(h.lock_for_upload, [upload], [*busy_outputs, upload_status], queue=False, **_PRIVATE)
@@ -214,7 +215,8 @@ def build_ui(assistant: AssistantLike | Callable[[], AssistantLike] | None,
         )
         demo.load(h.list_documents, None, [docs_table, doc_pick], **_PRIVATE)
         demo.load(None, js=UI_JS, **_PRIVATE)
-        # Indexing is shared: every tab polls it, pausing asking while documents are indexed.
+        # Indexing is shared: every tab polls it (asking goes on while documents are indexed, from the
+        # documents indexed before; it is paused only until the first index is ready).
         index_seen = gr.State("")
         index_outputs = [index_seen, index_note, cancel_btn, question, upload, remove_btn]
         demo.load(h.poll_index, [index_seen], index_outputs, queue=False, show_progress="hidden", **_PRIVATE)

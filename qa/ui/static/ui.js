@@ -172,16 +172,18 @@
   hookValue(document.querySelector(QUESTION));
   syncAsk();
 
-  // ---- indexing pauses the example questions too (the server pauses the box, layout.py) -------
-  // #qa-index-status holds data-busy="1" while documents are indexed (every tab polls it).
+  // ---- a paused question box pauses the example questions too (the server pauses the box) ----
+  // #qa-index-status holds data-paused="1" while asking is paused: before the first index is
+  // ready (every tab polls it). While documents are added or removed (data-busy="1") asking and
+  // the examples stay open: answers come from the documents indexed before.
   const EXAMPLE_BUTTONS = '#qa-examples button, #qa-chat .examples button';
   const syncExamples = () => {
-    const busy = !!document.querySelector('#qa-index-status [data-busy="1"]');
+    const busy = !!document.querySelector('#qa-index-status [data-paused="1"]');
     document.body.classList.toggle('qa-indexing', busy);
     document.querySelectorAll(EXAMPLE_BUTTONS).forEach((b) => {
       if (b.disabled !== busy) b.disabled = busy;
       if (busy) b.setAttribute('aria-disabled', 'true'); else b.removeAttribute('aria-disabled');
-      b.title = busy ? 'Paused while documents are being indexed' : '';
+      b.title = busy ? 'Paused until the index is ready' : '';
     });
   };
   const indexStatus = document.querySelector('#qa-index-status');
