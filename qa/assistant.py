@@ -120,6 +120,11 @@ def validate_paths(paths: object) -> list[str | os.PathLike[str]]:
     return list(paths)
 
 
+def _with_confidence(answer: Answer, trace: Trace) -> Answer:
+    """A written answer with the decision's confidence (`Answer.confidence`), as the extractive one has."""
+    return dataclasses.replace(answer, confidence=trace.confidence)
+
+
 # One line in `Answer.notice` while documents are being indexed (`with_indexing_notice`).
 STILL_INDEXING = "Still indexing: {names} \u2014 answered from the documents indexed before."
 _STILL_INDEXING = re.compile(r" ?Still indexing: .*? \u2014 answered from the documents indexed before\.")
@@ -280,7 +285,7 @@ class Assistant:
         state, pending = self._snapshot()  # one version throughout, even if an update swaps in another meanwhile
         trace = self._explain(question, top_k, history, state)
         if generate:
-            answer = generate_.answer(trace, state[0], self.settings, history_turns(history))
+            answer = _with_confidence(generate_.answer(trace, state[0], self.settings, history_turns(history)), trace)
         else:
             answer = answering.compose(trace, state[0])
         return with_indexing_notice(answer, pending)
@@ -292,7 +297,7 @@ class Assistant:
         state, pending = self._snapshot()
         trace = self._explain(question, top_k, history, state)
         for piece in generate_.stream(trace, state[0], self.settings, history_turns(history)):
-            yield with_indexing_notice(piece, pending) if isinstance(piece, Answer) else piece
+            yield with_indexing_notice(_with_confidence(piece, trace), pending) if isinstance(piece, Answer) else piece
 
     def explain(self, question: str, top_k: int | None = None, history: Sequence[HistoryItem] | None = None) -> Trace:
         """What each stage produced for `question`: the query, passages, scored candidates, decision."""
@@ -309,11 +314,10 @@ class Assistant:
         passages = self._passages(data, hits)
         pool = answering.candidates(query, vector, [h.row for h in hits], data)
         pool = answering.read(self.reader, query, pool, data, self.settings.reader_candidates)
-        chosen, answered, reason = answering.decide(pool, self.settings.max_answer_sentences,
-                                                    self.settings.min_confidence)
-        log.debug("%s: %s", query, reason)
-        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=chosen,
-                     answered=answered, reason=reason)
+        decision = answering.decide(pool, self.settings.max_answer_sentences, self.settings.min_confidence, query)
+        log.debug("%s: %s", query, decision.reason)
+        return Trace(question=question, query=query, passages=passages, candidates=pool, chosen=decision.chosen,
+                     answered=decision.answered, reason=decision.reason, confidence=decision.confidence)
 
     @property
     def data(self) -> IndexData:

@@ -95,6 +95,7 @@ def test_ask_json_with_top_k(index_dir, article_text: str) -> None:
         assert article_text[c["quote_start"] : c["quote_end"]] == c["quote"]
         assert article_text[c["start"] : c["end"]] == c["text"]
     assert bool(data["citations"]) == data["answered"]
+    assert 0.5 <= data["confidence"] <= 1.0  # Answer.confidence: answered, so at least min_confidence
 
 
 def test_search_top_k_json_via_qa_index_dir_env(index_dir, tmp_path: Path, article_text: str) -> None:

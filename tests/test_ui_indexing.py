@@ -285,8 +285,8 @@ def test_other_languages_are_noticed(text: str) -> None:
 
 def test_chat_notes_language_and_confidence() -> None:
     cite = Citation(number=1, source="a.txt", text="x", start=0, end=1, quote="x", quote_start=0, quote_end=1,
-                    score=0.95)
-    answer = Answer(question="q", text="x [1].", answered=True, citations=[cite])
+                    score=0.3)
+    answer = Answer(question="q", text="x [1].", answered=True, citations=[cite], confidence=0.95)
     german = render_chat([Turn("Wie lang ist die Grenze zwischen Iran und Afghanistan?", answer)], False)[1]["content"]
     english = render_chat([Turn("How long is the border?", answer)], False)[1]["content"]
     assert "reads English only" in german and "reads English only" not in english
