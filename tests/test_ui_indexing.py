@@ -167,6 +167,43 @@ def test_startup_build_runs_in_the_background(slow: SlowBot) -> None:
     assert ctl.api_ask("Who?")["text"] == "ok"
 
 
+def test_startup_answers_from_the_index_on_disk_while_the_build_brings_it_up_to_date(slow: SlowBot) -> None:
+    ctl = Controller(None, _Exports())
+    release, on_disk = threading.Event(), SlowBot()
+    on_disk.ask = lambda question, top_k=None, history=None: Answer(question, "from the index on disk", True)  # type: ignore[method-assign]
+
+    def build(on_progress: Any, cancel: threading.Event) -> SlowBot:
+        release.wait(10)
+        return slow
+
+    thread = ctl.start_build(build, existing=lambda: on_disk)
+    deadline = time.monotonic() + 10
+    while not ctl.index_state().ready and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ctl.index_state().busy and ctl.paused_reason() is None
+    assert ctl.api_ask("Who?")["text"] == "from the index on disk"
+    release.set()
+    thread.join(10)
+    assert not ctl.index_state().busy and ctl.api_ask("Who?")["text"] == "ok"
+
+
+def test_startup_without_a_usable_index_on_disk_waits_for_the_build(slow: SlowBot) -> None:
+    from qa.errors import IndexNotFoundError
+
+    ctl = Controller(None, _Exports())
+    release = threading.Event()
+
+    def missing() -> SlowBot:
+        raise IndexNotFoundError("no index yet")
+
+    thread = ctl.start_build(lambda on_progress, cancel: (release.wait(10), slow)[1], existing=missing)
+    time.sleep(0.2)
+    assert "still being built" in (ctl.paused_reason() or "")
+    release.set()
+    thread.join(10)
+    assert ctl.api_ask("Who?")["text"] == "ok"
+
+
 class BusyBuild:
     """Makes a fake encoder's bulk `encode` (what a build runs; questions use `encode_query`) keep
     two threads busy until `release` is set, outside the GIL as the ONNX encoder's threads are

@@ -314,14 +314,22 @@ class Controller:
         job.text = "Cancelling…"
         return "Cancelling…"
 
-    def start_build(self, build: Callable[..., AssistantLike], daemon: bool = True) -> threading.Thread:
+    def start_build(self, build: Callable[..., AssistantLike], daemon: bool = True,
+                    existing: Callable[[], AssistantLike] | None = None) -> threading.Thread:
         """Build the assistant in a background thread: `build(on_progress=..., cancel=...)`;
-        asking is paused until it is ready; a failure is kept (in plain words) for every tab."""
+        a failure is kept (in plain words) for every tab. Asking is paused until it is ready,
+        unless `existing()` gives the index as it already is on disk: questions are answered from
+        that one while the build brings it up to date (a failure to load it only logs)."""
         job = self._begin("startup", text="Building the index of the documents…", cancellable=False)
         assert job is not None, "start_build while indexing"
         self._ready = False
 
         def run() -> None:
+            if existing is not None:
+                try:
+                    self._assistant, self._ready = existing(), True
+                except Exception as exc:  # noqa: BLE001 - no usable index yet: the build makes one
+                    log.info("Questions wait for the index build (the one on disk cannot be used: %s)", exc)
             try:
                 assistant = build(on_progress=job.update, cancel=job.cancel)
             except BaseException as exc:  # noqa: BLE001 - kept for the page, logged once

@@ -118,7 +118,8 @@ def serve(
     **launch_kwargs: Any,
 ) -> None:
     """Serve the UI on settings.host:port at once, and build or update the index for the seeds
-    folder in the background (the page says so and pauses asking until it is ready).
+    folder in the background (the page says so; questions are answered from the index already on
+    disk meanwhile, and wait for the build when there is none).
 
     `seeds_dir`/`index_dir` override the settings. Beyond loopback an account (QA_AUTH /
     QA_AUTH_FILE) is required unless `insecure`: `AccessError` (a `QAError`) before anything is
@@ -142,14 +143,21 @@ def serve(
              settings.seeds_dir, settings.index_dir)
     started = time.monotonic()
 
-    def build(on_progress: Callable[..., None], cancel: threading.Event) -> Any:
+    def existing() -> Any:
         from qa import Assistant  # the heavy library core, only needed when serving
+
+        bot = Assistant.from_index(settings.index_dir, settings=settings, seeds_dir=settings.seeds_dir)
+        log.info("Answering from the index on disk while it is brought up to date")
+        return bot
+
+    def build(on_progress: Callable[..., None], cancel: threading.Event) -> Any:
+        from qa import Assistant
 
         bot = Assistant.from_seeds(settings.seeds_dir, index_dir=settings.index_dir, settings=settings,
                                    progress=_log_progress(), on_progress=on_progress, cancel=cancel)
         log.info("Index ready in %.1fs", time.monotonic() - started)
         return bot
 
-    demo.qa_controller.start_build(build)  # type: ignore[attr-defined]
+    demo.qa_controller.start_build(build, existing=existing)  # type: ignore[attr-defined]
     if block:
         demo.block_thread()
