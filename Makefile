@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install chromium run test test-fast bench screenshot clean train-reader train-support export-encoder
+.PHONY: install chromium run test test-fast bench bench-scale screenshot clean train-reader train-support export-encoder
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ export-encoder: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# The scale tables (1M vectors, SQuAD train; long): appended to benchmarks/results.md.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py --scale
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json .pytest_cache

@@ -1,6 +1,8 @@
 """Run every benchmark (each in its own process) and write benchmarks/results.md.
 
     python benchmarks/run_all.py [--quick] [--only NAME ...] [--data DIR] [--out FILE]
+    python benchmarks/run_all.py --scale [--quick]     # `make bench-scale`: the scale tables only
+
 
 Default mode: SciFact with all 809 train queries, SQuAD with 1,000 sampled questions (+200 asked
 without their article), the article dev set, and the speed benchmark with both builds. --quick
@@ -15,6 +17,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -37,6 +40,16 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
 }
 # Benchmarks that read no benchmark data (no --data argument).
 NO_DATA = {"article_dev", "splitter"}
+# --scale: the tables at scale (name: (script, default arguments, --quick arguments)), kept apart
+# because they take long (about 15 min for 1M vectors on 2 cores; SQuAD train's first run embeds
+# 106,204 texts, 45+ min, cached in benchmarks/.cache/squad-train/ for the next runs).
+SCALE: dict[str, tuple[str, list[str], list[str]]] = {
+    "ann_1m": ("ann", ["--sizes", "1000000"], ["--sizes", "50000", "--queries", "50"]),
+    "ann_squad_train": ("ann", ["--squad", "--queries", "1000"], ["--squad", "--no-embed", "--queries", "50"]),
+}
+# results.md: what follows this line is the scale tables (`--scale` rewrites only them; a default
+# run rewrites everything above it and keeps them).
+SCALE_MARK = "<!-- scale tables: written by `python benchmarks/run_all.py --scale` (make bench-scale) -->"
 
 
 def git_commit() -> str:
@@ -113,12 +126,15 @@ def plot(results: dict[str, dict], path: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small runs, to check that everything works")
-    ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS), help="run only these")
+    ap.add_argument("--only", nargs="+", choices=list(BENCHMARKS) + list(SCALE), help="run only these")
+    ap.add_argument("--scale", action="store_true",
+                    help="the scale tables instead (1M vectors, SQuAD train); rewrites only their part of --out")
     ap.add_argument("--data", type=Path, default=None, help="benchmark data folder (default: $QA_BENCH_DATA or ../shared/data)")
     ap.add_argument("--out", type=Path, default=BENCH / "results.md")
     args = ap.parse_args()
 
-    names = args.only or list(BENCHMARKS)
+    table = SCALE if args.scale else {name: (name, *runs) for name, runs in BENCHMARKS.items()}
+    names = [n for n in (args.only or list(table)) if n in table]
     json_dir = CACHE / "results"
     json_dir.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now().astimezone()
@@ -128,10 +144,10 @@ def main() -> None:
     results: dict[str, dict] = {}
     t_all = time.perf_counter()
     for name in names:
-        default_args, quick_args = BENCHMARKS[name]
+        script, default_args, quick_args = table[name]
         json_path = json_dir / f"{name}.json"
         json_path.unlink(missing_ok=True)
-        cmd = [sys.executable, str(BENCH / f"{name}.py"), *(quick_args if args.quick else default_args),
+        cmd = [sys.executable, str(BENCH / f"{script}.py"), *(quick_args if args.quick else default_args),
                "--json", str(json_path)]
         if args.data and name not in NO_DATA:
             cmd += ["--data", str(args.data)]
@@ -145,7 +161,7 @@ def main() -> None:
             body = f"## {name}\n\n**FAILED** (exit code {proc.returncode}; see stderr of the run)\n\n{body}"
         elif json_path.exists():
             results[name] = json.loads(json_path.read_text(encoding="utf-8"))
-        shown = " ".join([f"python benchmarks/{name}.py", *(quick_args if args.quick else default_args)])
+        shown = " ".join([f"python benchmarks/{script}.py", *(quick_args if args.quick else default_args)])
         sections.append(f"{body}\n\n_Command: `{shown}` — ran in {seconds:.0f} s._")
         print(body + "\n", flush=True)
     total = time.perf_counter() - t_all
@@ -168,7 +184,25 @@ def main() -> None:
         "Regenerate with `python benchmarks/run_all.py`; see benchmarks/README.md for what each number means.",
         "",
     ]
-    text = "\n".join(header) + "\n" + "\n\n".join(sections) + "\n\n" + plot_line + "\n"
+    old = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    above, marked, scale_part = old.partition(SCALE_MARK)
+    if args.scale:
+        header = [
+            "## Scale: 1M vectors, and SQuAD train as a real corpus",
+            "",
+            f"- Date: {started.strftime('%Y-%m-%d %H:%M %Z')}; commit {git_commit()}; "
+            f"mode {'quick (not for quoting)' if args.quick else 'default'}; {os.cpu_count()} CPUs, RAM {ram_gb()}",
+            f"- Load average (1/5/15 min) at start: {load_start}; at end: {loadavg()} (other work on the machine "
+            "inflates the timings; peak RSS does not depend on it)",
+            f"- Run time: {total / 60:.1f} min; regenerate with `python benchmarks/run_all.py --scale` (`make bench-scale`)",
+            "",
+        ]
+        text = (above.rstrip() + "\n\n" if above.strip() else "# Benchmark results\n\n") + SCALE_MARK + "\n\n"
+        text += "\n".join(header) + "\n" + "\n\n".join(re.sub(r"(?m)^## ", "### ", s) for s in sections) + "\n"
+    else:
+        text = "\n".join(header) + "\n" + "\n\n".join(sections) + "\n\n" + plot_line + "\n"
+        if marked:  # the scale tables of the last --scale run stay
+            text += "\n" + SCALE_MARK + scale_part
     args.out.write_text(text, encoding="utf-8")
     log(f"wrote {args.out} in {total / 60:.1f} min")
     if any(rc != 0 for _, _, rc in timings):

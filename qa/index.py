@@ -84,6 +84,9 @@ APPROX_MIN_NPROBE = 16
 # k-means of the IVF coarse quantiser: training points per list and iterations.
 APPROX_TRAIN_PER_LIST = 64
 APPROX_TRAIN_ITERATIONS = 10
+# Rows moved from the exact index into a new IVF index at a time when an index crosses the
+# threshold (so the move holds one block beside both indexes, never another copy of all rows).
+APPROX_MOVE_BLOCK = 65536
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,10 @@ class Manifest:
     # The implementation of the model that made the vectors ("onnx" | "torch", the encoder's
     # `backend`); "" in manifests written before there was a choice, which were all torch.
     encoder: str = ""
-    # How each vector file searches, by its key in `files` (VectorIndex.params: "kind" "flat"
-    # or "ivf_flat", with "nlist"/"nprobe", and the "threshold" it was built under); empty in
-    # manifests written before approximate search existed, whose files are all exact.
+    # How each vector file searches, by its key in `files` (VectorIndex.params: "kind" "flat",
+    # "ivf_fp16" or (written before 2026-12) "ivf_flat", with "nlist"/"nprobe", and the "threshold"
+    # it was built under); empty in manifests written before approximate search existed, whose
+    # files are all exact.
     vector_indexes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Where the vectors are: {} = FAISS files here; {"kind": "milvus", "uri": <Milvus Lite folder,
     # relative to the index folder, or a server URI; "" = milvus.db>, "prefix": <collection names>}.
@@ -218,20 +222,32 @@ class Vectors(Protocol):
 
 class VectorIndex:
     """Inner-product search over unit vectors: exact (FAISS IndexFlatIP) below `threshold`
-    rows (default APPROX_THRESHOLD), approximate (IndexIVFFlat) from it on.
+    rows (default APPROX_THRESHOLD), approximate (IVF with float16 vectors,
+    IndexIVFScalarQuantizer QT_fp16, "ivf_fp16") from it on.
 
-    The IVF index keeps the vectors as they are (so `vectors`/`vectors_at` stay exact and a
-    rebuild from them loses nothing); its coarse quantiser is trained (k-means) on the data
-    when the index crosses the threshold, whether by `add` or by building it from a matrix.
-    Vectors added to a trained index are assigned to its lists without retraining. `params`
+    The IVF index keeps each vector in float16, half the memory of float32 (a 1M-row index
+    1.5 GB -> 0.8 GB): `vectors`/`vectors_at` give them back within 2.5e-4 of each component
+    (unit vectors), and rounding them again changes nothing, so rebuilds from them lose nothing
+    more; scores differ from exact float32 ones by about 1e-4. Indexes written before it keep
+    float32 vectors (IndexIVFFlat, "ivf_flat") and load as they are.
+
+    The coarse quantiser is trained (k-means) on a sample of the data when the index crosses
+    the threshold, whether by `add` or by building it from a matrix, with about
+    sqrt(`expected_rows`) lists when the caller knows how many rows the index will hold (the
+    indexer does), else sqrt(rows at the crossing). Vectors added to a trained index are
+    assigned to its lists without retraining, so an index is built block by block (`add` per
+    block) holding the vectors once: at the crossing the exact index's rows move into the IVF
+    index APPROX_MOVE_BLOCK at a time (benchmarks/ann.py measures the peak at 1M rows). `params`
     (kind, nlist, nprobe, threshold) goes into the manifest, and `load` searches with them.
     """
 
-    def __init__(self, dimension: int, vectors: np.ndarray | None = None, threshold: int | None = None) -> None:
+    def __init__(self, dimension: int, vectors: np.ndarray | None = None, threshold: int | None = None,
+                 expected_rows: int = 0) -> None:
         import faiss
 
         self.dimension = dimension
         self.threshold = int(APPROX_THRESHOLD if threshold is None else threshold)
+        self.expected_rows = int(expected_rows)
         self._index = faiss.IndexFlatIP(dimension)
         if vectors is not None and len(vectors):
             self.add(vectors)
@@ -247,7 +263,7 @@ class VectorIndex:
         """How this index searches (recorded in the manifest)."""
         if not self.approximate:
             return {"kind": "flat", "threshold": self.threshold}
-        return {"kind": "ivf_flat", "nlist": int(self._index.nlist), "nprobe": int(self._index.nprobe),
+        return {"kind": _ivf_kind(self._index), "nlist": int(self._index.nlist), "nprobe": int(self._index.nprobe),
                 "threshold": self.threshold}
 
     def add(self, vectors: np.ndarray) -> None:
@@ -255,10 +271,17 @@ class VectorIndex:
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise ValueError(f"expected vectors of dimension {self.dimension}, got shape {vectors.shape}")
         if not self.approximate and len(self) + len(vectors) >= max(1, self.threshold):
-            if len(self):  # crossing the threshold: train on everything held so far, and the new rows
-                vectors = np.vstack([self.vectors(), vectors])
-            self._index = _train_ivf(vectors)
+            self._index = self._to_ivf(vectors)
         self._index.add(vectors)
+
+    def _to_ivf(self, new: np.ndarray) -> Any:
+        """Crossing the threshold: an IVF index trained on a sample of the rows held so far and
+        `new`, holding the rows held so far (moved in blocks; the exact index is freed)."""
+        held = len(self)
+        ivf = _train_ivf(_Rows(self._index, new), max(held + len(new), self.expected_rows))
+        for start in range(0, held, APPROX_MOVE_BLOCK):
+            ivf.add(self._index.reconstruct_n(start, min(APPROX_MOVE_BLOCK, held - start)))
+        return ivf
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, row ids) of the k nearest rows, best first; ids are -1 past the end (and,
@@ -300,8 +323,8 @@ class VectorIndex:
         if index.d != dimension:
             raise IndexCorruptError(f"{path.name} has dimension {index.d}, manifest says {dimension}")
         kind = params.get("kind")
-        if kind == "ivf_flat":
-            if _is_flat(index) or not hasattr(index, "nprobe"):
+        if kind in ("ivf_flat", "ivf_fp16"):
+            if _is_flat(index) or not hasattr(index, "nprobe") or _ivf_kind(index) != kind:
                 raise IndexCorruptError(f"{path.name} is not the IVF index the manifest describes")
             index.nprobe = int(params["nprobe"])
             index.make_direct_map()
@@ -318,15 +341,40 @@ def _is_flat(index: Any) -> bool:
     return isinstance(index, faiss.IndexFlat)
 
 
-def _train_ivf(vectors: np.ndarray) -> Any:
-    """An empty IndexIVFFlat (inner product) with about sqrt(n) lists, trained on (a fixed
-    sample of) `vectors`; nprobe from APPROX_PROBE_FRACTION."""
+def _ivf_kind(index: Any) -> str:
+    """"ivf_fp16" (float16 vectors) or "ivf_flat" (float32, indexes written before 2026-12)."""
+    import faiss
+
+    return "ivf_fp16" if isinstance(index, faiss.IndexIVFScalarQuantizer) else "ivf_flat"
+
+
+class _Rows:
+    """The rows of an exact index followed by a matrix's, read by row number without copying them all."""
+
+    def __init__(self, flat: Any, new: np.ndarray) -> None:
+        self.flat, self.new = flat, new
+        self.shape = (int(flat.ntotal) + len(new), int(new.shape[1]))
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        held = int(self.flat.ntotal)
+        rows = np.arange(self.shape[0]) if isinstance(rows, slice) else np.asarray(rows, dtype=np.int64)
+        old = rows[rows < held]
+        parts = [self.flat.reconstruct_batch(old)] if len(old) else []
+        return np.vstack(parts + [self.new[rows[rows >= held] - held]])
+
+
+def _train_ivf(vectors: np.ndarray | _Rows, expected_rows: int = 0) -> Any:
+    """An empty IVF index of float16 vectors (inner product) with about sqrt(max(n, expected_rows))
+    lists, trained on (a fixed sample of) `vectors`' n rows; nprobe from APPROX_PROBE_FRACTION."""
     import faiss
 
     n, dimension = vectors.shape
-    nlist = max(1, min(int(math.sqrt(n)), n // 39))  # FAISS wants >= 39 training points per list
+    # FAISS wants >= 39 training points per list
+    nlist = max(1, min(int(math.sqrt(max(n, expected_rows))), n // 39))
     quantizer = faiss.IndexFlatIP(dimension)
-    index = faiss.IndexIVFFlat(quantizer, dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_fp16,
+                                          faiss.METRIC_INNER_PRODUCT)
+    index.by_residual = False  # the vectors themselves, so they come back as they were (within float16)
     index.cp.niter = APPROX_TRAIN_ITERATIONS
     index.cp.seed = 1234
     index.cp.max_points_per_centroid = 1 << 30  # the sample below is the training set

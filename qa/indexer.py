@@ -236,7 +236,8 @@ def _apply_documents(
 
     # Vectors go straight into the new generation's FAISS indexes, one run of files at a time, so
     # a build holds one copy of them however large the corpus (benchmarks/build_memory.py).
-    generation = _Generation(old, keep, encoder.dimension)
+    generation = _Generation(old, keep, encoder.dimension,
+                             (sum(len(c) for c in new_chunks.values()), sum(len(d.sentences) for d in new_docs.values())))
     # Files a killed build had finished are not embedded again.
     partial = PartialVectors(index_dir)
     keys = {s: vectors_key(encoder.name, encoder_backend(encoder), chunking, d.text) for s, d in new_docs.items()}
@@ -509,11 +510,17 @@ class _Generation:
     # Old rows are copied over this many at a time.
     COPY_BLOCK = 65536
 
-    def __init__(self, old: IndexData | None, keep: list[str], dimension: int) -> None:
+    def __init__(self, old: IndexData | None, keep: list[str], dimension: int,
+                 new_rows: tuple[int, int] = (0, 0)) -> None:
         self.documents: dict[str, IndexedDocument] = {}
         self.chunks: list[Chunk] = []
-        self.chunk_vectors = VectorIndex(dimension)
-        self.sentence_vectors = VectorIndex(dimension)
+        # Sized for the rows they will hold (kept + `new_rows` chunks, sentences): past the threshold
+        # an index's IVF lists are as many as its final size wants, not its size when it crossed.
+        kept = set(keep) if old is not None else set()
+        kept_chunks = sum(1 for c in old.chunks if c.source in kept) if old is not None else 0
+        kept_sentences = sum(len(old.documents[s].sentences) for s in kept) if old is not None else 0
+        self.chunk_vectors = VectorIndex(dimension, expected_rows=kept_chunks + new_rows[0])
+        self.sentence_vectors = VectorIndex(dimension, expected_rows=kept_sentences + new_rows[1])
         if old is None or not keep:
             return
         keep_set = set(keep)
@@ -523,8 +530,15 @@ class _Generation:
         for source in keep:
             self.documents[source] = old.documents[source]
             sentence_rows.extend(old.sentence_rows(source, 0, len(old.documents[source].sentences)))
-        for rows, source, target in ((chunk_rows, old.chunk_vectors, self.chunk_vectors),
-                                     (sentence_rows, old.sentence_vectors, self.sentence_vectors)):
+        for key, rows, source in (("chunk_vectors", chunk_rows, old.chunk_vectors),
+                                  ("sentence_vectors", sentence_rows, old.sentence_vectors)):
+            target: VectorIndex = getattr(self, key)
+            if _adoptable(source, rows, target):
+                # Every old row kept, in order (documents only added): the old index, loaded for this
+                # build alone, becomes the new one, so the update holds the vectors once, not twice.
+                source.threshold, source.expected_rows = target.threshold, target.expected_rows
+                setattr(self, key, source)
+                continue
             for i in range(0, len(rows), self.COPY_BLOCK):
                 target.add(source.vectors_at(rows[i:i + self.COPY_BLOCK]))
 
@@ -561,3 +575,10 @@ def check_model(index_dir: Path, model: str | None) -> str:
             "rebuild it with `qa index` or load it without naming a model"
         )
     return manifest.model
+def _adoptable(old: Any, rows: list[int], fresh: VectorIndex) -> bool:
+    """Whether the new generation can take `old` (FAISS vectors) as it is: it keeps all its rows in
+    order, and it is the kind (exact or approximate) a fresh index of its size would be."""
+    return (isinstance(old, VectorIndex) and len(rows) == len(old) and rows == list(range(len(old)))
+            and old.approximate == (len(old) >= max(1, fresh.threshold)))
+
+

@@ -4,7 +4,9 @@ folder, such as `index/milvus.db`) on a laptop and in tests, a Milvus server
 
 The only module that imports pymilvus (installed with the package's `milvus` extra). Each
 vector file of a FAISS index generation becomes one collection (`<prefix>_<kind>_<generation>`,
-an int64 `id` = the row, a float `vector`, exact inner-product search), so an index generation
+an int64 `id` = the row, a float `vector`, inner-product search: exact (Milvus FLAT) below
+`qa.index.APPROX_THRESHOLD` rows, like `VectorIndex`, and Milvus's own approximate HNSW index from
+it on; the manifest's `vector_indexes` records which, and `read` asks Milvus), so an index generation
 is switched atomically by its manifest exactly as with FAISS files, and `MilvusVectors` reads
 like `qa.index.VectorIndex`. Chunk records, documents, the manifest and BM25 stay in the index
 folder, so citations and offsets are the same whichever store holds the vectors.
@@ -53,6 +55,10 @@ DEFAULT_LITE_NAME = "milvus.db"
 BATCH = 2000
 #: The collection property holding the sha256 of its vectors (see `vectors_sha256`).
 HASH_PROPERTY = "qa.vectors_sha256"
+#: Milvus's HNSW index, used for collections of at least `qa.index.APPROX_THRESHOLD` rows: graph
+#: degree and build breadth, and the search breadth (at least the number of rows asked for).
+HNSW_BUILD = {"M": 16, "efConstruction": 128}
+HNSW_EF = 128
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -101,11 +107,12 @@ def connect(uri: str) -> Any:
 class MilvusVectors:
     """One collection of unit vectors, searched by inner product (exact), rows = ids 0..n-1."""
 
-    def __init__(self, client: Any, name: str, dimension: int, rows: int) -> None:
+    def __init__(self, client: Any, name: str, dimension: int, rows: int, index: str = "FLAT") -> None:
         self.client = client
         self.name = name
         self.dimension = dimension
         self.rows = rows
+        self.index = index  # Milvus's index type: "FLAT" (exact) or "HNSW"
         # False when read from a collection written before hashes (its vectors were not checked).
         self.verified = True
 
@@ -114,18 +121,21 @@ class MilvusVectors:
 
     @property
     def approximate(self) -> bool:
-        return False
+        return self.index != "FLAT"
 
     def params(self) -> dict[str, Any]:
-        return {"kind": "milvus", "index": "FLAT", "metric": "IP", "rows": self.rows}
+        return {"kind": "milvus", "index": self.index, "metric": "IP", "rows": self.rows}
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, row ids) of the k nearest rows, best first (as `VectorIndex.search`)."""
         k = max(1, min(k, self.rows))
         if self.rows == 0:
             return np.zeros(0, np.float32), np.full(0, -1, np.int64)
+        search_params: dict[str, Any] = {"metric_type": "IP"}
+        if self.index == "HNSW":
+            search_params["params"] = {"ef": max(HNSW_EF, k)}
         hits = self.client.search(self.name, data=[np.asarray(query, np.float32).reshape(-1).tolist()], limit=k,
-                                  anns_field="vector", search_params={"metric_type": "IP"}, output_fields=["id"])[0]
+                                  anns_field="vector", search_params=search_params, output_fields=["id"])[0]
         scores = np.array([h["distance"] for h in hits], dtype=np.float32)
         ids = np.array([h["id"] for h in hits], dtype=np.int64)
         return scores, ids
@@ -148,11 +158,17 @@ def vectors_sha256(vectors: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(vectors, dtype="<f4").tobytes()).hexdigest()
 
 
-def write(client: Any, name: str, vectors: np.ndarray) -> MilvusVectors:
+def write(client: Any, name: str, vectors: np.ndarray, threshold: int | None = None) -> MilvusVectors:
     """A new collection `name` holding `vectors` (row i as id i) and their sha256, flushed, indexed
-    and loaded: complete on disk when this returns (see the module docstring's kill points)."""
+    and loaded: complete on disk when this returns (see the module docstring's kill points).
+    Indexed exactly (FLAT) below `threshold` rows (default `qa.index.APPROX_THRESHOLD`), by HNSW
+    from it on."""
     from pymilvus import DataType
 
+    from . import index as store
+
+    threshold = store.APPROX_THRESHOLD if threshold is None else int(threshold)
+    kind = "HNSW" if len(vectors) >= max(1, threshold) else "FLAT"
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dimension = int(vectors.shape[1])
     if client.has_collection(name):  # left by a write interrupted before its manifest switched
@@ -166,10 +182,11 @@ def write(client: Any, name: str, vectors: np.ndarray) -> MilvusVectors:
         client.insert(name, [{"id": start + i, "vector": v.tolist()} for i, v in enumerate(rows)])
     client.flush(name)
     index = client.prepare_index_params()
-    index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
+    index.add_index(field_name="vector", index_type=kind, metric_type="IP",
+                    **({"params": dict(HNSW_BUILD)} if kind == "HNSW" else {}))
     client.create_index(name, index)
     client.load_collection(name)
-    return MilvusVectors(client, name, dimension, len(vectors))
+    return MilvusVectors(client, name, dimension, len(vectors), kind)
 
 
 def read(client: Any, name: str, dimension: int, rows: int) -> MilvusVectors:
@@ -187,7 +204,7 @@ def read(client: Any, name: str, dimension: int, rows: int) -> MilvusVectors:
         if held != rows:
             raise IndexCorruptError(f"the Milvus collection {name} holds {held} vectors, the manifest says {rows}; "
                                     "rebuild the index")
-        vectors = MilvusVectors(client, name, dimension, rows)
+        vectors = MilvusVectors(client, name, dimension, rows, _index_type(client, name))
         expected = (client.describe_collection(name).get("properties") or {}).get(HASH_PROPERTY)
         if expected is None:
             log.info("the Milvus collection %s has no hash (written by an older version): loaded unverified; "
@@ -204,6 +221,11 @@ def read(client: Any, name: str, dimension: int, rows: int) -> MilvusVectors:
     except Exception as exc:  # pymilvus raises its own and grpc errors; Milvus Lite, whatever its files gave
         raise IndexCorruptError(f"the Milvus collection {name} cannot be read ({_message(exc)}); "
                                 "rebuild the index") from exc
+
+
+def _index_type(client: Any, name: str) -> str:
+    """The index type Milvus holds for a collection's vectors ("FLAT", "HNSW")."""
+    return str(client.describe_index(name, "vector").get("index_type") or "FLAT").upper()
 
 
 def _message(exc: BaseException) -> str:

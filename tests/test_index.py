@@ -101,22 +101,31 @@ def assert_same_snapshot(a: dict, b: dict) -> None:
     np.testing.assert_array_equal(a["sentence_vectors"], b["sentence_vectors"])
 
 
+# Past the threshold vectors are kept in float16 (qa.index.VectorIndex): within this of the encoder's.
+FP16_ATOL = 2.5e-4  # half a float16 step just below 1
+
+
+def _same_vector(stored: np.ndarray, wanted: np.ndarray, err_msg: str) -> None:
+    np.testing.assert_allclose(stored, wanted, rtol=0, atol=FP16_ATOL, err_msg=err_msg)
+
+
 def assert_consistent(data, encoder) -> None:  # type: ignore[no-untyped-def]
-    """Every stored row holds exactly the encoder's vector of the text it stands for."""
+    """Every stored row holds the encoder's vector of the text it stands for (exactly, or within
+    float16 rounding where an index past the threshold held it)."""
     chunk_vecs = data.chunk_vectors.vectors()
     assert len(chunk_vecs) == len(data.chunks)
     for row, c in enumerate(data.chunks):
         doc = data.documents[c.source]
         assert doc.text[c.start : c.end] == c.text
         assert (c.start, c.end) == (doc.sentences[c.first_sentence][0], doc.sentences[c.last_sentence - 1][1])
-        np.testing.assert_array_equal(chunk_vecs[row], encoder.vector(c.text), err_msg=f"chunk row {row} ({c.source})")
+        _same_vector(chunk_vecs[row], encoder.vector(c.text), err_msg=f"chunk row {row} ({c.source})")
     sent_vecs = data.sentence_vectors.vectors()
     assert len(sent_vecs) == sum(len(d.sentences) for d in data.documents.values())
     for source, doc in data.documents.items():
         assert doc.sentences == [(s.start, s.end) for s in split_sentences(doc.text)]
         rows = data.sentence_rows(source, 0, len(doc.sentences))
         for (a, b), row in zip(doc.sentences, rows):
-            np.testing.assert_array_equal(sent_vecs[row], encoder.vector(doc.text[a:b]), err_msg=f"sentence row {row} ({source})")
+            _same_vector(sent_vecs[row], encoder.vector(doc.text[a:b]), err_msg=f"sentence row {row} ({source})")
     assert set(data.manifest.sources) == set(data.documents)
     chunk_sources = {c.source for c in data.chunks}
     assert chunk_sources == set(data.documents)
@@ -755,18 +764,38 @@ def test_vector_index_past_the_threshold_is_approximate_and_reloads_the_same_way
     assert not small.approximate and small.params() == {"kind": "flat", "threshold": 100}
     index = store.VectorIndex(32, x, threshold=100)
     params = index.params()
-    assert index.approximate and params["kind"] == "ivf_flat" and params["threshold"] == 100
+    assert index.approximate and params["kind"] == "ivf_fp16" and params["threshold"] == 100
     assert 1 < params["nlist"] < len(x) and 1 <= params["nprobe"] < params["nlist"]
-    np.testing.assert_array_equal(index.vectors(), x)  # the vectors are kept as they are
-    np.testing.assert_array_equal(index.vectors_at([5, 599, 0]), x[[5, 599, 0]])
+    half = index.vectors()
+    np.testing.assert_allclose(half, x, rtol=0, atol=FP16_ATOL)  # the vectors are kept in float16
+    np.testing.assert_array_equal(index.vectors_at([5, 599, 0]), half[[5, 599, 0]])
+    again = store.VectorIndex(32, half, threshold=100)  # a rebuild from them loses nothing more
+    np.testing.assert_array_equal(again.vectors(), half)
     assert _finds_itself(index, x)
     index.save(tmp_path / "v.faiss")
     loaded = store.VectorIndex.load(tmp_path / "v.faiss", 32, params)
     assert loaded.approximate and loaded.params() == params
-    np.testing.assert_array_equal(loaded.vectors_at([7]), x[[7]])
+    np.testing.assert_array_equal(loaded.vectors_at([7]), half[[7]])
     assert _finds_itself(loaded, x)
     with pytest.raises(IndexCorruptError, match="v.faiss"):  # the manifest says exact, the file is not
         store.VectorIndex.load(tmp_path / "v.faiss", 32, {"kind": "flat"})
+
+
+def test_an_ivf_flat_index_from_before_float16_loads_as_it_is(tmp_path) -> None:
+    import faiss
+
+    x = _unit(2000)
+    old = faiss.IndexIVFFlat(faiss.IndexFlatIP(32), 32, 20, faiss.METRIC_INNER_PRODUCT)  # as written before 2026-12
+    old.train(x)
+    old.add(x)
+    faiss.write_index(old, str(tmp_path / "v.faiss"))
+    params = {"kind": "ivf_flat", "nlist": 20, "nprobe": 16, "threshold": 100}
+    loaded = store.VectorIndex.load(tmp_path / "v.faiss", 32, params)
+    assert loaded.params() == params
+    np.testing.assert_array_equal(loaded.vectors(), x)  # float32, as it was
+    assert _finds_itself(loaded, x)
+    with pytest.raises(IndexCorruptError, match="v.faiss"):
+        store.VectorIndex.load(tmp_path / "v.faiss", 32, {**params, "kind": "ivf_fp16"})
 
 
 def test_vector_index_crosses_the_threshold_on_add_and_keeps_adding(tmp_path) -> None:
@@ -779,11 +808,41 @@ def test_vector_index_crosses_the_threshold_on_add_and_keeps_adding(tmp_path) ->
     assert index.approximate and len(index) == 600
     index.add(x[600:])  # a trained index takes more rows without retraining
     assert index.params()["nlist"] == nlist and len(index) == 900
-    np.testing.assert_array_equal(index.vectors(), x)
+    np.testing.assert_allclose(index.vectors(), x, rtol=0, atol=FP16_ATOL)
     assert _finds_itself(index, x)
     # Removal rebuilds from the stored vectors (as the indexer does): below the threshold, exact again.
     kept = index.vectors()[:400]
     assert not store.VectorIndex(32, kept, threshold=500).approximate
+
+
+def test_vector_index_built_block_by_block_trains_on_a_sample_and_moves_rows_in_blocks(monkeypatch) -> None:
+    x = _unit(6000, dim=16, seed=2)
+    monkeypatch.setattr(store, "APPROX_MOVE_BLOCK", 70)  # the held rows move in several blocks
+    monkeypatch.setattr(store, "APPROX_TRAIN_PER_LIST", 40)
+    read: list[int] = []
+    take = store._Rows.__getitem__
+    monkeypatch.setattr(store._Rows, "__getitem__", lambda self, rows: read.append(len(take(self, rows))) or take(self, rows))
+    monkeypatch.setattr(store.VectorIndex, "vectors", lambda self: pytest.fail("copied every row at the crossing"))
+    index = store.VectorIndex(16, threshold=4000)
+    for start in range(0, len(x), 1000):  # crosses with the fourth block (3,000 held + 1,000 new)
+        index.add(x[start:start + 1000])
+        assert index.approximate == (start + 1000 >= 4000)
+    nlist = index.params()["nlist"]
+    assert nlist == 63 and read == [63 * 40]  # trained on a sample of the 4,000 rows, not all of them
+    np.testing.assert_allclose(index.vectors_at(list(range(len(x)))), x, rtol=0, atol=FP16_ATOL)  # rows kept, in order
+    assert _finds_itself(index, x)
+
+
+def test_vector_index_sizes_its_lists_for_the_rows_it_expects() -> None:
+    x = _unit(2600, dim=16, seed=4)
+    grown = store.VectorIndex(16, threshold=2500)
+    sized = store.VectorIndex(16, threshold=2500, expected_rows=10_000)
+    for index in (grown, sized):
+        for start in range(0, len(x), 500):
+            index.add(x[start:start + 500])
+    assert grown.params()["nlist"] == 50  # sqrt(rows at the crossing, 2,500)
+    assert sized.params()["nlist"] == 64  # sqrt(10,000) = 100, capped by 39 training rows per list
+    assert _finds_itself(sized, x)
 
 
 def _many_docs(folder: Path, n: int, start: int = 0) -> None:
@@ -794,12 +853,16 @@ def _many_docs(folder: Path, n: int, start: int = 0) -> None:
 
 def test_index_past_the_threshold_is_approximate_end_to_end(tmp_path, fake_encoder, settings, monkeypatch) -> None:
     monkeypatch.setattr(store, "APPROX_THRESHOLD", 100)
+    trained: list[int] = []
+    train = store._train_ivf
+    monkeypatch.setattr(store, "_train_ivf", lambda rows, expected=0: trained.append(expected) or train(rows, expected))
     seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
     _many_docs(seeds, 60)  # 180 sentences (past the threshold), 60 chunks (not)
     data, _ = build(seeds, index_dir, fake_encoder, settings)
+    assert trained == [180]  # sized for all the sentences, whenever the build crossed the threshold
     assert data.sentence_vectors.approximate and not data.chunk_vectors.approximate
     kinds = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["vector_indexes"]
-    assert kinds["sentence_vectors"]["kind"] == "ivf_flat" and kinds["sentence_vectors"]["threshold"] == 100
+    assert kinds["sentence_vectors"]["kind"] == "ivf_fp16" and kinds["sentence_vectors"]["threshold"] == 100
     assert kinds["chunk_vectors"] == {"kind": "flat", "threshold": 100}
     loaded = store.load(index_dir)
     assert loaded.sentence_vectors.params() == kinds["sentence_vectors"]
@@ -822,6 +885,30 @@ def test_index_past_the_threshold_is_approximate_end_to_end(tmp_path, fake_encod
     loaded = store.load(index_dir)
     assert fake_encoder.encoded == 0 and not loaded.sentence_vectors.approximate and not loaded.chunk_vectors.approximate
     assert_consistent(loaded, fake_encoder)
+
+
+def test_adding_documents_keeps_the_old_vectors_in_place_instead_of_copying_them(tmp_path, fake_encoder, settings,
+                                                                                 monkeypatch) -> None:
+    monkeypatch.setattr(store, "APPROX_THRESHOLD", 100)
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    _many_docs(seeds, 60)  # sentences approximate (180 rows), chunks exact (60)
+    build(seeds, index_dir, fake_encoder, settings)
+    before = store.load(index_dir)
+    copied: list[int] = []
+    read = store.VectorIndex.vectors_at
+    monkeypatch.setattr(store.VectorIndex, "vectors_at", lambda self, rows: copied.append(len(rows)) or read(self, rows))
+    _many_docs(seeds, 20, start=60)  # 80 chunks: still exact; 240 sentences
+    build(seeds, index_dir, fake_encoder, settings)
+    assert copied == []  # neither index was copied row by row
+    loaded = store.load(index_dir)
+    assert_consistent(loaded, fake_encoder)
+    assert loaded.sentence_vectors.params()["nlist"] == before.sentence_vectors.params()["nlist"]  # not retrained
+    np.testing.assert_array_equal(loaded.sentence_vectors.vectors()[:180], before.sentence_vectors.vectors())
+    assert _finds_itself(loaded.sentence_vectors, loaded.sentence_vectors.vectors())
+    assert not loaded.chunk_vectors.approximate
+    (seeds / "doc000.txt").unlink()  # rows move: copied into a new index
+    build(seeds, index_dir, fake_encoder, settings)
+    assert copied and len(store.load(index_dir).sentence_vectors) == 237
 
 
 def test_an_index_from_before_approximate_search_loads_as_exact(built, index_dir, fake_encoder) -> None:

@@ -130,6 +130,35 @@ def test_a_missing_collection_is_a_clear_error(tmp_path: Path, article_seeds: Pa
         Assistant.from_index(tmp_path / "index")
 
 
+def test_past_the_threshold_a_collection_has_milvus_own_approximate_index(tmp_path: Path) -> None:
+    import numpy as np
+
+    from qa import milvus
+
+    x = np.random.default_rng(3).standard_normal((400, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    client = milvus.connect(str(tmp_path / "m.db"))
+    small = milvus.write(client, "t_small", x[:99], threshold=100)
+    assert not small.approximate and small.params()["index"] == "FLAT"
+    big = milvus.write(client, "t_big", x, threshold=100)
+    assert big.approximate and big.params() == {"kind": "milvus", "index": "HNSW", "metric": "IP", "rows": 400}
+    assert all(int(big.search(v, 60)[1][0]) == row for row, v in enumerate(x[:50]))  # k above HNSW_EF's floor too
+    read = milvus.read(client, "t_big", 16, 400)  # Milvus says which index it holds
+    assert read.params() == big.params() and milvus.read(client, "t_small", 16, 99).params()["index"] == "FLAT"
+    np.testing.assert_allclose(read.vectors(), x, atol=1e-6)
+
+
+def test_an_index_past_the_threshold_records_the_milvus_index_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  article_seeds: Path) -> None:
+    monkeypatch.setattr(store, "APPROX_THRESHOLD", 30)  # the article: 32 sentences, 26 chunks
+    data, _ = update_index(article_seeds, tmp_path / "index", FakeEncoder(), MILVUS, show_progress_bar=False)
+    kinds = _manifest(tmp_path / "index")["vector_indexes"]
+    assert len(data.sentence_vectors) >= 30 > len(data.chunk_vectors)
+    assert kinds["sentence_vectors"]["index"] == "HNSW" and kinds["chunk_vectors"]["index"] == "FLAT"
+    loaded = store.load(tmp_path / "index")
+    assert loaded.sentence_vectors.approximate and not loaded.chunk_vectors.approximate
+
+
 def test_without_pymilvus_the_error_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qa import milvus
 
