@@ -13,7 +13,10 @@ the vectors:
 Throughput is MB of document text per second; the ratios compare the runs of this one process
 (the machine is shared, so only ratios measured together mean anything).
 
-    python benchmarks/build_throughput.py [--docs 500]
+With --sentence-vectors the product is also built with each named way of making sentence and
+chunk vectors (late, separate, pooled: the setting QA_SENTENCE_VECTORS), in the same run.
+
+    python benchmarks/build_throughput.py [--docs 500] [--sentence-vectors late pooled ...]
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def main() -> None:
     add_data_arg(ap)
     ap.add_argument("--docs", type=int, default=500, help="abstracts sampled (seed 0)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    ap.add_argument("--sentence-vectors", nargs="+", default=[], choices=("late", "separate", "pooled"),
+                    help="also build the product with these sentence_vectors settings")
     args = ap.parse_args()
     docs = sample_abstracts(data_dir(args.data), args.docs)
     mb = sum(len(t.encode("utf-8")) for t in docs.values()) / 1e6
@@ -65,6 +70,14 @@ def main() -> None:
         bot = Assistant.from_seeds(seeds, Path(tmp) / "index", settings=settings, show_progress_bar=False)
         product_s = time.perf_counter() - t0
         report = bot.last_update
+        others = []
+        for mode in args.sentence_vectors:
+            log(f"[throughput] product, sentence vectors {mode}: indexing again ...")
+            t0 = time.perf_counter()
+            again = Assistant.from_seeds(seeds, Path(tmp) / f"index-{mode}", settings=settings.with_(sentence_vectors=mode),
+                                         show_progress_bar=False)
+            others.append((again.data.manifest.chunking.get("sentence_vectors", "separate"), time.perf_counter() - t0,
+                           again.last_update))
     chunks = [c for text in docs.values() for c in recursive_split(text)]
     log(f"[throughput] recipe: {len(chunks)} chunks, same encoder ...")
     t0 = time.perf_counter()
@@ -78,9 +91,23 @@ def main() -> None:
     torch_s = time.perf_counter() - t0
 
     product = mb / product_s
+
+    def embedded(settings_mode: str, rep) -> str:  # type: ignore[no-untyped-def]
+        if settings_mode == "late":  # one pass per chunk gives the sentence vectors too
+            return f"{rep.chunks_embedded:,} chunks (late chunking: {rep.sentences_embedded:,} sentence vectors from them)"
+        if settings_mode == "pooled":  # one pass per sentence gives the chunk vectors too
+            return f"{rep.sentences_embedded:,} sentences (pooled: {rep.chunks_embedded:,} chunk vectors from them)"
+        return f"{rep.chunks_embedded:,} chunks + {rep.sentences_embedded:,} sentences"
+
+    made = bot.data.manifest.chunking.get("sentence_vectors", "separate")
     rows = [
-        ("product: Assistant.from_seeds, fresh folder", f"{report.chunks_embedded:,} chunks + "
-         f"{report.sentences_embedded:,} sentences", f"{product_s:.1f}", f"{product:.3f}", "1.00"),
+        (f"product: Assistant.from_seeds, fresh folder (sentence vectors {made})", embedded(made, report),
+         f"{product_s:.1f}", f"{product:.3f}", "1.00"),
+    ]
+    for mode, other_s, other_report in others:
+        rows.append((f"product: Assistant.from_seeds, fresh folder (sentence vectors {mode})",
+                     embedded(mode, other_report), f"{other_s:.1f}", f"{mb / other_s:.3f}", f"{product / (mb / other_s):.2f}"))
+    rows += [
         (f"recipe 1000/200 chunks, same encoder ({encoder_backend(encoder)})", f"{len(chunks):,} chunks",
          f"{recipe_s:.1f}", f"{mb / recipe_s:.3f}", f"{product / (mb / recipe_s):.2f}"),
         ("recipe 1000/200 chunks, torch fp32 (sentence-transformers, batch 32)", f"{len(chunks):,} chunks",
@@ -89,11 +116,16 @@ def main() -> None:
     print("## Indexing throughput: SciFact sample, product vs the common recipe\n")
     print(f"{len(docs)} SciFact abstracts (seed 0), {mb:.2f} MB of text; {settings_line(settings)}. Load average before: "
           f"{load_before}, after: {loadavg()}.\n")
-    print(md_table(("build", "texts embedded", "seconds", "MB of text / s", "product throughput / this"), rows))
-    print(f"\n_Command: `python benchmarks/build_throughput.py --docs {args.docs}`_")
+    seconds = [product_s] + [o[1] for o in others] + [recipe_s, torch_s]
+    rows = [(*row, f"{torch_s / t:.2f}") for row, t in zip(rows, seconds)]  # MB/s ÷ the torch recipe's MB/s
+    print(md_table(("build", "texts embedded", "seconds", "MB of text / s", "product throughput / this",
+                    "throughput / recipe torch fp32"), rows))
+    flag = (" --sentence-vectors " + " ".join(args.sentence_vectors)) if args.sentence_vectors else ""
+    print(f"\n_Command: `python benchmarks/build_throughput.py --docs {args.docs}{flag}`_")
     write_json(args.json, {"mb": mb, "product_s": product_s, "recipe_same_encoder_s": recipe_s, "recipe_torch_s": torch_s,
                            "chunks": report.chunks_embedded, "sentences": report.sentences_embedded,
-                           "recipe_chunks": len(chunks)})
+                           "recipe_chunks": len(chunks), "sentence_vectors": made,
+                           **{f"product_{mode}_s": other_s for mode, other_s, _ in others}})
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ def index_key(data_hash: str, settings: Any) -> str:
     shaping = {"model": settings.model, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap}
     if getattr(settings, "encoder", "torch") != "torch":  # torch-built caches keep their keys
         shaping["encoder"] = settings.encoder
+    if getattr(settings, "sentence_vectors", "separate") != "separate":  # separately made ones keep their keys
+        shaping["sentence_vectors"] = settings.sentence_vectors
     return sha(data_hash, json.dumps(shaping, sort_keys=True))[:16]
 
 
@@ -106,8 +108,14 @@ def spot_check(bot: Any, seeds: Path, sample: int = 150) -> str | None:
             if [(c.start, c.end) for c in chunks] != spans.get(src, []):
                 return f"{src}: the current code chunks it differently"
         check = [r for src in pick[:8] for r in rows.get(src, [])[:2]]
-        fresh = bot.encoder.encode([data.chunks[r].text for r in check])
-        stored = data.chunk_vectors.vectors_at(check)
+        if data.manifest.chunking.get("sentence_vectors") == "pooled":  # chunk vectors pooled: check sentences
+            check = [data.sentence_rows(data.chunks[r].source, data.chunks[r].first_sentence,
+                                        data.chunks[r].first_sentence + 1)[0] for r in check]
+            fresh = bot.encoder.encode([data.documents[src].text[a:b] for src, _, a, b in map(data.sentence_at, check)])
+            stored = data.sentence_vectors.vectors_at(check)
+        else:
+            fresh = bot.encoder.encode([data.chunks[r].text for r in check])
+            stored = data.chunk_vectors.vectors_at(check)
         worst = float(np.min(np.sum(fresh * stored, axis=1))) if check else 1.0
         if worst < 0.999:
             return f"stored chunk vectors differ from fresh ones (cosine {worst:.4f})"
@@ -159,7 +167,8 @@ def bench_settings() -> Any:
 
 def settings_line(settings: Any) -> str:
     return (
-        f"model {settings.model} ({settings.encoder}), chunk_tokens {settings.chunk_tokens or 'model max'}, "
+        f"model {settings.model} ({settings.encoder}), sentence vectors {getattr(settings, 'sentence_vectors', 'separate')}, "
+        f"chunk_tokens {settings.chunk_tokens or 'model max'}, "
         f"chunk_overlap {settings.chunk_overlap} sentence(s), top_k {settings.top_k}, "
         f"max_answer_sentences {settings.max_answer_sentences}, min_confidence {settings.min_confidence}"
     )

@@ -11,7 +11,8 @@ qa/models/encoder-int8.onnx (exported by `training/export_encoder.py`, sha256 pi
 ENCODER_SHA256) with onnxruntime. The setting `encoder` ("onnx" | "torch", QA_ENCODER) picks
 one for the default model; other models always use torch. Each has a `backend` attribute that
 the index manifest records, so an index is only ever queried and extended by the encoder that
-built it.
+built it. `OnnxEncoder.encode_late` is late chunking: one pass per chunk gives the chunk's vector
+and its sentences' vectors (setting `sentence_vectors`, QA_SENTENCE_VECTORS).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ ProgressFn = Callable[[int, int, str], None]
 
 ENCODER_FILE = MODEL_DIR / "encoder-int8.onnx"
 # sha256 of ENCODER_FILE as written by `make export-encoder` and shipped; checked on load.
-ENCODER_SHA256 = "141aab55a922bec4149ed2873fb82c4a1f7dd06f9b1af932301097b2bf85c515"
+ENCODER_SHA256 = "b67cc1e064481420e22522df8c94800599a2c8ff30161f56fb2d90be573af0c1"
 # The bundled model's max_seq_length (its sentence_bert_config.json): longer texts are truncated.
 MAX_SEQ_LENGTH = 256
 
@@ -154,11 +155,37 @@ class OnnxEncoder:
     def _forward(session, ids: Sequence[int]) -> np.ndarray:  # type: ignore[no-untyped-def]
         """The unit vector of one tokenised text (a batch of one: no padding)."""
         row = np.asarray([ids], dtype=np.int64)
-        out = session.run(None, {"input_ids": row, "attention_mask": np.ones_like(row)})[0]
+        # Only the pooled vector (the file also gives the token states, for `encode_late`).
+        out = session.run([session.get_outputs()[0].name], {"input_ids": row, "attention_mask": np.ones_like(row)})[0]
         return np.asarray(out[0], dtype=np.float32)
 
     def _forward_one(self, ids: Sequence[int]) -> np.ndarray:
         return self._forward(self._session, ids)
+
+    def _forward_late(self, encoding, spans: Sequence[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+        """One pass over a tokenised text: its unit vector, and one unit vector per character span
+        `[a, b)` of the text, the mean of the pass's token states over the span's tokens (the
+        tokens whose offsets overlap it; [CLS] and [SEP] never count). A span cut by truncation
+        (or holding no token) gets a row of NaN."""
+        row = np.asarray([encoding.ids], dtype=np.int64)
+        pooled, states = self._session.run(None, {"input_ids": row, "attention_mask": np.ones_like(row)})
+        vec = np.asarray(pooled[0], dtype=np.float32)
+        out = np.full((len(spans), vec.shape[0]), np.nan, dtype=np.float32)
+        if not spans:
+            return vec, out
+        offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+        words = ~np.asarray(encoding.special_tokens_mask, dtype=bool)
+        # The text was truncated: spans past the last token the pass saw are not (wholly) in it.
+        reach = int(offsets[words, 1].max()) if encoding.overflowing and words.any() else None
+        h = np.asarray(states[0], dtype=np.float32)
+        for k, (a, b) in enumerate(spans):
+            if reach is not None and b > reach:
+                continue
+            sel = words & (offsets[:, 1] > a) & (offsets[:, 0] < b)
+            if sel.any():
+                v = h[sel].mean(axis=0)
+                out[k] = v / max(float(np.linalg.norm(v)), 1e-12)
+        return vec, out
 
     def _workers(self) -> "ThreadPoolExecutor":
         """The threads that run texts side by side (one per core)."""
@@ -191,6 +218,39 @@ class OnnxEncoder:
     def encode_query(self, text: str) -> np.ndarray:
         """One normalised query vector (1-D)."""
         return self._forward(self._session, self._tokenizer.encode(text).ids)
+
+    def encode_late(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        batch_size: int = 64,
+        progress: ProgressFn | None = None,
+        show_progress_bar: bool = False,
+        desc: str = "Embedding",
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Late chunking: each text (a chunk) through the model once, as `encode` does.
+
+        Returns the texts' unit vectors (the same as `encode(texts)`), and for text i an array of
+        len(spans[i]) unit vectors, one per character span [a, b) of texts[i] (its sentences):
+        the mean of that pass's token states over the span's tokens, normalised. A span cut off
+        by truncation at MAX_SEQ_LENGTH tokens is a row of NaN (the caller embeds it on its own).
+        Progress counts texts, longest first, like `encode`.
+        """
+        texts = list(texts)
+        late: list[np.ndarray] = [np.zeros((0, self.dimension), dtype=np.float32)] * len(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), late
+
+        def embed(rows: list[int]) -> np.ndarray:
+            encodings = self._tokenizer.encode_batch([texts[r] for r in rows])
+            done = list(self._workers().map(self._forward_late, encodings, [spans[r] for r in rows]))
+            for r, (_, span_vecs) in zip(rows, done):
+                late[r] = span_vecs
+            return np.vstack([v for v, _ in done])
+
+        vecs = encode_in_blocks(texts, self.dimension, embed, batch_size, progress, show_progress_bar, desc,
+                                rows=True)
+        return vecs, late
 
 
 def uses_onnx(name: str, device: str = "cpu", encoder: str = DEFAULT_ENCODER) -> bool:
@@ -229,9 +289,10 @@ def load_encoder(name: str = DEFAULT_MODEL, device: str = "cpu",
     return Encoder(name, model)
 
 
-def encode_in_blocks(texts: list[str], dimension: int, embed: Callable[[list[str]], np.ndarray], batch_size: int,
-                     progress: ProgressFn | None, show_progress_bar: bool, desc: str) -> np.ndarray:
-    """`embed` over blocks of a few batches, longest texts first, with a progress bar and callback."""
+def encode_in_blocks(texts: list[str], dimension: int, embed: Callable[[list], np.ndarray], batch_size: int,
+                     progress: ProgressFn | None, show_progress_bar: bool, desc: str, rows: bool = False) -> np.ndarray:
+    """`embed` over blocks of a few batches, longest texts first, with a progress bar and callback
+    (`rows`: `embed` gets the block's row numbers instead of its texts)."""
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
     block = max(batch_size * 2, 32)
     out = np.empty((len(texts), dimension), dtype=np.float32)
@@ -242,10 +303,10 @@ def encode_in_blocks(texts: list[str], dimension: int, embed: Callable[[list[str
         bar = tqdm(total=len(texts), desc=desc, unit="text")
     try:
         for i in range(0, len(texts), block):
-            rows = order[i : i + block]
-            out[rows] = embed([texts[r] for r in rows])
+            block_rows = order[i : i + block]
+            out[block_rows] = embed(block_rows if rows else [texts[r] for r in block_rows])
             if bar is not None:
-                bar.update(len(rows))
+                bar.update(len(block_rows))
             if progress is not None:
                 progress(min(i + block, len(texts)), len(texts), desc)
     finally:

@@ -48,6 +48,9 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
         "max_tokens": min(max_tokens, encoder.max_tokens),
         "overlap_sentences": settings.chunk_overlap,
         "splitter": "rules-v2",
+        # How sentence (and chunk) vectors are made: "late" needs an encoder with `encode_late` (the ONNX one).
+        "sentence_vectors": ("separate" if settings.sentence_vectors == "late" and not hasattr(encoder, "encode_late")
+                             else settings.sentence_vectors),
     }
 
 
@@ -253,11 +256,25 @@ def _apply_documents(
             resumed.append(source)
     with build:
         build.files_done = len(resumed)
-        build.plan(sum(sizes[s] for s in todo), sum(_cost(t) for s in todo for t in _texts(new_docs[s], new_chunks[s])))
+        # Late chunking: each chunk goes through the model once, which also gives its sentences' vectors;
+        # pooled: each sentence goes through it once, and a chunk's vector is pooled from its sentences'.
+        made = chunking.get("sentence_vectors", "separate")
+        late = made == "late"
+        passes = {s: [c.text for c in new_chunks[s]] if late else
+                  [new_docs[s].text[a:b] for a, b in new_docs[s].sentences] if made == "pooled" else
+                  _texts(new_docs[s], new_chunks[s]) for s in todo}
+        build.plan(sum(len(passes[s]) for s in todo), sum(_cost(t) for s in todo for t in passes[s]))
         desc = f"Embedding {len(to_embed)} document(s)"
         for sources in _file_runs(todo, sizes, settings.batch_size):
-            texts = [t for s in sources for t in _texts(new_docs[s], new_chunks[s])]
-            vecs = build.embed(encoder.encode, texts, settings.batch_size, desc, len(sources))
+            if late:
+                vecs = _embed_late(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources], settings.batch_size,
+                                   desc, len(sources))
+            elif made == "pooled":
+                vecs = _embed_pooled(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources],
+                                     settings.batch_size, desc, len(sources))
+            else:
+                texts = [t for s in sources for t in _texts(new_docs[s], new_chunks[s])]
+                vecs = build.embed(encoder.encode, texts, settings.batch_size, desc, len(sources))
             row = 0
             for source in sources:
                 done = vecs[row:row + sizes[source]]
@@ -297,6 +314,77 @@ def _apply_documents(
 def _texts(doc: IndexedDocument, chunks: list[Chunk]) -> list[str]:
     """What is embedded for one document: its chunks, then its sentences."""
     return [c.text for c in chunks] + [doc.text[a:b] for a, b in doc.sentences]
+
+
+def _embed_late(build: "_Build", encoder: Any, docs: list[tuple[IndexedDocument, list[Chunk]]], batch_size: int,
+                desc: str, files: int) -> np.ndarray:
+    """Late chunking for a run of documents: one model pass per chunk (`encoder.encode_late`) gives
+    the chunk's vector and its sentences' (each the mean of the pass's token states over the
+    sentence's tokens). A sentence that is a chunk on its own gets that chunk's vector (exactly
+    its separate vector); one in two chunks (the overlap) the normalised mean of its two; one
+    that truncation cut from every chunk holding it is embedded on its own. Rows as `_texts`
+    orders them: each document's chunks, then its sentences."""
+    texts: list[str] = []
+    spans: list[list[tuple[int, int]]] = []
+    for doc, chunks in docs:
+        for c in chunks:
+            texts.append(c.text)
+            spans.append([(a - c.start, b - c.start) for a, b in doc.sentences[c.first_sentence:c.last_sentence]])
+    chunk_vecs, late = build.embed_late(encoder.encode_late, texts, spans, batch_size, desc, files)
+    dim = chunk_vecs.shape[1]
+    blocks: list[np.ndarray] = []
+    alone: list[tuple[np.ndarray, int, str]] = []  # (the document's sentence rows, row, text): cut everywhere
+    row = 0
+    for doc, chunks in docs:
+        sums = np.zeros((len(doc.sentences), dim), dtype=np.float32)
+        counts = np.zeros(len(doc.sentences), dtype=np.int32)
+        exact = np.zeros(len(doc.sentences), dtype=bool)
+        for j, c in enumerate(chunks):
+            i = row + j
+            if c.last_sentence - c.first_sentence == 1:
+                sums[c.first_sentence], counts[c.first_sentence] = chunk_vecs[i], 1
+                exact[c.first_sentence] = True
+                continue
+            for k, v in enumerate(late[i]):
+                s = c.first_sentence + k
+                if not exact[s] and not np.isnan(v).any():
+                    sums[s] += v
+                    counts[s] += 1
+        row += len(chunks)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        sentence_vecs = sums / np.maximum(norms, 1e-12)
+        for s in np.flatnonzero(counts == 0):
+            a, b = doc.sentences[s]
+            alone.append((sentence_vecs, int(s), doc.text[a:b]))
+        blocks.append(chunk_vecs[row - len(chunks):row])
+        blocks.append(sentence_vecs)
+    if alone:
+        vecs = encoder.encode([t for _, _, t in alone], batch_size=batch_size)
+        for (target, s, _), v in zip(alone, vecs):
+            target[s] = v
+    return np.vstack(blocks) if blocks else np.zeros((0, dim), dtype=np.float32)
+
+
+def _embed_pooled(build: "_Build", encoder: Any, docs: list[tuple[IndexedDocument, list[Chunk]]], batch_size: int,
+                  desc: str, files: int) -> np.ndarray:
+    """Sentences first, for a run of documents: one model pass per sentence (its vector, exactly the
+    separate one), and a chunk's vector the normalised sum of its sentences' vectors weighted by
+    their token counts (with [CLS] and [SEP], at most the model's maximum): mean pooling over the
+    chunk's tokens, each seen in its own sentence. Rows as `_texts` orders them."""
+    texts = [doc.text[a:b] for doc, _ in docs for a, b in doc.sentences]
+    vecs = build.embed(encoder.encode, texts, batch_size, desc, files)
+    weights = np.minimum(np.asarray(encoder.count_tokens(texts), dtype=np.float32), encoder.max_tokens) + 2
+    blocks: list[np.ndarray] = []
+    row = 0
+    for doc, chunks in docs:
+        sentence_vecs, w = vecs[row:row + len(doc.sentences)], weights[row:row + len(doc.sentences)]
+        row += len(doc.sentences)
+        sums = np.zeros((len(chunks), vecs.shape[1]), dtype=np.float32)
+        for j, c in enumerate(chunks):
+            sums[j] = w[c.first_sentence:c.last_sentence] @ sentence_vecs[c.first_sentence:c.last_sentence]
+        blocks.append(sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12))
+        blocks.append(sentence_vecs)
+    return np.vstack(blocks) if blocks else np.zeros((0, vecs.shape[1]), dtype=np.float32)
 
 
 def _file_runs(sources: list[str], texts_of: dict[str, int], batch_size: int) -> list[list[str]]:
@@ -394,6 +482,25 @@ class _Build:
         self._advance(base_texts + len(ordered), base_cost + prefix[-1], desc)
         out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
         out[order] = vecs
+        return out
+
+    def embed_late(self, fn: Callable[..., tuple[np.ndarray, list[np.ndarray]]], texts: list[str],
+                   spans: list[list[tuple[int, int]]], batch_size: int, desc: str,
+                   files: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+        """`fn(texts, spans)` (an encoder's encode_late), reporting each batch as `embed` does;
+        it embeds longest first, so the cost done is a prefix of the texts' costs in that order."""
+        prefix = [0]
+        for cost in sorted((_cost(t) for t in texts), reverse=True):
+            prefix.append(prefix[-1] + cost)
+        base_texts, base_cost = self.texts_done, self.cost_done
+
+        def report(done: int, total: int, _desc: str) -> None:
+            done = max(0, min(done, len(texts)))
+            self._advance(base_texts + done, base_cost + prefix[done], desc)
+
+        out = fn(texts, spans, batch_size=batch_size, progress=report, show_progress_bar=False)
+        self.files_done += files
+        self._advance(base_texts + len(texts), base_cost + prefix[-1], desc)
         return out
 
     def _advance(self, texts_done: int, cost_done: int, desc: str) -> None:
@@ -496,7 +603,12 @@ def _load_compatible(index_dir: Path, encoder: Encoder, chunking: dict) -> tuple
     if m.encoder_backend != encoder_backend(encoder):
         log.warning("rebuilding index: built with the %s encoder, now %s", m.encoder_backend, encoder_backend(encoder))
         return None, f"encoder changed from {m.encoder_backend} to {encoder_backend(encoder)}"
-    if m.chunking != chunking:
+    # Indexes written before sentence vectors could be made another way made them separately.
+    made = m.chunking.get("sentence_vectors", "separate")
+    if made != chunking.get("sentence_vectors", "separate"):
+        log.warning("rebuilding index: sentence vectors %s, now %s", made, chunking.get("sentence_vectors"))
+        return None, f"sentence vectors changed from {made} to {chunking.get('sentence_vectors')}"
+    if {**m.chunking, "sentence_vectors": made} != chunking:
         log.warning("rebuilding index: chunking settings changed")
         return None, "chunking settings changed"
     return old, None

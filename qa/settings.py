@@ -14,6 +14,14 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # question) at about 2.5x the speed: see benchmarks/encoder.py and the README.
 DEFAULT_ENCODER = "onnx"
 ENCODERS = ("onnx", "torch")
+# How sentence vectors are made: "late" (late chunking: each chunk goes through the model once and
+# its sentences' vectors are the mean of that pass's token states over each sentence's tokens) or
+# "separate" (each sentence embedded again on its own). Late needs the ONNX encoder; with torch an
+# index is always built "separate". See qa.embedding.OnnxEncoder.encode_late and the README.
+DEFAULT_SENTENCE_VECTORS = "separate"
+# "pooled" turns it around: each sentence goes through the model once (its separate vector) and a
+# chunk's vector is pooled from its sentences' (qa.indexer._embed_pooled).
+SENTENCE_VECTORS = ("late", "separate", "pooled")
 # Where the vectors are kept: "faiss" (files in the index folder, the default) or "milvus"
 # (Milvus Lite in a local folder, or a Milvus server; see qa.milvus).
 STORES = ("faiss", "milvus")
@@ -33,6 +41,9 @@ class Settings:
     # The default model's implementation: "onnx" (int8, faster) or "torch" (fp32); see DEFAULT_ENCODER.
     # An index records the one that built it and is rebuilt when it changes.
     encoder: str = DEFAULT_ENCODER
+    # How sentence vectors are made (SENTENCE_VECTORS, QA_SENTENCE_VECTORS); an index records it and
+    # is rebuilt when it changes.
+    sentence_vectors: str = DEFAULT_SENTENCE_VECTORS
     seeds_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
     # Chunk size budget in model tokens; 0 means "the model's maximum sequence length".
@@ -110,6 +121,9 @@ class Settings:
         """Reject values that cannot work, with a message naming the setting."""
         if self.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)} (QA_ENCODER), got {self.encoder!r}")
+        if self.sentence_vectors not in SENTENCE_VECTORS:
+            raise ValueError(f"sentence_vectors must be one of {', '.join(SENTENCE_VECTORS)} (QA_SENTENCE_VECTORS), "
+                             f"got {self.sentence_vectors!r}")
         if self.llm_unsupported not in LLM_UNSUPPORTED:
             raise ValueError(f"llm_unsupported must be one of {', '.join(LLM_UNSUPPORTED)} (QA_LLM_UNSUPPORTED)")
         if not self.llm_timeout > 0:

@@ -130,6 +130,43 @@ def test_onnx_questions_while_a_build_embeds_in_another_thread(onnx_encoder, art
     np.testing.assert_array_equal(bulk[0], onnx_encoder.encode(article_sentences * 8))
 
 
+def test_late_chunking_pools_the_chunk_pass_over_each_sentence(onnx_encoder, article_sentences) -> None:  # type: ignore[no-untyped-def]
+    """`encode_late`: one pass per text gives `encode`'s vector, and per sentence span the mean of that
+    pass's token states over the span's tokens (the file's second output), normalised; a span that
+    truncation cut off is NaN."""
+    import onnxruntime as ort
+
+    chunk = " ".join(article_sentences[:4])
+    spans, pos = [], 0
+    for s in article_sentences[:4]:
+        a = chunk.index(s, pos)
+        spans.append((a, a + len(s)))
+        pos = a + len(s)
+    vecs, late = onnx_encoder.encode_late([chunk, article_sentences[0]], [spans, []])
+    np.testing.assert_array_equal(vecs, onnx_encoder.encode([chunk, article_sentences[0]]))
+    assert late[0].shape == (4, 384) and late[1].shape == (0, 384)
+    np.testing.assert_allclose(np.linalg.norm(late[0], axis=1), 1.0, atol=1e-5)
+    # By hand: the token states of the same pass, averaged over the tokens inside each span.
+    session = ort.InferenceSession(str(ENCODER_FILE), providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["sentence_embedding", "token_embeddings"]
+    enc = onnx_encoder._tokenizer.encode(chunk)
+    ids = np.asarray([enc.ids], dtype=np.int64)
+    pooled, states = session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+    np.testing.assert_allclose(pooled[0], vecs[0], atol=1e-5)
+    for k, (a, b) in enumerate(spans):
+        inside = [t for t, (x, y) in enumerate(enc.offsets) if not enc.special_tokens_mask[t] and x >= a and y <= b]
+        v = states[0][inside].mean(axis=0)
+        np.testing.assert_allclose(late[0][k], v / np.linalg.norm(v), atol=1e-4)
+    # A sentence's late vector is close to, not the same as, its own vector: its neighbours give context.
+    cos = np.sum(late[0] * onnx_encoder.encode(article_sentences[:4]), axis=1)
+    assert 0.3 < cos.min() and cos.max() < 0.999, cos  # measured: 0.41 to 0.91 over these four
+    # Past MAX_SEQ_LENGTH tokens: the spans the pass saw are pooled, the ones it did not are NaN.
+    long = " ".join(article_sentences * 10)
+    last = (len(long) - len(article_sentences[-1]), len(long))
+    _, late = onnx_encoder.encode_late([long], [[spans[0], last]])
+    assert not np.isnan(late[0][0]).any() and np.isnan(late[0][1]).all()
+
+
 @pytest.mark.parametrize("how", ["flip-a-byte", "truncate", "delete"])
 def test_a_damaged_or_missing_onnx_file_is_a_clear_model_load_error(tmp_path: Path, how: str) -> None:
     copy = tmp_path / ENCODER_FILE.name

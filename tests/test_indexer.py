@@ -349,3 +349,136 @@ def test_a_large_build_embeds_in_bounded_runs_of_whole_files_and_every_vector_la
         for i, (a, b) in enumerate(doc.sentences):
             row = data.sentence_rows(source, i, i + 1)[0]
             np.testing.assert_array_equal(data.sentence_vectors.vectors_at([row])[0], encoder.vector(doc.text[a:b]))
+
+
+# --------------------------------------------------------------------------- late chunking
+
+
+class LateEncoder(FakeEncoder):
+    """The fake encoder with `encode_late`: a chunk's vector is its `encode` vector, a sentence span's
+    the fake vector of "late:<span>@<chunk>" (so a sentence's vector names the chunk pass it came
+    from); a span holding the word "cut" comes back NaN, as one cut off by truncation does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes: list[str] = []  # every text through encode_late
+        self.alone: list[str] = []   # every text through encode
+
+    def late_vector(self, chunk: str, a: int, b: int) -> np.ndarray:
+        return self.vector(f"late:{chunk[a:b]}@{chunk}")
+
+    def encode(self, texts, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.alone.extend(texts)
+        return super().encode(texts, *args, **kwargs)
+
+    def encode_late(self, texts, spans, batch_size=64, progress=None, show_progress_bar=False, desc=""):  # type: ignore[no-untyped-def]
+        texts = list(texts)
+        self.passes.extend(texts)
+        vecs = np.vstack([self.vector(t) for t in texts]).astype(np.float32)
+        late = [np.vstack([np.full(self.dimension, np.nan, dtype=np.float32) if "cut" in t[a:b].split()
+                           else self.late_vector(t, a, b) for a, b in sp]) if sp else
+                np.zeros((0, self.dimension), dtype=np.float32) for t, sp in zip(texts, spans)]
+        if progress is not None:
+            progress(len(texts), len(texts), desc)
+        return vecs, late
+
+
+def test_late_chunking_makes_sentence_vectors_from_the_chunk_passes(tmp_path: Path) -> None:
+    """One pass per chunk: no sentence goes through the model on its own unless truncation cut it
+    from every chunk holding it; a sentence in two chunks (the overlap) gets the normalised mean of
+    its two late vectors; a sentence that is a chunk on its own gets the chunk's vector."""
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    write_folder(seeds, ["alpha.txt"], sentences=5)
+    long = " ".join(f"word{j}" for j in range(50))  # past the fake's 40 tokens: a chunk on its own
+    (seeds / "beta.txt").write_text(f"Short one here. {long}. The cut sentence is alone here. Last one.",
+                                    encoding="utf-8")
+    encoder = LateEncoder()
+    data, report = update_index(seeds, index_dir, encoder, settings(sentence_vectors="late"), show_progress_bar=False)
+    assert data.manifest.chunking["sentence_vectors"] == "late"
+    assert sorted(encoder.passes) == sorted(c.text for c in data.chunks), "each chunk through the model once"
+    cut = "The cut sentence is alone here."
+    assert encoder.alone == [cut], "only the sentence truncation cut everywhere is embedded alone"
+    assert report.chunks_embedded == len(data.chunks)
+    for row, chunk in enumerate(data.chunks):
+        np.testing.assert_array_equal(data.chunk_vectors.vectors_at([row])[0], encoder.vector(chunk.text))
+    checked = {"overlap": 0, "alone": 0, "one": 0}
+    for source, doc in data.documents.items():
+        for i, (a, b) in enumerate(doc.sentences):
+            got = data.sentence_vectors.vectors_at([data.sentence_rows(source, i, i + 1)[0]])[0]
+            holding = [c for c in data.chunks if c.source == source and c.first_sentence <= i < c.last_sentence]
+            if doc.text[a:b] == cut:
+                want, kind = encoder.vector(cut), "cut"
+            elif any(c.last_sentence - c.first_sentence == 1 for c in holding):
+                want, kind = encoder.vector(doc.text[a:b]), "alone"
+            else:
+                v = sum(encoder.late_vector(c.text, a - c.start, b - c.start) for c in holding)
+                want, kind = v / np.linalg.norm(v), "overlap" if len(holding) == 2 else "one"
+            np.testing.assert_allclose(got, want, atol=1e-6, err_msg=f"{source} sentence {i} ({kind})")
+            checked[kind] = checked.get(kind, 0) + 1
+    assert checked["overlap"] and checked["alone"] and checked["one"], checked
+
+
+def test_the_manifest_records_how_sentence_vectors_were_made_and_a_change_rebuilds(built) -> None:  # type: ignore[no-untyped-def]
+    seeds, index_dir = built  # built with separate sentence vectors by an encoder that can do both
+    manifest = store.read_manifest(index_dir)
+    assert manifest.chunking["sentence_vectors"] == "separate"
+    encoder = LateEncoder()
+    data, report = update_index(seeds, index_dir, encoder, settings(sentence_vectors="late"), show_progress_bar=False)
+    assert report.rebuilt is True and report.reason == "sentence vectors changed from separate to late"
+    assert store.read_manifest(index_dir).chunking["sentence_vectors"] == "late" and encoder.passes
+    _, report = update_index(seeds, index_dir, encoder, settings(sentence_vectors="late"), show_progress_bar=False)
+    assert report.rebuilt is False
+    _, report = update_index(seeds, index_dir, encoder, settings(sentence_vectors="separate"), show_progress_bar=False)
+    assert report.rebuilt is True and report.reason == "sentence vectors changed from late to separate"
+
+
+def test_an_encoder_without_late_chunking_builds_separate_sentence_vectors(tmp_path: Path) -> None:
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    write_folder(seeds, ["alpha.txt"], sentences=4)
+    encoder = RecordingEncoder()  # no encode_late (e.g. the torch encoder)
+    data, _ = update_index(seeds, index_dir, encoder, settings(sentence_vectors="late"), show_progress_bar=False)
+    assert data.manifest.chunking["sentence_vectors"] == "separate"
+    doc = data.documents["alpha.txt"]
+    a, b = doc.sentences[0]
+    np.testing.assert_array_equal(data.sentence_vectors.vectors_at([data.sentence_rows("alpha.txt", 0, 1)[0]])[0],
+                                  encoder.vector(doc.text[a:b]))
+
+
+def test_an_index_written_before_the_setting_counts_as_separate(built) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    seeds, index_dir = built
+    path = index_dir / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["chunking"]["sentence_vectors"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    # (the manifest is not among the checksummed files)
+    _, report = update_index(seeds, index_dir, BatchedEncoder(), settings(sentence_vectors="separate"),
+                             show_progress_bar=False)
+    assert report.rebuilt is False
+    _, report = update_index(seeds, index_dir, LateEncoder(), settings(sentence_vectors="late"), show_progress_bar=False)
+    assert report.rebuilt is True and report.reason == "sentence vectors changed from separate to late"
+
+
+def test_pooled_chunk_vectors_come_from_one_pass_per_sentence(tmp_path: Path) -> None:
+    """sentence_vectors="pooled": every sentence through the model once (its separate vector), no chunk
+    text at all; a chunk's vector is its sentences' vectors summed, weighted by their token counts
+    (+2 for [CLS] and [SEP]), normalised."""
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    write_folder(seeds, ["alpha.txt", "beta.txt"], sentences=5)
+    encoder = RecordingEncoder()
+    data, _ = update_index(seeds, index_dir, encoder, settings(sentence_vectors="pooled"), show_progress_bar=False)
+    assert data.manifest.chunking["sentence_vectors"] == "pooled"
+    texts = [t for run in encoder.runs for t in run]
+    sentences = [d.text[a:b] for d in data.documents.values() for a, b in d.sentences]
+    assert sorted(texts) == sorted(sentences)
+    assert any(c.last_sentence - c.first_sentence > 1 for c in data.chunks)
+    for row, c in enumerate(data.chunks):
+        doc = data.documents[c.source]
+        parts = [doc.text[a:b] for a, b in doc.sentences[c.first_sentence:c.last_sentence]]
+        v = sum((len(t.split()) + 2) * encoder.vector(t) for t in parts)
+        np.testing.assert_allclose(data.chunk_vectors.vectors_at([row])[0], v / np.linalg.norm(v), atol=1e-6)
+    for source, doc in data.documents.items():
+        for i, (a, b) in enumerate(doc.sentences):
+            np.testing.assert_array_equal(data.sentence_vectors.vectors_at([data.sentence_rows(source, i, i + 1)[0]])[0],
+                                          encoder.vector(doc.text[a:b]))

@@ -149,6 +149,17 @@ def test_bad_env_values_name_the_setting(var: str, raw: str, setting: str) -> No
         Settings.from_env(env={var: raw})
 
 
+def test_the_sentence_vectors_setting() -> None:
+    from qa.settings import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTORS
+
+    assert Settings().sentence_vectors == DEFAULT_SENTENCE_VECTORS in SENTENCE_VECTORS == ("late", "separate", "pooled")
+    for value in SENTENCE_VECTORS:
+        assert Settings.from_env(env={"QA_SENTENCE_VECTORS": value}).sentence_vectors == value
+        assert Settings.from_env(env={"QA_SENTENCE_VECTORS": "late"}, sentence_vectors=value).sentence_vectors == value
+    with pytest.raises(ValueError, match="sentence_vectors .*QA_SENTENCE_VECTORS"):
+        Settings.from_env(env={"QA_SENTENCE_VECTORS": "twice"})
+
+
 @pytest.mark.parametrize(
     "overrides,setting",
     [

