@@ -437,7 +437,7 @@ class IndexData:
 
     def sentence_kind(self, source: str, index: int) -> str:
         """The kind of a document's sentence: "body", or "heading", "caption" or "running" (a
-        running page header or footer; see `qa.documents.SENTENCE_KINDS`)."""
+        running page header or footer; see `qa.sentence_kinds.SENTENCE_KINDS`)."""
         return self._sentence_kinds.get(source, {}).get(index, "body")
 
     @cached_property

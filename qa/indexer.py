@@ -614,6 +614,13 @@ def _load_compatible(index_dir: Path, encoder: Encoder, chunking: dict) -> tuple
     return old, None
 
 
+def _adoptable(old: Any, rows: list[int], fresh: VectorIndex) -> bool:
+    """Whether the new generation can take `old` (FAISS vectors) as it is: it keeps all its rows in
+    order, and it is the kind (exact or approximate) a fresh index of its size would be."""
+    return (isinstance(old, VectorIndex) and len(rows) == len(old) and rows == list(range(len(old)))
+            and old.approximate == (len(old) >= max(1, fresh.threshold)))
+
+
 class _Generation:
     """The next index generation, filled in row order: the documents kept from the old one, then
     each new document as its vectors arrive (chunk rows, then sentence rows). Vectors are added
@@ -687,10 +694,3 @@ def check_model(index_dir: Path, model: str | None) -> str:
             "rebuild it with `qa index` or load it without naming a model"
         )
     return manifest.model
-def _adoptable(old: Any, rows: list[int], fresh: VectorIndex) -> bool:
-    """Whether the new generation can take `old` (FAISS vectors) as it is: it keeps all its rows in
-    order, and it is the kind (exact or approximate) a fresh index of its size would be."""
-    return (isinstance(old, VectorIndex) and len(rows) == len(old) and rows == list(range(len(old)))
-            and old.approximate == (len(old) >= max(1, fresh.threshold)))
-
-
