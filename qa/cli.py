@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 from .documents import DOCUMENT_TYPES
 from .errors import IndexingCancelled, QAError
+from .settings import DEFAULT_SENTENCE_VECTORS, SENTENCE_VECTORS
 from .text import terminal_safe
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return Settings.from_env(
         model=getattr(args, "model", None),
         encoder=getattr(args, "encoder", None),
+        sentence_vectors=getattr(args, "sentence_vectors", None),
         store=getattr(args, "store", None),
         milvus_uri=getattr(args, "milvus_uri", None),
         index_dir=getattr(args, "index_dir", None),
@@ -236,6 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--encoder", choices=["onnx", "torch"],
                        help="how the default model runs when an index is built: int8 ONNX or fp32 torch "
                             "(QA_ENCODER); an index is always queried with the encoder that built it")
+        p.add_argument("--sentence-vectors", choices=list(SENTENCE_VECTORS),
+                       help="how an index build makes chunk and sentence vectors: pooled (one model pass per "
+                            "sentence, a chunk's vector pooled from its sentences'), separate (every chunk and "
+                            "sentence its own pass) or late (late chunking, ONNX only) (QA_SENTENCE_VECTORS, "
+                            f"default {DEFAULT_SENTENCE_VECTORS}); a change rebuilds the index")
         p.add_argument("--store", choices=["faiss", "milvus"],
                        help="where an index build keeps the vectors: FAISS files in the index folder, or Milvus "
                             "(QA_STORE, default faiss); an index is always read from the store that built it")

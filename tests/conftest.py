@@ -164,6 +164,38 @@ class FakeEncoder:
         return self.vector(text)
 
 
+def pooled_chunk_vector(encoder: Any, sentence_texts: Sequence[str]) -> np.ndarray:
+    """What sentence_vectors="pooled" (the default) stores for a chunk of these sentences: their
+    vectors (`encoder.vector`) weighted by their token counts (`count_tokens`, at most the model's
+    maximum, +2 for [CLS] and [SEP]), summed and normalised. Computed here, independently of
+    qa.indexer._embed_pooled."""
+    weights = [min(n, encoder.max_tokens) + 2 for n in encoder.count_tokens(list(sentence_texts))]
+    v = sum(w * encoder.vector(t).astype(np.float64) for w, t in zip(weights, sentence_texts))
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def expected_chunk_vector(encoder: Any, data: Any, row: int) -> np.ndarray:
+    """The vector chunk row `row` of index `data` must hold, by how the manifest says it was made:
+    "pooled" from its sentences' vectors, "separate" the chunk text's own vector."""
+    c = data.chunks[row]
+    made = data.manifest.chunking.get("sentence_vectors", "separate")
+    if made == "separate":
+        return encoder.vector(c.text)
+    assert made == "pooled", f"no expected chunk vector for sentence_vectors={made!r}"
+    doc = data.documents[c.source]
+    return pooled_chunk_vector(encoder, [doc.text[a:b] for a, b in doc.sentences[c.first_sentence:c.last_sentence]])
+
+
+def texts_embedded(data: Any, source: str | None = None) -> int:
+    """How many texts a build passes the encoder for `source` (every document if None): its
+    sentences when pooled (the default), its chunks and sentences when separate."""
+    sources = list(data.documents) if source is None else [source]
+    sentences = sum(len(data.documents[s].sentences) for s in sources)
+    if data.manifest.chunking.get("sentence_vectors", "separate") == "pooled":
+        return sentences
+    return sentences + sum(1 for c in data.chunks if c.source in sources)
+
+
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
     return FakeEncoder()

@@ -331,6 +331,33 @@ def test_ctrl_c_during_index_cancels_with_one_line_and_exit_130(monkeypatch, cap
     assert signal.getsignal(signal.SIGINT) is handler
 
 
+def test_sentence_vectors_option_sets_the_setting_and_defaults_to_pooled(monkeypatch, tmp_path: Path) -> None:
+    """`--sentence-vectors` mirrors QA_SENTENCE_VECTORS (the option wins over the variable); without
+    either the build gets the default, pooled; an unknown mode is a usage error."""
+    import qa.assistant
+    from qa import cli
+    from qa.errors import QAError
+
+    seen: list[str] = []
+
+    def build(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs["settings"].sentence_vectors)
+        raise QAError("stop here")
+
+    monkeypatch.setattr(qa.assistant.Assistant, "from_seeds", classmethod(build))
+    monkeypatch.delenv("QA_SENTENCE_VECTORS", raising=False)
+    argv = ["index", str(tmp_path), "--index-dir", str(tmp_path / "index")]
+    assert cli.main(argv) == 1
+    assert cli.main([*argv, "--sentence-vectors", "separate"]) == 1
+    monkeypatch.setenv("QA_SENTENCE_VECTORS", "late")
+    assert cli.main(argv) == 1
+    assert cli.main([*argv, "--sentence-vectors", "pooled"]) == 1
+    assert seen == ["pooled", "separate", "late", "pooled"]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*argv, "--sentence-vectors", "chunks"])
+    assert exit_info.value.code == 2
+
+
 _SLOW_CLI = """
 import sys, time
 import numpy as np

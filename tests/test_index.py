@@ -30,7 +30,7 @@ from qa.errors import (
     NoDocumentsError,
 )
 from qa.indexer import check_model, update_index
-from conftest import make_pdf
+from conftest import FakeEncoder, expected_chunk_vector, make_pdf, texts_embedded
 
 ALPHA = (
     "Alpha station opened in 1901 on the northern bank of the river. It served farmers and traders "
@@ -77,7 +77,8 @@ def counts(data, source: str) -> tuple[int, int]:  # type: ignore[no-untyped-def
 
 
 def totals(data) -> int:  # type: ignore[no-untyped-def]
-    return len(data.chunks) + sum(len(d.sentences) for d in data.documents.values())
+    """Texts a build of every document passes the encoder (sentences only when pooled, the default)."""
+    return texts_embedded(data)
 
 
 def snapshot(index_dir: Path) -> dict:
@@ -110,15 +111,16 @@ def _same_vector(stored: np.ndarray, wanted: np.ndarray, err_msg: str) -> None:
 
 
 def assert_consistent(data, encoder) -> None:  # type: ignore[no-untyped-def]
-    """Every stored row holds the encoder's vector of the text it stands for (exactly, or within
-    float16 rounding where an index past the threshold held it)."""
+    """Every stored row holds the vector its text gets (a sentence's own vector; a chunk's pooled
+    from its sentences', or its own text's where the index was built separate), exactly or within
+    float16 rounding where an index past the threshold held it."""
     chunk_vecs = data.chunk_vectors.vectors()
     assert len(chunk_vecs) == len(data.chunks)
     for row, c in enumerate(data.chunks):
         doc = data.documents[c.source]
         assert doc.text[c.start : c.end] == c.text
         assert (c.start, c.end) == (doc.sentences[c.first_sentence][0], doc.sentences[c.last_sentence - 1][1])
-        _same_vector(chunk_vecs[row], encoder.vector(c.text), err_msg=f"chunk row {row} ({c.source})")
+        _same_vector(chunk_vecs[row], expected_chunk_vector(encoder, data, row), err_msg=f"chunk row {row} ({c.source})")
     sent_vecs = data.sentence_vectors.vectors()
     assert len(sent_vecs) == sum(len(d.sentences) for d in data.documents.values())
     for source, doc in data.documents.items():
@@ -184,6 +186,29 @@ def test_build_embeds_every_chunk_and_sentence(seeds, index_dir, fake_encoder, s
     assert index_files(index_dir) == {"manifest.json", *manifest["files"].values()}
 
 
+def test_the_default_pools_chunk_vectors_and_separate_embeds_every_chunk_too(seeds, tmp_path, fake_encoder,
+                                                                               settings) -> None:
+    """Pooled (the default): one model pass per sentence, none per chunk. Pinned to "separate": every
+    chunk and every sentence its own pass, a chunk's vector its own text's (and an update adds both)."""
+    assert settings.sentence_vectors == "pooled"
+    data, _ = build(seeds, tmp_path / "pooled", fake_encoder, settings)
+    assert data.manifest.chunking["sentence_vectors"] == "pooled"
+    assert fake_encoder.encoded == sum(len(d.sentences) for d in data.documents.values())
+    assert_consistent(data, fake_encoder)
+    separate = FakeEncoder()
+    data, report = build(seeds, tmp_path / "separate", separate, settings.with_(sentence_vectors="separate"))
+    assert data.manifest.chunking["sentence_vectors"] == "separate"
+    assert separate.encoded == len(data.chunks) + sum(len(d.sentences) for d in data.documents.values())
+    for row, c in enumerate(data.chunks):
+        np.testing.assert_array_equal(data.chunk_vectors.vectors_at([row])[0], separate.vector(c.text))
+    assert_consistent(store.load(tmp_path / "separate"), separate)
+    write(seeds / "delta.txt", DELTA)
+    separate.reset()
+    data, report = build(seeds, tmp_path / "separate", separate, settings.with_(sentence_vectors="separate"))
+    assert report.added == ["delta.txt"] and separate.encoded == sum(counts(data, "delta.txt"))
+    assert_consistent(store.load(tmp_path / "separate"), separate)
+
+
 def test_manifest_describes_the_index(built, seeds, index_dir, fake_encoder, settings) -> None:
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == fake_encoder.name
@@ -246,7 +271,7 @@ def test_update_reembeds_only_the_changed_file(built, seeds, index_dir, fake_enc
         assert (report.added if operation == "add" else report.changed) == [target]
         n_chunks, n_sentences = counts(data, target)
         assert (report.chunks_embedded, report.sentences_embedded) == (n_chunks, n_sentences)
-        assert fake_encoder.encoded == n_chunks + n_sentences
+        assert fake_encoder.encoded == texts_embedded(data, target) == n_sentences  # pooled: one pass per sentence
     # The other documents' chunks keep their ids and their exact vectors.
     for row, c in enumerate(data.chunks):
         if c.source != target:
@@ -295,7 +320,7 @@ def test_model_or_chunking_change_rebuilds_everything(built, seeds, index_dir, m
     assert report.rebuilt is True
     assert report.reason
     assert sorted(report.added) == sorted(DOCS)
-    assert encoder.encoded == totals(data), "a rebuild must re-embed every chunk and sentence"
+    assert encoder.encoded == totals(data), "a rebuild must re-embed every sentence (and, built separate, every chunk)"
     manifest = store.read_manifest(index_dir)
     assert (manifest.model, manifest.dimension) == (encoder.name, encoder.dimension)
     assert manifest.encoder == ("onnx" if change == "encoder-backend" else "torch")
@@ -310,7 +335,7 @@ def test_model_or_chunking_change_rebuilds_everything(built, seeds, index_dir, m
     encoder.reset()
     data, report = build(seeds, index_dir, encoder, new_settings)
     assert report.added == ["delta.txt"] and report.rebuilt is False
-    assert encoder.encoded == sum(counts(data, "delta.txt"))
+    assert encoder.encoded == texts_embedded(data, "delta.txt")
     assert_consistent(store.load(index_dir), encoder)
 
 
@@ -614,7 +639,7 @@ def test_add_files_embeds_only_the_new_file(fake_bot, seeds, index_dir, tmp_path
     report = fake_bot.add_files([upload])
     data = store.load(index_dir)
     assert report.added == ["delta.md"]
-    assert fake_encoder.encoded == sum(counts(data, "delta.md"))
+    assert fake_encoder.encoded == texts_embedded(data, "delta.md")
     assert (seeds / "delta.md").read_bytes() == upload.read_bytes(), "the file was not copied into the seeds folder"
     assert "delta.md" in [d.source for d in fake_bot.documents()]
     assert fake_bot.document_text("delta.md") == DELTA
@@ -740,7 +765,7 @@ def test_an_index_with_the_old_word_vectors_loads_and_sheds_them_on_its_next_upd
 
     write(seeds / "delta.txt", "Quokkas arrived on the island.")
     data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert report.added == ["delta.txt"] and fake_encoder.encoded == report.chunks_embedded + report.sentences_embedded
+    assert report.added == ["delta.txt"] and fake_encoder.encoded == report.sentences_embedded
     assert "words" not in json.loads(manifest_path.read_text(encoding="utf-8"))["files"]
     assert not words.exists()
     assert len(store.load(index_dir).chunks) == len(data.chunks)
@@ -872,7 +897,7 @@ def test_index_past_the_threshold_is_approximate_end_to_end(tmp_path, fake_encod
     _many_docs(seeds, 60, start=60)
     fake_encoder.reset()
     data, report = build(seeds, index_dir, fake_encoder, settings)
-    assert report.added and fake_encoder.encoded == 60 * 4  # 60 chunks + 180 sentences
+    assert report.added and fake_encoder.encoded == 60 * 3  # 180 sentences (pooled: the 60 chunks need no pass)
     loaded = store.load(index_dir)
     assert loaded.sentence_vectors.approximate and loaded.chunk_vectors.approximate
     assert_consistent(loaded, fake_encoder)

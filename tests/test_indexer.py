@@ -24,7 +24,7 @@ import qa.assistant
 import qa.documents
 import qa.index as store
 import qa.indexer
-from conftest import FakeEncoder
+from conftest import FakeEncoder, expected_chunk_vector
 from qa import Assistant, IndexingCancelled, IndexingTooSlowError, IndexProgress, QAError, Settings
 from qa.indexer import update_index
 from qa.partial import PARTIAL_DIR
@@ -130,7 +130,8 @@ def test_progress_events_arrive_per_batch_with_the_time_left(tmp_path: Path) -> 
     assert [e.stage for e in events][-2:] == ["saving", "done"]
     embedding = [e for e in events if e.stage == "embedding"]
     assert len(embedding) >= encoder.batches
-    total = report.chunks_embedded + report.sentences_embedded
+    # The texts through the model: pooled (the default), one per sentence; the chunks need no pass.
+    total = report.sentences_embedded
     for before, after in zip(events, events[1:]):
         assert after.chunks_done >= before.chunks_done and after.files_done >= before.files_done
     for e in events:
@@ -332,7 +333,8 @@ class RecordingEncoder(FakeEncoder):
 def test_a_large_build_embeds_in_bounded_runs_of_whole_files_and_every_vector_lands_in_its_row(tmp_path: Path) -> None:
     """Memory stays flat as a corpus grows because a build holds one run of texts at a time (a few
     batches of whole files) and puts their vectors straight into the index; the rows must still be
-    exactly each chunk's and each sentence's own vector (benchmarks/build_memory.py measures it)."""
+    exactly each sentence's own vector and each chunk's pooled from its sentences' (the default;
+    benchmarks/build_memory.py measures it)."""
     seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
     names = [f"doc{i:02d}.txt" for i in range(40)]
     write_folder(seeds, names, sentences=6)
@@ -344,7 +346,8 @@ def test_a_large_build_embeds_in_bounded_runs_of_whole_files_and_every_vector_la
     assert len(encoder.runs) > 1
     assert max(len(r) for r in encoder.runs) < run_limit + per_file, "one run is a few batches plus at most one file"
     for row, chunk in enumerate(data.chunks):
-        np.testing.assert_array_equal(data.chunk_vectors.vectors_at([row])[0], encoder.vector(chunk.text))
+        np.testing.assert_allclose(data.chunk_vectors.vectors_at([row])[0], expected_chunk_vector(encoder, data, row),
+                                   atol=1e-6)
     for source, doc in data.documents.items():
         for i, (a, b) in enumerate(doc.sentences):
             row = data.sentence_rows(source, i, i + 1)[0]
@@ -419,12 +422,12 @@ def test_late_chunking_makes_sentence_vectors_from_the_chunk_passes(tmp_path: Pa
 
 
 def test_the_manifest_records_how_sentence_vectors_were_made_and_a_change_rebuilds(built) -> None:  # type: ignore[no-untyped-def]
-    seeds, index_dir = built  # built with separate sentence vectors by an encoder that can do both
+    seeds, index_dir = built  # built with the default, pooled sentence vectors
     manifest = store.read_manifest(index_dir)
-    assert manifest.chunking["sentence_vectors"] == "separate"
+    assert manifest.chunking["sentence_vectors"] == "pooled"
     encoder = LateEncoder()
     data, report = update_index(seeds, index_dir, encoder, settings(sentence_vectors="late"), show_progress_bar=False)
-    assert report.rebuilt is True and report.reason == "sentence vectors changed from separate to late"
+    assert report.rebuilt is True and report.reason == "sentence vectors changed from pooled to late"
     assert store.read_manifest(index_dir).chunking["sentence_vectors"] == "late" and encoder.passes
     _, report = update_index(seeds, index_dir, encoder, settings(sentence_vectors="late"), show_progress_bar=False)
     assert report.rebuilt is False

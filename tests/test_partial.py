@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import qa.index as store
-from conftest import FakeEncoder
+from conftest import FakeEncoder, texts_embedded
 from qa import Settings
 from qa.indexer import update_index
 from qa.partial import PARTIAL_DIR, PartialVectors, vectors_key
@@ -46,8 +46,8 @@ def write_files(seeds: Path) -> None:
 
 
 def settings() -> Settings:
-    # Runs of whole files at least 256 texts long: each of these files (about 50 texts) joins a
-    # run of about five, so the 8 files make two runs (two encode calls).
+    # Runs of whole files at least 256 rows long: each of these files (about 50 rows, its chunks and
+    # sentences) joins a run of about five, so the 8 files make two runs (two encode calls).
     return Settings.from_env(env={}, batch_size=8)
 
 
@@ -71,8 +71,10 @@ def test_a_build_that_dies_resumes_without_embedding_finished_files_again(seeds:
     assert len(report.resumed) == len(kept) and set(report.resumed) < set(FILES)
     assert sorted(report.added) == FILES
     rest = [s for s in FILES if s not in report.resumed]
-    expected = sum(1 for c in data.chunks if c.source in rest) + sum(len(data.documents[s].sentences) for s in rest)
-    assert encoder.encoded == expected == report.chunks_embedded + report.sentences_embedded
+    # Pooled (the default): one pass per sentence of the files not resumed; their chunks need none.
+    expected = sum(texts_embedded(data, s) for s in rest)
+    assert encoder.encoded == expected == report.sentences_embedded
+    assert report.chunks_embedded == sum(1 for c in data.chunks if c.source in rest)
     assert "resumed" in report.summary()
     assert not (index_dir / PARTIAL_DIR).exists(), "a saved build leaves no partial vectors"
 
@@ -105,7 +107,7 @@ def test_partial_vectors_are_used_only_for_exactly_what_made_them(seeds: Path, t
     s = Settings.from_env(env={}, batch_size=8, chunk_tokens=chunk_tokens)
     data, report = update_index(seeds, index_dir, encoder, s, show_progress_bar=False)
     assert report.resumed == []
-    assert encoder.encoded == len(data.chunks) + sum(len(d.sentences) for d in data.documents.values())
+    assert encoder.encoded == texts_embedded(data) == sum(len(d.sentences) for d in data.documents.values())
 
 
 def test_vectors_key_depends_on_every_input() -> None:
