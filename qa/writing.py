@@ -119,6 +119,7 @@ def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], b
     """Each written sentence checked against the shown candidates (numbers are 1-based into `shown`;
     `befores[i]` is the sentence before candidate i; `supports` is the check, `qa.support`)."""
     out = []
+    stating = [support.asserts(c.text) for c in shown]  # per shown sentence, whatever the claim
     for claim, cited in parsed:
         valid = [n for n in cited if 1 <= n <= len(shown)]
         if not support.needs_citation(claim) or not shown:
@@ -126,8 +127,7 @@ def check(parsed: Sequence[tuple[str, list[int]]], shown: Sequence[Candidate], b
             continue
         probs = supports(claim, [c.text for c in shown], befores)
         # What a sentence only asks, dictates or quotes is no support for stating it.
-        probs = np.where([support.asserts(c.text) and not support.quotes_only(claim, c.text) for c in shown],
-                         probs, 0.0)
+        probs = np.where([s and not support.quotes_only(claim, c.text) for s, c in zip(stating, shown)], probs, 0.0)
         kept = [n for n in valid if probs[n - 1] >= support.SUPPORTED]
         best = int(np.argmax(probs)) + 1
         if kept:
