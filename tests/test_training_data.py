@@ -1,0 +1,88 @@
+"""The reader's training data (training/data.py) and step plan (training/train_reader.py), on tiny made-up SQuAD files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from data import V1_DEV, V1_TRAIN, V2_TRAIN, _top_rows, load_corpus, split  # noqa: E402
+
+
+def _article(title: str, context: str, qas: list[dict]) -> dict:
+    return {"title": title, "paragraphs": [{"context": context, "qas": qas}]}
+
+
+def _qa(qid: str, question: str, answer: str, context: str, **extra: object) -> dict:
+    return {"id": qid, "question": question, "answers": [{"text": answer, "answer_start": context.find(answer)}], **extra}
+
+
+@pytest.fixture()
+def data(tmp_path: Path) -> Path:
+    shared = "Paris is in France. The river is long."
+    twice = "Rome has a river. Milan has a river too."
+    v2 = {"data": [_article("Shared", shared, [_qa("v2-1", "Where is Paris?", "France", shared),
+                                                {"id": "v2-2", "question": "Where is Lyon?", "answers": [],
+                                                 "is_impossible": True}])]}
+    dev = {"data": [_article("Dev", "Bern is a city.", [_qa("d-1", "What is Bern?", "a city", "Bern is a city.")])]}
+    train = {"data": [
+        _article("Shared", shared, [_qa("v1-1", "Where is Paris?", "France", shared)]),
+        _article("Twice", twice, [_qa("t-1", "What does Rome have?", "a river", twice, answer_start_ambiguous=True),
+                                  _qa("t-2", "What does Milan have?", "Milan", twice)]),
+    ]}
+    for rel, content in ((V2_TRAIN, v2), (V1_DEV, dev)):
+        (tmp_path / rel).parent.mkdir(parents=True)
+        (tmp_path / rel).write_text(json.dumps(content), encoding="utf-8")
+    (tmp_path / V1_TRAIN).parent.mkdir(parents=True)
+    with gzip.open(tmp_path / V1_TRAIN, "wt", encoding="utf-8") as f:
+        json.dump(train, f)
+    return tmp_path
+
+
+def test_full_corpus_reads_an_article_in_both_files_once_from_the_v2_file(data: Path) -> None:
+    corpus = load_corpus(data, full=True)
+    assert [q.qid for q in corpus.questions if q.article == "Shared"] == ["v2-1", "v2-2"]
+    assert len([s for s in corpus.sentences if s.article == "Shared"]) == 2
+    assert {q.article for q in corpus.questions} == {"Shared", "Dev", "Twice"}
+    assert {q.article for q in load_corpus(data).questions} == {"Shared", "Dev"}, "without full: the two small files"
+
+
+def test_an_ambiguous_answer_found_in_two_sentences_is_left_out(data: Path) -> None:
+    corpus = load_corpus(data, full=True)
+    by_id = {q.qid: q for q in corpus.questions}
+    assert by_id["t-1"].gold == -1, "'a river' is in both sentences and its offset is marked ambiguous"
+    assert corpus.sentences[by_id["t-2"].gold].text.startswith("Milan")
+    train_ids = {q.qid for q in split(corpus)["train"]}
+    assert "t-1" not in train_ids and {"t-2", "v2-2"} <= train_ids
+
+
+def test_kept_out_articles_never_train(data: Path) -> None:
+    corpus = load_corpus(data, full=True)
+    parts = split(corpus, keep_out=("Twice",))
+    assert all(q.article != "Twice" for part in parts.values() for q in part)
+
+
+def test_top_rows_are_the_most_similar_sentences_best_first() -> None:
+    rng = np.random.default_rng(0)
+    sentences = rng.normal(size=(50, 8)).astype(np.float32)
+    questions = rng.normal(size=(7, 8)).astype(np.float32)
+    top = _top_rows(sentences, questions, 5, block=3)
+    assert np.array_equal(top, np.argsort(-(questions @ sentences.T), axis=1)[:, :5])
+
+
+def test_batch_plan_covers_every_group_once_per_epoch_and_is_fixed_by_the_seed() -> None:
+    pytest.importorskip("torch")
+    from train_reader import batch_plan
+
+    groups = [{"ids": np.zeros((2, 10 + i % 7))} for i in range(100)]
+    plan = batch_plan(groups, epochs=2, batch_questions=8, seed=13)
+    flat = [g for step in plan for g in step]
+    assert sorted(flat) == sorted(list(range(100)) * 2)
+    assert all(len(step) <= 8 for step in plan)
+    assert plan == batch_plan(groups, epochs=2, batch_questions=8, seed=13)
+    assert plan != batch_plan(groups, epochs=2, batch_questions=8, seed=14)
