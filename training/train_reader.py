@@ -217,7 +217,7 @@ def evaluate(preds_pos: list, groups_pos: list[dict], qs_pos: list[Question], pr
         f1_top.append(span_f1(_span_text(tok, corpus, g, top, spans[top], q), q.answers))
         gold = int(np.argmax(g["labels"]))
         f1_gold.append(span_f1(_span_text(tok, corpus, g, gold, spans[gold], q), q.answers))
-    neg_max = [float(s.max()) for s, _ in preds_neg]
+    neg_max = [float(s.max()) for s, _ in preds_neg if len(s)]  # a question with no foreign sentence has none
     return {
         "questions": len(qs_pos),
         "sentence_hit@1": float(np.mean(hits)),
