@@ -509,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             saved_at = time.time()
 
     val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
-    threshold = calibrate([float(s.max()) for s, _ in val_pred_pos], [float(s.max()) for s, _ in val_pred_neg])
+    threshold = calibrate([float(s.max()) for s, _ in val_pred_pos], [float(s.max()) for s, _ in val_pred_neg if len(s)])
     with torch.no_grad():
         model.score.bias -= threshold  # a logit of 0 (probability 0.5) is now the decision point
 
