@@ -115,11 +115,13 @@ def test_the_resolved_query_stays_bounded(question: str) -> None:
 
 @pytest.mark.parametrize("question", WORST_QUESTIONS)
 def test_follow_up_detection_is_linear_in_the_question(question: str) -> None:
+    # 32 times the question: linear work takes ~32x, quadratic ~1000x; the floor absorbs the
+    # noise of a loaded machine (a millisecond call measured against a 10 ms floor failed there).
     _, small = _timed(needs_context, question)
-    long_question = question * 8
+    long_question = question * 32
     best = min(_timed(needs_context, long_question)[1] for _ in range(3))
     small = min([small] + [_timed(needs_context, question)[1] for _ in range(3)])
-    assert best <= max(12 * small, 0.01)
+    assert best <= max(48 * small, 0.05)
 
 
 @pytest.mark.reliability
