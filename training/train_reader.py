@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import random
 import re
 import shutil
@@ -217,7 +216,7 @@ def evaluate(preds_pos: list, groups_pos: list[dict], qs_pos: list[Question], pr
         f1_top.append(span_f1(_span_text(tok, corpus, g, top, spans[top], q), q.answers))
         gold = int(np.argmax(g["labels"]))
         f1_gold.append(span_f1(_span_text(tok, corpus, g, gold, spans[gold], q), q.answers))
-    neg_max = [float(s.max()) for s, _ in preds_neg if len(s)]  # a question with no foreign sentence has none
+    neg_max = top_scores(preds_neg)
     return {
         "questions": len(qs_pos),
         "sentence_hit@1": float(np.mean(hits)),
@@ -227,6 +226,12 @@ def evaluate(preds_pos: list, groups_pos: list[dict], qs_pos: list[Question], pr
         "answered_with_article": float(np.mean([s >= threshold for s in pos_max])),
         "declined_without_article": float(np.mean([s < threshold for s in neg_max])),
     }
+
+
+def top_scores(preds: list[tuple[np.ndarray, list]]) -> list[float]:
+    """Each group's best score; a group with no candidates (a question with no foreign sentence
+    among its nearest) has none and is left out."""
+    return [float(s.max()) for s, _ in preds if len(s)]
 
 
 def _span_text(tok, corpus: Corpus, g: dict, k: int, span: tuple[int, int], q: Question) -> str:  # type: ignore[no-untyped-def]
@@ -426,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     t0, device, base = start_run(args)
     amp = bf16_ok(device)
 
+    def bf16():  # type: ignore[no-untyped-def]
+        return torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=amp)
+
     quick = {"Beyoncé", "Teacher", HELDOUT_ARTICLES[1], VALIDATION_ARTICLES[0]}
     corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None,
                          full=not args.quick)
@@ -454,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     val_neg = groups_of(val_pos_q, foreign=True) + groups_of([q for q in parts["validation"] if q.impossible])
     held_neg = groups_of(held_pos_q, foreign=True)
     curve_q = held_pos_q[::3]  # the learning curve's sample of the held-out questions
-    curve_pos, curve_neg = groups_of(curve_q), groups_of(curve_q, foreign=True)
+    curve_pos, curve_neg = held_pos[::3], held_neg[::3]
     log.info("train %d questions (%d pairs, %d unanswerable), validation %d, held-out %d; bf16 %s", len(train),
              sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
 
@@ -484,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     model.train()
     while step < total:
         b = collate([train[j] for j in plan[step]], device)
-        with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=amp):
+        with bf16():
             loss = loss_of(model, b)
         opt.zero_grad()
         loss.backward()
@@ -497,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("step %d/%d (%d questions) loss %.4f (%.0fs)", step, total, seen, loss.item(), time.time() - t0)
         for n in points:
             if before < n <= seen and n < len(train):
-                with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=amp):
+                with bf16():
                     m = evaluate(predict(model, curve_pos, device), curve_pos, curve_q, predict(model, curve_neg, device),
                                  tok, corpus)
                 curve.append({"train_questions": seen, **m})
@@ -509,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
             saved_at = time.time()
 
     val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
-    threshold = calibrate([float(s.max()) for s, _ in val_pred_pos], [float(s.max()) for s, _ in val_pred_neg if len(s)])
+    threshold = calibrate(top_scores(val_pred_pos), top_scores(val_pred_neg))
     with torch.no_grad():
         model.score.bias -= threshold  # a logit of 0 (probability 0.5) is now the decision point
 
