@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
-from data import V1_DEV, V1_TRAIN, V2_TRAIN, _top_rows, load_corpus, split  # noqa: E402
+from data import (V1_DEV, V1_TRAIN, V2_TRAIN, Corpus, Question, Sentence, _top_rows, attach_candidates,  # noqa: E402
+                  load_corpus, split, swapped_questions)
 
 
 def _article(title: str, context: str, qas: list[dict]) -> dict:
@@ -86,3 +87,31 @@ def test_batch_plan_covers_every_group_once_per_epoch_and_is_fixed_by_the_seed()
     assert all(len(step) <= 8 for step in plan)
     assert plan == batch_plan(groups, epochs=2, batch_questions=8, seed=13)
     assert plan != batch_plan(groups, epochs=2, batch_questions=8, seed=14)
+
+
+def _two_paragraphs() -> Corpus:
+    texts = [(0, "Paris is on the Seine."), (0, "It has 2,100,000 people."), (1, "Berlin is on the Spree."),
+             (1, "In 1990 it had 3,400,000 people.")]
+    sentences = [Sentence("A", p, t, "", 0) for p, t in texts]
+    questions = [Question("q1", "A", 0, "What river is Paris on?", ["Seine"], False, gold=0),
+                 Question("q2", "A", 0, "Which city has 2,100,000 people?", ["It"], False, gold=1),
+                 Question("q3", "A", 0, "What river flows there?", ["Seine"], False, gold=0)]
+    return Corpus(sentences, questions, {("A", 0): [0, 1], ("A", 1): [2, 3]})
+
+
+def test_swapped_questions_put_a_name_of_another_paragraph_in_place_of_the_one_the_answer_shares() -> None:
+    corpus = _two_paragraphs()
+    made = {q.qid: q for q in swapped_questions(corpus, corpus.questions, fraction=1.0, seed=0)}
+    assert made["q1-swapped"].text in {"What river is Berlin on?", "What river is Spree on?"}
+    assert made["q2-swapped"].text == "Which city has 3,400,000 people?", "a number for a number (1990 is a year)"
+    assert "q3-swapped" not in made, "the question shares no name with its answer sentence"
+    assert all(q.impossible and q.swapped and q.gold == -1 and not q.answers for q in made.values())
+    assert swapped_questions(corpus, corpus.questions, fraction=0.0, seed=0) == []
+
+
+def test_a_swapped_question_is_asked_against_its_own_paragraph_not_the_rest_of_its_article() -> None:
+    corpus = _two_paragraphs()
+    swapped = swapped_questions(corpus, corpus.questions[:1], fraction=1.0, seed=0)
+    vecs = np.eye(4, dtype=np.float32)
+    attach_candidates(corpus, vecs, vecs[:1], questions=swapped)
+    assert sorted(swapped[0].candidates) == [0, 1], "the sentence that answered the original is now a negative"

@@ -7,7 +7,11 @@ on the same candidates it meets at run time. For each question:
 * negatives: the other sentences of its paragraph, the sentences of other paragraphs that the
   product's dense retrieval ranks highest for it (hard negatives), and the best such sentences
   of other articles (the question asked where its article is missing);
-* SQuAD 2.0 questions marked impossible: every candidate is a negative.
+* SQuAD 2.0 questions marked impossible: every candidate is a negative;
+* optionally (`swapped_questions`), unanswerable questions made from answerable ones by putting
+  another name or number of the same article in place of one the answer sentence shares with
+  the question (SQuAD 2.0's most common kind: "Who is the protagonist of Midna of Time?"), asked
+  against their own paragraph: the sentence that answered the original is now a negative.
 
 Negatives that contain an accepted answer string are dropped (they may well answer). With
 `full=True` the whole SQuAD v1.1 training set joins the two small files (an article in both
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +65,7 @@ class Question:
     span: tuple[int, int] = (0, 0)  # answer offsets within the gold sentence
     candidates: list[int] = field(default_factory=list)
     foreign: list[int] = field(default_factory=list)  # the best sentences of other articles
+    swapped: bool = False  # made by swapped_questions: unanswerable by its paragraph, perhaps not by its article
 
 
 @dataclass
@@ -162,11 +168,58 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
         own_rows = set(corpus.by_paragraph[(q.article, q.paragraph)])
         own = [r for r in ranked if r in own_rows and r != q.gold and (q.impossible or clean(r))]
         cands = ([q.gold] if q.gold >= 0 else []) + own[:paragraph_negatives]
-        cands += [r for r in ranked if r not in own_rows and clean(r)][:hard_negatives]
+        if not q.swapped:
+            cands += [r for r in ranked if r not in own_rows and clean(r)][:hard_negatives]
         other = [int(r) for r in top if articles[r] != q.article and clean(int(r))]
         cands += other[:foreign_negatives]
         q.candidates = cands
         q.foreign = other[:8]
+
+
+# A capitalised name or a number, several words long; a sentence's first word is dropped (capitalised anyway).
+_NAME = re.compile(r"(?:[A-Z][\w'’-]*|\d[\d,.]*)(?:\s+(?:[A-Z][\w'’-]*|\d[\d,.]*))*")
+
+
+def _names(text: str) -> list[str]:
+    out = []
+    for m in _NAME.finditer(text):
+        words = m.group().split()[1:] if m.start() == 0 else m.group().split()
+        name = " ".join(words).rstrip(".,")
+        if len(name) > 1:
+            out.append(name)
+    return out
+
+
+def _words(text: str) -> set[str]:
+    return {w.strip(".,;:!?\"'()[]").lower() for w in text.split()}
+
+
+def _kind(name: str) -> str:
+    return "year" if re.fullmatch(r"\d{4}", name) else "number" if name[0].isdigit() else "name"
+
+
+def swapped_questions(corpus: Corpus, questions: list[Question], fraction: float, seed: int) -> list[Question]:
+    """Unanswerable questions made from a seeded `fraction` of the answerable `questions`: a name or
+    number the question shares with its answer sentence replaced by one of the same kind (name,
+    year, other number) from elsewhere in the article that shares no word with the paragraph."""
+    rng = random.Random(seed)
+    inventory: dict[str, dict[str, None]] = {}
+    for s in corpus.sentences:
+        inventory.setdefault(s.article, {}).update(dict.fromkeys(_names(s.text)))
+    out = []
+    for q in questions:
+        if q.gold < 0 or rng.random() >= fraction:
+            continue
+        anchors = [n for n in _names(q.text) if n in corpus.sentences[q.gold].text]
+        if not anchors:
+            continue
+        anchor = rng.choice(anchors)
+        words = _words(" ".join(corpus.sentences[r].text for r in corpus.by_paragraph[(q.article, q.paragraph)]))
+        pool = [n for n in inventory[q.article] if _kind(n) == _kind(anchor) and not _words(n) & words]
+        if pool:
+            text = q.text.replace(anchor, rng.choice(pool), 1)
+            out.append(Question(f"{q.qid}-swapped", q.article, q.paragraph, text, [], True, swapped=True))
+    return out
 
 
 def _top_rows(sentence_vecs: np.ndarray, question_vecs: np.ndarray, k: int, block: int = 1024) -> np.ndarray:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
-                  load_corpus, split)
+                  load_corpus, split, swapped_questions)
 from provenance import git_commit  # noqa: E402
 from unsigned import unsigned_weights  # noqa: E402
 from metrics import roc_auc  # noqa: E402
@@ -425,8 +425,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train-questions", type=int, default=TRAIN_QUESTIONS,
                     help="how many training questions: all unanswerable ones, then a seeded sample of the answerable ones "
                          "(SQuAD v1.1 train, the v2.0 sample and the dev articles not held out); 0 = all")
+    ap.add_argument("--swapped", type=float, default=0.0,
+                    help="also train on unanswerable questions made from this share of the answerable ones by swapping "
+                         "a name or number (training/data.py swapped_questions)")
     ap.add_argument("--curve", default="7000,25000", help="also measure the held-out articles after this many questions")
     ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
+    ap.add_argument("--evaluate", type=Path, metavar="ONNX",
+                    help="train nothing: measure this int8 reader on the held-out groups a run would use, and print it")
     args = ap.parse_args(argv)
     t0, device, base = start_run(args)
     amp = bf16_ok(device)
@@ -446,6 +451,10 @@ def main(argv: list[str] | None = None) -> int:
         pool = pool[::4]
     if args.train_questions:
         pool = pool[: args.train_questions]
+    if args.swapped:
+        pool += swapped_questions(corpus, [q for q in pool if q.gold >= 0], args.swapped, args.seed)
+    if args.evaluate:
+        pool = []
     used = pool + parts["validation"] + parts["heldout"]
     sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
     attach_candidates(corpus, sent_vecs, q_vecs, questions=used)
@@ -463,6 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     held_neg = groups_of(held_pos_q, foreign=True)
     curve_q = held_pos_q[::3]  # the learning curve's sample of the held-out questions
     curve_pos, curve_neg = held_pos[::3], held_neg[::3]
+    if args.evaluate:
+        m = evaluate(onnx_predict(args.evaluate, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
+                     onnx_predict(args.evaluate, base, held_neg, held_pos_q, corpus), tok, corpus)
+        print(json.dumps({"reader": str(args.evaluate), "sha256": file_sha256(args.evaluate), "heldout_int8": m}, indent=2))
+        return 0
     log.info("train %d questions (%d pairs, %d unanswerable), validation %d, held-out %d; bf16 %s", len(train),
              sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
 
@@ -540,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
-                      bf16=amp, threshold_logit_folded=threshold)
+                      swapped_unanswerable=sum(q.swapped for q in pool), bf16=amp, threshold_logit_folded=threshold)
 
 
 if __name__ == "__main__":
