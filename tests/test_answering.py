@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from qa.answering import (MISMATCH_PENALTY, SURE, TYPE_ALTERNATIVES, answer_confidence, answer_words, decide,
-                          no_answer_text, read)
+from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, SURE, TYPE_ALTERNATIVES, answer_confidence,
+                          answer_words, decide, no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate
 
@@ -106,14 +106,24 @@ RISE = "Fuel prices rose by 50 percent in November."
 AUGUST = "This statement came on 16 August, a day after the Taliban occupied Kabul."
 
 
+def prefilter_for(z: float, probability: float) -> float:
+    """The prefilter score that puts a candidate of this reader probability at decision logit `z`,
+    whatever the fitted DECISION_WEIGHTS are."""
+    return (z - DECISION_BIAS - DECISION_WEIGHTS[0] * math.log(probability / (1 - probability))) / DECISION_WEIGHTS[1]
+
+
+# Answered, but by less than the answer-type penalty takes off.
+NARROW = prefilter_for(MISMATCH_PENALTY / 2, 0.86)
+
+
 def test_answer_words_are_the_marked_span() -> None:
     assert answer_words(worded(3, FUEL, "water")) == "water"
     assert answer_words(cand(0)) == ""
 
 
 def test_wrong_kind_of_answer_words_without_an_alternative_declines() -> None:
-    # "water" is no amount: the reader's 0.86 would answer, the answer-type check declines.
-    pool = [worded(0, FUEL, "water", prefilter=0.78, probability=0.86), worded(1, AUGUST, "Kabul", probability=0.01)]
+    # "water" is no amount: the pool would be answered, the answer-type check declines.
+    pool = [worded(0, FUEL, "water", prefilter=NARROW, probability=0.86), worded(1, AUGUST, "Kabul", probability=0.01)]
     question = "By how much did fuel prices rise in Iran?"
     untyped = decide(pool, 2, 0.5)
     assert untyped.answered
@@ -132,7 +142,7 @@ def test_wrong_kind_prefers_a_runner_up_of_the_right_kind() -> None:
 
 
 def test_runner_ups_past_type_alternatives_are_not_searched() -> None:
-    pool = ([worded(0, FUEL, "water", prefilter=0.78, probability=0.86)]
+    pool = ([worded(0, FUEL, "water", prefilter=NARROW, probability=0.86)]
             + [worded(i, FUEL, "shortage", probability=0.05) for i in range(1, TYPE_ALTERNATIVES + 1)]
             + [worded(TYPE_ALTERNATIVES + 1, RISE, "50 percent", probability=0.05)])
     decision = decide(pool, 2, 0.5, "How much did fuel prices rise?")

@@ -64,8 +64,8 @@ def test_shipped_file_matches_its_pin_and_card() -> None:
     assert card["sha256"] == READER_SHA256
     assert READER_FILE.stat().st_size <= 30 * 1024 * 1024
     assert set(card["heldout_articles"]) and card["seed"] is not None and card["steps"] > 0
-    assert set(card["data"]) == {"squad-v2.0-train10/train-v2.0-10-articles.json",
-                                 "squad-v1.1-dev13/dev-v1.1-13-articles.json"}
+    assert {"squad-v2.0-train10/train-v2.0-10-articles.json", "squad-v1.1-dev13/dev-v1.1-13-articles.json"} <= set(card["data"])
+    assert all(len(digest) == 64 for digest in card["data"].values()), "every data file pinned by its sha256"
 
 
 def test_reader_scores_the_answering_sentence_higher_and_marks_the_words() -> None:
