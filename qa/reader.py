@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 READER_FILE = MODEL_DIR / "reader-int8.onnx"
 READER_CARD = MODEL_DIR / "reader.json"
 # sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
-READER_SHA256 = "3d145d7315d8fa334ef4a29c0523f00f45cd628fca7441a36bb5d8f7fd3f3a35"
+READER_SHA256 = "575e9f245cc4cf0c16e37dda7118c5547b14e335f25dafb224a3b951966e27f5"
 
 MAX_QUESTION_TOKENS = 40
 MAX_SENTENCE_TOKENS = 80
