@@ -191,6 +191,7 @@ def _names(text: str) -> list[str]:
 
 
 def _words(text: str) -> set[str]:
+    """Lower-cased words with their edge punctuation off ("2,100,000" stays one word, unlike `_norm`)."""
     return {w.strip(".,;:!?\"'()[]").lower() for w in text.split()}
 
 

@@ -452,14 +452,13 @@ def main(argv: list[str] | None = None) -> int:
         pool = pool[::4]
     if args.train_questions:
         pool = pool[: args.train_questions]
-    if args.swapped:
-        pool += swapped_questions(corpus, [q for q in pool if q.gold >= 0], args.swapped, args.seed)
     if args.evaluate:
         pool = []
+    elif args.swapped:
+        pool += swapped_questions(corpus, [q for q in pool if q.gold >= 0], args.swapped, args.seed)
     used = pool + parts["validation"] + parts["heldout"]
     sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
     attach_candidates(corpus, sent_vecs, q_vecs, questions=used)
-    bert = load_base(base, args.layers).to(device)
     tok = make_tokenizer(base)
 
     def groups_of(qs: list[Question], foreign: bool = False) -> list[dict]:
@@ -481,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("train %d questions (%d pairs, %d unanswerable), validation %d, held-out %d; bf16 %s", len(train),
              sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
 
-    model = ReaderNet(bert).to(device)
+    model = ReaderNet(load_base(base, args.layers)).to(device)
     plan = [[0]] * 3 if args.quick else batch_plan(train, int(args.epochs), args.batch_questions, args.seed)
     total = len(plan)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
