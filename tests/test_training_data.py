@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 from data import (V1_DEV, V1_TRAIN, V2_TRAIN, Corpus, Question, Sentence, _top_rows, attach_candidates,  # noqa: E402
-                  load_corpus, split, swapped_questions)
+                  edited_questions, load_corpus, split, swapped_questions)
 
 
 def _article(title: str, context: str, qas: list[dict]) -> dict:
@@ -115,3 +116,43 @@ def test_a_swapped_question_is_asked_against_its_own_paragraph_not_the_rest_of_i
     vecs = np.eye(4, dtype=np.float32)
     attach_candidates(corpus, vecs, vecs[:1], questions=swapped)
     assert sorted(swapped[0].candidates) == [0, 1], "the sentence that answered the original is now a negative"
+
+
+EDITS = [
+    pytest.param("Who was the first king of Spain?", "Philip was the first king of Spain.",
+                 "Who was the last king of Spain?", id="opposite-shared-with-the-answer-sentence"),
+    pytest.param("Who ruled in March?", "In March Philip ruled.", "Who ruled in May?", id="another-month"),
+    pytest.param("How many sons did he have? He had three.", "He had three sons.",
+                 "How many sons did he have? He had two.", id="another-number-word"),
+    pytest.param("When did Philip die?", "Philip died in 1598.", "When didn't Philip die?", id="negation"),
+    pytest.param("Who was first?", "Philip came second.", "Who wasn't first?", id="opposite-not-in-the-sentence-negates"),
+    pytest.param("Who is not king?", "Philip is not king.", None, id="already-negated"),
+    pytest.param("Insects have what?", "Insects have wings.", None, id="have-may-be-the-main-verb"),
+    pytest.param("May he rule?", "He may rule.", None, id="may-the-verb-is-no-month"),
+]
+
+
+@pytest.mark.parametrize(("question", "sentence", "edited"), EDITS)
+def test_an_edit_makes_a_question_its_answer_sentence_no_longer_fits(question: str, sentence: str,
+                                                                    edited: str | None) -> None:
+    from data import _edit, _words
+
+    class Fixed(random.Random):
+        def choice(self, seq):  # type: ignore[no-untyped-def, override]
+            return seq[0]
+
+    paragraph = _words(sentence) | {"january", "february", "april"}
+    assert _edit(question, sentence, paragraph, Fixed(0)) == edited
+
+
+def test_edited_questions_are_unanswerable_by_their_own_paragraph_and_seeded() -> None:
+    corpus = _two_paragraphs()
+    made = edited_questions(corpus, corpus.questions, fraction=1.0, seed=0, negate=1.0)
+    # q2 has only "has" (perhaps its main verb) and a number in digits; q3 no auxiliary at all.
+    assert [(q.qid, q.text) for q in made] == [("q1-edited", "What river isn't Paris on?")]
+    assert all(q.impossible and q.swapped and q.gold == -1 and not q.answers and q.qid.endswith("-edited") for q in made)
+    assert made == edited_questions(corpus, corpus.questions, fraction=1.0, seed=0, negate=1.0)
+    assert edited_questions(corpus, corpus.questions, fraction=1.0, seed=0, negate=0.0) == []
+    vecs = np.eye(4, dtype=np.float32)
+    attach_candidates(corpus, vecs, vecs[:1], questions=made[:1])
+    assert sorted(made[0].candidates) == [0, 1], "its own paragraph only"

@@ -11,7 +11,11 @@ on the same candidates it meets at run time. For each question:
 * optionally (`swapped_questions`), unanswerable questions made from answerable ones by putting
   another name or number of the same article in place of one the answer sentence shares with
   the question (SQuAD 2.0's most common kind: "Who is the protagonist of Midna of Time?"), asked
-  against their own paragraph: the sentence that answered the original is now a negative.
+  against their own paragraph: the sentence that answered the original is now a negative;
+* optionally (`edited_questions`), the same made by an edit that the answer sentence no longer
+  fits: a word it shares with the question turned into its opposite ("first" -> "last"), a month
+  or number word into another, or else a "not" ("When did the Normans not conquer England?"),
+  SQuAD 2.0's antonym, swap and negation kinds.
 
 Negatives that contain an accepted answer string are dropped (they may well answer). With
 `full=True` the whole SQuAD v1.1 training set joins the two small files (an article in both
@@ -65,7 +69,7 @@ class Question:
     span: tuple[int, int] = (0, 0)  # answer offsets within the gold sentence
     candidates: list[int] = field(default_factory=list)
     foreign: list[int] = field(default_factory=list)  # the best sentences of other articles
-    swapped: bool = False  # made by swapped_questions: unanswerable by its paragraph, perhaps not by its article
+    swapped: bool = False  # made by swapped_questions or edited_questions: unanswerable by its paragraph, perhaps not by its article
 
 
 @dataclass
@@ -220,6 +224,72 @@ def swapped_questions(corpus: Corpus, questions: list[Question], fraction: float
         if pool:
             text = q.text.replace(anchor, rng.choice(pool), 1)
             out.append(Question(f"{q.qid}-swapped", q.article, q.paragraph, text, [], True, swapped=True))
+    return out
+
+
+# Opposites for `edited_questions` (SQuAD 2.0's antonym and mutual-exclusion questions).
+_OPPOSITE_PAIRS = ("first last", "largest smallest", "biggest smallest", "highest lowest", "most least",
+                   "more less", "earliest latest", "oldest youngest", "longest shortest", "before after",
+                   "increase decrease", "increased decreased", "north south", "east west", "northern southern",
+                   "eastern western", "maximum minimum", "best worst", "major minor", "won lost", "win lose",
+                   "opened closed", "inside outside", "above below", "upper lower", "rich poor", "strong weak",
+                   "large small", "high low", "early late", "positive negative", "public private",
+                   "male female", "internal external", "ancient modern", "top bottom", "success failure",
+                   "allowed banned", "supported opposed", "support oppose", "accepted rejected", "gained lost",
+                   "entered left", "import export", "imported exported", "born died", "beginning end")
+_OPPOSITE = {a: b for pair in _OPPOSITE_PAIRS for a, b in (pair.split(), pair.split()[::-1])}
+_MONTHS = ("January February March April May June July August September October November December").split()
+_NUMBER_WORDS = "two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred".split()
+_NEGATIONS = {"did": "didn't", "does": "doesn't", "do": "don't", "is": "isn't", "are": "aren't", "was": "wasn't",
+              "were": "weren't", "can": "can't", "could": "couldn't", "will": "won't", "would": "wouldn't",
+              "should": "shouldn't"}  # not has/have/had: often the main verb ("Insects have what?")
+_AUXILIARY = re.compile(r"\b(?:" + "|".join(_NEGATIONS) + r")\b", re.I)
+_NEGATED = re.compile(r"\b(?:not|never|no|none|nor|without)\b|n't\b", re.I)
+
+
+def _edit(question: str, sentence: str, paragraph: set[str], rng: random.Random, negate: float = 1.0) -> str | None:
+    """The question with one word the answer `sentence` shares with it turned into its opposite,
+    or a month or number word into another that the `paragraph` (its words) lacks; failing
+    both, with probability `negate`, its first auxiliary verb negated ("did" -> "didn't"). None
+    for a question already negated, or one left as it is."""
+    if _NEGATED.search(question):
+        return None
+    shared = _words(sentence)
+
+    def put(m: re.Match[str], new: str) -> str:
+        return question[: m.start()] + (new[0].upper() + new[1:] if m.group()[0].isupper() else new) + question[m.end():]
+
+    for m in re.finditer(r"[A-Za-z]+", question):
+        low = m.group().lower()
+        if low not in shared:
+            continue
+        if low in _OPPOSITE:
+            return put(m, _OPPOSITE[low])
+        # A month only when capitalised mid-question ("May" the month, not "may" the verb).
+        family = _MONTHS if m.group() in _MONTHS and m.start() > 0 else _NUMBER_WORDS if low in _NUMBER_WORDS else ()
+        pool = [w for w in family if w.lower() not in paragraph]
+        if pool:
+            return put(m, rng.choice(pool))
+    aux = _AUXILIARY.search(question)
+    return put(aux, _NEGATIONS[aux.group().lower()]) if aux and rng.random() < negate else None
+
+
+def edited_questions(corpus: Corpus, questions: list[Question], fraction: float, seed: int,
+                     negate: float = 0.25) -> list[Question]:
+    """Unanswerable questions made from a seeded `fraction` of the answerable `questions` by an
+    edit their answer sentence no longer fits (`_edit`: an opposite, another month or number,
+    or, for a `negate` share of the rest, a negation), as SQuAD 2.0's crowd workers wrote most
+    of theirs. Asked, like `swapped_questions`, against their own paragraph only. (Most
+    questions can only be negated: without `negate` negations would be five in six edits.)"""
+    rng = random.Random(seed + 1)
+    out = []
+    for q in questions:
+        if q.gold < 0 or rng.random() >= fraction:
+            continue
+        paragraph = _words(" ".join(corpus.sentences[r].text for r in corpus.by_paragraph[(q.article, q.paragraph)]))
+        text = _edit(q.text, corpus.sentences[q.gold].text, paragraph, rng, negate)
+        if text is not None:
+            out.append(Question(f"{q.qid}-edited", q.article, q.paragraph, text, [], True, swapped=True))
     return out
 
 

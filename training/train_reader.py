@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
-                  load_corpus, split, swapped_questions)
+                  load_corpus, split, swapped_questions, edited_questions)
 from provenance import git_commit  # noqa: E402
 from unsigned import unsigned_weights  # noqa: E402
 from metrics import roc_auc  # noqa: E402
@@ -429,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--swapped", type=float, default=0.25,
                     help="also train on unanswerable questions made from this share of the answerable ones by swapping "
                          "a name or number (training/data.py swapped_questions)")
+    ap.add_argument("--edited", type=float, default=0.0,
+                    help="also train on unanswerable questions made from this share of the answerable ones by an edit "
+                         "their answer sentence no longer fits: an opposite, another month or number, a negation "
+                         "(training/data.py edited_questions)")
     ap.add_argument("--curve", default="7000,25000", help="also measure the held-out articles after this many questions")
     ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
     ap.add_argument("--evaluate", type=Path, metavar="ONNX",
@@ -454,9 +458,14 @@ def main(argv: list[str] | None = None) -> int:
         pool = pool[: args.train_questions]
     if args.evaluate:
         pool = []
-    elif args.swapped:
-        pool += swapped_questions(corpus, [q for q in pool if q.gold >= 0], args.swapped, args.seed)
-    used = pool + parts["validation"] + parts["heldout"]
+    else:
+        answerable = [q for q in pool if q.gold >= 0]
+        pool += swapped_questions(corpus, answerable, args.swapped, args.seed) if args.swapped else []
+        pool += edited_questions(corpus, answerable, args.edited, args.seed) if args.edited else []
+    # The kept-out SQuAD 2.0 article: its answerable questions against its on-topic unanswerable ones.
+    kept = [q for q in corpus.questions if q.article in SQUAD2_HELDOUT_ARTICLES]
+    kept_pos_q, kept_neg_q = [q for q in kept if q.gold >= 0], [q for q in kept if q.impossible]
+    used = pool + parts["validation"] + parts["heldout"] + kept_pos_q + kept_neg_q
     sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
     attach_candidates(corpus, sent_vecs, q_vecs, questions=used)
     tok = make_tokenizer(base)
@@ -472,10 +481,28 @@ def main(argv: list[str] | None = None) -> int:
     held_neg = groups_of(held_pos_q, foreign=True)
     curve_q = held_pos_q[::3]  # the learning curve's sample of the held-out questions
     curve_pos, curve_neg = held_pos[::3], held_neg[::3]
+    kept_pos, kept_neg = groups_of(kept_pos_q), groups_of(kept_neg_q)
+
+    def int8_metrics(onnx: Path) -> dict[str, dict]:
+        m = {"heldout_int8": evaluate(onnx_predict(onnx, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
+                                      onnx_predict(onnx, base, held_neg, held_pos_q, corpus), tok, corpus)}
+        if kept_pos and kept_neg:  # absent from --quick's tiny corpus
+            m["squad2_kept_out_int8"] = evaluate(onnx_predict(onnx, base, kept_pos, kept_pos_q, corpus), kept_pos,
+                                                 kept_pos_q, onnx_predict(onnx, base, kept_neg, kept_neg_q, corpus),
+                                                 tok, corpus)
+        return m
+
+    def kept_out_auc() -> dict[str, float]:
+        """The kept-out SQuAD 2.0 article: answerable against on-topic unanswerable (torch, bf16)."""
+        if not (kept_pos and kept_neg):
+            return {}
+        with bf16():
+            m = evaluate(predict(model, kept_pos, device), kept_pos, kept_pos_q, predict(model, kept_neg, device), tok, corpus)
+        return {"squad2_kept_out_auc": m["answerable_vs_not_auc"]}
+
     if args.evaluate:
-        m = evaluate(onnx_predict(args.evaluate, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
-                     onnx_predict(args.evaluate, base, held_neg, held_pos_q, corpus), tok, corpus)
-        print(json.dumps({"reader": str(args.evaluate), "sha256": file_sha256(args.evaluate), "heldout_int8": m}, indent=2))
+        print(json.dumps({"reader": str(args.evaluate), "sha256": file_sha256(args.evaluate), **int8_metrics(args.evaluate)},
+                         indent=2))
         return 0
     log.info("train %d questions (%d pairs, %d unanswerable), validation %d, held-out %d; bf16 %s", len(train),
              sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
@@ -522,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                 with bf16():
                     m = evaluate(predict(model, curve_pos, device), curve_pos, curve_q, predict(model, curve_neg, device),
                                  tok, corpus)
-                curve.append({"train_questions": seen, **m})
+                curve.append({"train_questions": seen, **m, **kept_out_auc()})
                 log.info("learning curve at %d questions: %s", seen, m)
                 model.train()
         if not args.quick and (time.time() - saved_at > args.checkpoint_minutes * 60 or step == total):
@@ -542,19 +569,19 @@ def main(argv: list[str] | None = None) -> int:
     metrics = {"validation": evaluate(shifted(val_pred_pos), val_pos, val_pos_q, shifted(val_pred_neg), tok, corpus),
                "heldout_torch": evaluate(held_pred_pos, held_pos, held_pos_q, held_pred_neg, tok, corpus)}
     curve.append({"train_questions": len(train), **evaluate(held_pred_pos[::3], curve_pos, curve_q,
-                                                            held_pred_neg[::3], tok, corpus)})
+                                                            held_pred_neg[::3], tok, corpus), **kept_out_auc()})
     fp32, int8 = args.out / "reader-fp32.onnx", args.out / "reader-int8.onnx"
     export_onnx(model, fp32)
     quantize(fp32, int8)
-    metrics["heldout_int8"] = evaluate(onnx_predict(int8, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
-                                       onnx_predict(int8, base, held_neg, held_pos_q, corpus), tok, corpus)
+    metrics.update(int8_metrics(int8))
     metrics["learning_curve_heldout_sample"] = curve
     fp32.unlink()
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
-                      swapped_unanswerable=sum(q.swapped for q in pool), bf16=amp, threshold_logit_folded=threshold)
+                      swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
+                      edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)
 
 
 if __name__ == "__main__":
