@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH, CACHE, REPO, loadavg, log  # noqa: E402
+from common import BENCH, CACHE, REPO, loadavg, log, md_table  # noqa: E402
 
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     # name: (default arguments, --quick arguments)
@@ -51,6 +52,43 @@ SCALE: dict[str, tuple[str, list[str], list[str]]] = {
 # results.md: what follows this line is the scale tables (`--scale` rewrites only them; a default
 # run rewrites everything above it and keeps them).
 SCALE_MARK = "<!-- scale tables: written by `python benchmarks/run_all.py --scale` (make bench-scale) -->"
+
+
+def _unchanged(r: dict) -> float:
+    """article_dev: the share of all its questions answered or declined alike beside unrelated documents."""
+    sets = r["unchanged_with_unrelated"]
+    n = {name: r["metrics"][name]["questions"] for name in sets}
+    return sum(sets[name] * n[name] for name in sets) / sum(n.values())
+
+
+# Issue 22's targets: (measure, benchmark, its value from that benchmark's JSON, ">=" or "<=", bound).
+TARGETS: list[tuple[str, str, Callable[[dict], float], str, float]] = [
+    ("SQuAD held-out: first citation holds the answer", "answers_squad", lambda r: r["product"]["evidence_hit@1"], ">=", 0.86),
+    ("SQuAD held-out: answer accuracy", "answers_squad", lambda r: r["product"]["answer_accuracy"], ">=", 0.82),
+    ("SQuAD held-out: `Answer.short` token F1", "answers_squad", lambda r: r["product"]["short_f1"], ">=", 0.70),
+    ("SQuAD 2.0 kept-out article: unanswerable declined", "answers_squad2", lambda r: r["declined"], ">=", 0.50),
+    ("SQuAD 2.0 kept-out article: answerable answered", "answers_squad2", lambda r: r["answered"], ">=", 0.90),
+    ("article holdout: evidence hit@1", "article_dev", lambda r: r["metrics"]["holdout"]["evidence_hit@1"], ">=", 0.90),
+    ("article holdout: answerable answered", "article_dev", lambda r: r["metrics"]["holdout"]["answered_rate"], ">=", 0.90),
+    ("article holdout: unanswerable declined", "article_dev", lambda r: r["metrics"]["holdout"]["no_answer_rate"], ">=", 0.75),
+    ("article: answer or decline unchanged beside unrelated documents", "article_dev", _unchanged, ">=", 0.95),
+    ("article: ask() median latency (ms)", "speed", lambda r: r["ask_ms_median"], "<=", 60.0),
+]
+
+
+def targets_table(results: dict[str, dict]) -> str:
+    """The targets as a Markdown table: each one's value in this run, and whether it holds."""
+    rows = []
+    for measure, name, value, op, bound in TARGETS:
+        shown = (lambda x: f"{100 * x:.1f}%") if bound <= 1 else (lambda x: f"{x:.1f}")  # a rate, or milliseconds
+        try:
+            v = value(results[name])
+        except (KeyError, TypeError, ZeroDivisionError):
+            rows.append((measure, "not measured", f"{op} {shown(bound)}", "–"))
+            continue
+        holds = v >= bound if op == ">=" else v <= bound
+        rows.append((measure, shown(v), f"{op} {shown(bound)}", "yes" if holds else "**no**"))
+    return "\n".join(["## Targets (issue 22)", "", md_table(("measure", "this run", "target", "holds"), rows)])
 
 
 def git_commit() -> str:
@@ -201,7 +239,7 @@ def main() -> None:
         text = (above.rstrip() + "\n\n" if above.strip() else "# Benchmark results\n\n") + SCALE_MARK + "\n\n"
         text += "\n".join(header) + "\n" + "\n\n".join(re.sub(r"(?m)^## ", "### ", s) for s in sections) + "\n"
     else:
-        text = "\n".join(header) + "\n" + "\n\n".join(sections) + "\n\n" + plot_line + "\n"
+        text = "\n".join(header) + "\n" + "\n\n".join([targets_table(results), *sections]) + "\n\n" + plot_line + "\n"
         if marked:  # the scale tables of the last --scale run stay
             text += "\n" + SCALE_MARK + scale_part
     args.out.write_text(text, encoding="utf-8")
