@@ -199,6 +199,11 @@ def _words(text: str) -> set[str]:
     return {w.strip(".,;:!?\"'()[]").lower() for w in text.split()}
 
 
+def _paragraph_words(corpus: Corpus, q: Question) -> set[str]:
+    """`_words` of the whole paragraph a question was asked about."""
+    return _words(" ".join(corpus.sentences[r].text for r in corpus.by_paragraph[(q.article, q.paragraph)]))
+
+
 def _kind(name: str) -> str:
     return "year" if re.fullmatch(r"\d{4}", name) else "number" if name[0].isdigit() else "name"
 
@@ -219,7 +224,7 @@ def swapped_questions(corpus: Corpus, questions: list[Question], fraction: float
         if not anchors:
             continue
         anchor = rng.choice(anchors)
-        words = _words(" ".join(corpus.sentences[r].text for r in corpus.by_paragraph[(q.article, q.paragraph)]))
+        words = _paragraph_words(corpus, q)
         pool = [n for n in inventory[q.article] if _kind(n) == _kind(anchor) and not _words(n) & words]
         if pool:
             text = q.text.replace(anchor, rng.choice(pool), 1)
@@ -286,7 +291,7 @@ def edited_questions(corpus: Corpus, questions: list[Question], fraction: float,
     for q in questions:
         if q.gold < 0 or rng.random() >= fraction:
             continue
-        paragraph = _words(" ".join(corpus.sentences[r].text for r in corpus.by_paragraph[(q.article, q.paragraph)]))
+        paragraph = _paragraph_words(corpus, q)
         text = _edit(q.text, corpus.sentences[q.gold].text, paragraph, rng, negate)
         if text is not None:
             out.append(Question(f"{q.qid}-edited", q.article, q.paragraph, text, [], True, swapped=True))

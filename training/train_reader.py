@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
-                  load_corpus, split, swapped_questions, edited_questions)
+                  edited_questions, load_corpus, split, swapped_questions)
 from provenance import git_commit  # noqa: E402
 from unsigned import unsigned_weights  # noqa: E402
 from metrics import roc_auc  # noqa: E402
@@ -483,22 +483,26 @@ def main(argv: list[str] | None = None) -> int:
     curve_pos, curve_neg = held_pos[::3], held_neg[::3]
     kept_pos, kept_neg = groups_of(kept_pos_q), groups_of(kept_neg_q)
 
+    def int8_evaluate(onnx: Path, pos: list[dict], pos_q: list[Question], neg: list[dict],
+                      neg_q: list[Question]) -> dict[str, float]:
+        return evaluate(onnx_predict(onnx, base, pos, pos_q, corpus), pos, pos_q, onnx_predict(onnx, base, neg, neg_q, corpus),
+                        tok, corpus)
+
+    def torch_evaluate(pos: list[dict], pos_q: list[Question], neg: list[dict]) -> dict[str, float]:
+        with bf16():
+            return evaluate(predict(model, pos, device), pos, pos_q, predict(model, neg, device), tok, corpus)
+
     def int8_metrics(onnx: Path) -> dict[str, dict]:
-        m = {"heldout_int8": evaluate(onnx_predict(onnx, base, held_pos, held_pos_q, corpus), held_pos, held_pos_q,
-                                      onnx_predict(onnx, base, held_neg, held_pos_q, corpus), tok, corpus)}
+        m = {"heldout_int8": int8_evaluate(onnx, held_pos, held_pos_q, held_neg, held_pos_q)}
         if kept_pos and kept_neg:  # absent from --quick's tiny corpus
-            m["squad2_kept_out_int8"] = evaluate(onnx_predict(onnx, base, kept_pos, kept_pos_q, corpus), kept_pos,
-                                                 kept_pos_q, onnx_predict(onnx, base, kept_neg, kept_neg_q, corpus),
-                                                 tok, corpus)
+            m["squad2_kept_out_int8"] = int8_evaluate(onnx, kept_pos, kept_pos_q, kept_neg, kept_neg_q)
         return m
 
     def kept_out_auc() -> dict[str, float]:
         """The kept-out SQuAD 2.0 article: answerable against on-topic unanswerable (torch, bf16)."""
         if not (kept_pos and kept_neg):
             return {}
-        with bf16():
-            m = evaluate(predict(model, kept_pos, device), kept_pos, kept_pos_q, predict(model, kept_neg, device), tok, corpus)
-        return {"squad2_kept_out_auc": m["answerable_vs_not_auc"]}
+        return {"squad2_kept_out_auc": torch_evaluate(kept_pos, kept_pos_q, kept_neg)["answerable_vs_not_auc"]}
 
     if args.evaluate:
         print(json.dumps({"reader": str(args.evaluate), "sha256": file_sha256(args.evaluate), **int8_metrics(args.evaluate)},
@@ -546,9 +550,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("step %d/%d (%d questions) loss %.4f (%.0fs)", step, total, seen, loss.item(), time.time() - t0)
         for n in points:
             if before < n <= seen and n < len(train):
-                with bf16():
-                    m = evaluate(predict(model, curve_pos, device), curve_pos, curve_q, predict(model, curve_neg, device),
-                                 tok, corpus)
+                m = torch_evaluate(curve_pos, curve_q, curve_neg)
                 curve.append({"train_questions": seen, **m, **kept_out_auc()})
                 log.info("learning curve at %d questions: %s", seen, m)
                 model.train()
