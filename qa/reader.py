@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 READER_FILE = MODEL_DIR / "reader-int8.onnx"
 READER_CARD = MODEL_DIR / "reader.json"
 # sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
-READER_SHA256 = "575e9f245cc4cf0c16e37dda7118c5547b14e335f25dafb224a3b951966e27f5"
+READER_SHA256 = "ae917d77f4f5145978247f815ba16357cbca29e04998ee4b1938a460bc44d95d"
 
 MAX_QUESTION_TOKENS = 40
 MAX_SENTENCE_TOKENS = 80

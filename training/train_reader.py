@@ -49,9 +49,9 @@ from qa.reader import MAX_ANSWER_TOKENS, Reader, best_span, encode_pairs  # noqa
 log = logging.getLogger("train_reader")
 
 # The default number of training questions: what a run on 2 CPU cores (bf16) finishes in about
-# 85 minutes of training with the swapped ones (about 4.4 questions a second); a GPU can take all
-# of them: --train-questions 0.
-TRAIN_QUESTIONS = 20000
+# 2.8 hours of training with the swapped and edited ones (about 5 questions a second), the ~4 hours
+# a CPU run may take with setup and measurements; a GPU can take all of them: --train-questions 0.
+TRAIN_QUESTIONS = 40000
 
 
 class ReaderNet(nn.Module):
@@ -429,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--swapped", type=float, default=0.25,
                     help="also train on unanswerable questions made from this share of the answerable ones by swapping "
                          "a name or number (training/data.py swapped_questions)")
-    ap.add_argument("--edited", type=float, default=0.0,
+    ap.add_argument("--edited", type=float, default=0.5,
                     help="also train on unanswerable questions made from this share of the answerable ones by an edit "
                          "their answer sentence no longer fits: an opposite, another month or number, a negation "
                          "(training/data.py edited_questions)")
@@ -519,21 +519,21 @@ def main(argv: list[str] | None = None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup + 1e-9))))
     checkpoint = args.out / "reader-checkpoint.pt"
     run_key = json.dumps({k: str(v) for k, v in sorted(vars(args).items()) if k not in ("ship", "checkpoint_minutes")})
-    step, curve = 0, []
+    step, curve, earlier = 0, [], 0.0  # earlier: seconds of training before this process resumed
     if checkpoint.exists() and not args.quick:
         state = torch.load(checkpoint, weights_only=False)
         if state["run"] == run_key:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["opt"])
             sched.load_state_dict(state["sched"])
-            step, curve = state["step"], state["curve"]
+            step, curve, earlier = state["step"], state["curve"], state.get("train_seconds", 0.0)
             torch.set_rng_state(state["torch_rng"])
             log.info("resumed from %s at step %d/%d", checkpoint, step, total)
         else:
             log.info("ignoring %s: it is from a run with other settings", checkpoint)
     points = sorted(int(n) for n in args.curve.split(",") if n) if not args.quick else []
     seen = sum(len(b) for b in plan[:step])
-    saved_at = time.time()
+    saved_at = resumed_at = time.time()
     model.train()
     while step < total:
         b = collate([train[j] for j in plan[step]], device)
@@ -556,9 +556,11 @@ def main(argv: list[str] | None = None) -> int:
                 model.train()
         if not args.quick and (time.time() - saved_at > args.checkpoint_minutes * 60 or step == total):
             torch.save({"run": run_key, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "step": step, "curve": curve, "torch_rng": torch.get_rng_state()}, checkpoint)
+                        "step": step, "curve": curve, "torch_rng": torch.get_rng_state(),
+                        "train_seconds": earlier + time.time() - resumed_at}, checkpoint)
             saved_at = time.time()
 
+    train_end = time.time()
     val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
     threshold = calibrate(top_scores(val_pred_pos), top_scores(val_pred_neg))
     with torch.no_grad():
@@ -581,6 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
+                      train_seconds=round(earlier + train_end - resumed_at, 1),
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
                       swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
                       edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)
