@@ -534,6 +534,11 @@ def main(argv: list[str] | None = None) -> int:
     points = sorted(int(n) for n in args.curve.split(",") if n) if not args.quick else []
     seen = sum(len(b) for b in plan[:step])
     saved_at = resumed_at = time.time()
+
+    def trained_seconds() -> float:
+        """Seconds of training so far, over every process that resumed this run."""
+        return earlier + time.time() - resumed_at
+
     model.train()
     while step < total:
         b = collate([train[j] for j in plan[step]], device)
@@ -557,10 +562,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quick and (time.time() - saved_at > args.checkpoint_minutes * 60 or step == total):
             torch.save({"run": run_key, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                         "step": step, "curve": curve, "torch_rng": torch.get_rng_state(),
-                        "train_seconds": earlier + time.time() - resumed_at}, checkpoint)
+                        "train_seconds": trained_seconds()}, checkpoint)
             saved_at = time.time()
 
-    train_end = time.time()
+    train_seconds = round(trained_seconds(), 1)
     val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
     threshold = calibrate(top_scores(val_pred_pos), top_scores(val_pred_neg))
     with torch.no_grad():
@@ -583,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
-                      train_seconds=round(earlier + train_end - resumed_at, 1),
+                      train_seconds=train_seconds,
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
                       swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
                       edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)
