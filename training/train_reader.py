@@ -9,8 +9,9 @@ for the one that answers, and start/end cross-entropy on the answering sentence.
 threshold is calibrated on the validation articles (questions with their article against the same
 questions asked without it, and SQuAD 2.0's unanswerable ones) and folded into the score head's
 bias, so a probability of 0.5 is the decision point. Then it exports ONNX, quantises it to int8
-(`onnxruntime.quantization`), measures both on the held-out articles, and writes
-`reader-int8.onnx` with `reader.json` (data hashes, seed, commit, steps, metrics, sha256).
+(training/quantization.py: per-channel MatMul weights, one scale per embedding row), measures
+both on the held-out articles, and writes `reader-int8.onnx` with `reader.json` (data hashes,
+seed, commit, steps, metrics, sha256).
 
 `--ship` copies both into `qa/models/` and pins the new sha256 in `qa/reader.py`.
 Uses a GPU when there is one; it is never required (2 CPU cores: see the README for the time).
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
                   edited_questions, load_corpus, split, swapped_questions)
 from provenance import git_commit  # noqa: E402
-from unsigned import unsigned_weights  # noqa: E402
+from quantization import quantize  # noqa: E402
 from metrics import roc_auc  # noqa: E402
 
 from qa.evaluation import span_f1  # noqa: E402
@@ -266,21 +267,6 @@ def export_onnx(model: nn.Module, path: Path, outputs: tuple[str, ...] = ("score
                       **{name: axes for name in outputs[1:]}},
         opset_version=17, dynamo=False,
     )
-
-
-def quantize(src: Path, dst: Path, per_channel: bool = False) -> None:
-    """int8 MatMul and Gather weights (`quantize_dynamic`), MatMul's then stored as uint8 (training/unsigned.py)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.WARNING)  # it logs every tensor it leaves alone
-    try:
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gather"],
-                         per_channel=per_channel)
-    finally:
-        root.setLevel(level)
-    unsigned_weights(dst)
 
 
 def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question],
@@ -519,14 +505,15 @@ def main(argv: list[str] | None = None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup + 1e-9))))
     checkpoint = args.out / "reader-checkpoint.pt"
     run_key = json.dumps({k: str(v) for k, v in sorted(vars(args).items()) if k not in ("ship", "checkpoint_minutes")})
-    step, curve, earlier = 0, [], 0.0  # earlier: seconds of training before this process resumed
+    # earlier: seconds of training before this process resumed (None: a checkpoint that predates the count)
+    step, curve, earlier = 0, [], 0.0
     if checkpoint.exists() and not args.quick:
         state = torch.load(checkpoint, weights_only=False)
         if state["run"] == run_key:
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["opt"])
             sched.load_state_dict(state["sched"])
-            step, curve, earlier = state["step"], state["curve"], state.get("train_seconds", 0.0)
+            step, curve, earlier = state["step"], state["curve"], state.get("train_seconds")
             torch.set_rng_state(state["torch_rng"])
             log.info("resumed from %s at step %d/%d", checkpoint, step, total)
         else:
@@ -535,9 +522,9 @@ def main(argv: list[str] | None = None) -> int:
     seen = sum(len(b) for b in plan[:step])
     saved_at = resumed_at = time.time()
 
-    def trained_seconds() -> float:
-        """Seconds of training so far, over every process that resumed this run."""
-        return earlier + time.time() - resumed_at
+    def trained_seconds() -> float | None:
+        """Seconds of training so far, over every process that resumed this run (None if not counted)."""
+        return None if earlier is None else round(earlier + time.time() - resumed_at, 1)
 
     model.train()
     while step < total:
@@ -565,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
                         "train_seconds": trained_seconds()}, checkpoint)
             saved_at = time.time()
 
-    train_seconds = round(trained_seconds(), 1)
+    train_seconds = trained_seconds()
     val_pred_pos, val_pred_neg = predict(model, val_pos, device), predict(model, val_neg, device)
     threshold = calibrate(top_scores(val_pred_pos), top_scores(val_pred_neg))
     with torch.no_grad():
@@ -581,14 +568,15 @@ def main(argv: list[str] | None = None) -> int:
                                                             held_pred_neg[::3], tok, corpus), **kept_out_auc()})
     fp32, int8 = args.out / "reader-fp32.onnx", args.out / "reader-int8.onnx"
     export_onnx(model, fp32)
-    quantize(fp32, int8)
+    quantize(fp32, int8, per_channel=True, row_tables=True)
     metrics.update(int8_metrics(int8))
     metrics["learning_curve_heldout_sample"] = curve
     fp32.unlink()
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
-                      train_seconds=train_seconds,
+                      train_seconds=train_seconds, quantization="int8 (training/quantization.py): MatMul weights with one scale "
+                      "per output channel, stored as uint8; embedding tables with one scale per row",
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
                       swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
                       edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)

@@ -48,7 +48,8 @@ sys.path.insert(0, str(ROOT / "training"))
 from data import HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, load_corpus, split  # noqa: E402
 from metrics import roc_auc  # noqa: E402
 from train_reader import (  # noqa: E402
-    calibrate, embed, export_onnx, finish_run, load_base, make_tokenizer, quantize, start_run, training_args)
+    calibrate, embed, export_onnx, finish_run, load_base, make_tokenizer, start_run, training_args)
+from quantization import quantize  # noqa: E402
 
 from qa.reader import encode_pairs  # noqa: E402
 from qa.support import MAX_CLAIM_TOKENS, SupportCheck, after_question  # noqa: E402
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                "heldout_torch": scores(pairs["heldout"], predict(model, encoded["heldout"], device))}
     fp32, int8 = args.out / "support-fp32.onnx", args.out / "support-int8.onnx"
     export_onnx(model, fp32, outputs=("score",))
-    quantize(fp32, int8)
+    quantize(fp32, int8, per_channel=False, row_tables=False)
     metrics["heldout_int8"] = scores(pairs["heldout"], onnx_logits(int8, base, corpus, pairs["heldout"]))
     fp32.unlink()
     return finish_run(args, t0, device, int8, "support.json", "support.py", "SUPPORT_SHA256",
