@@ -16,12 +16,15 @@ Pure functions, no model. `expected_kind(question)` reads the question's wh-phra
 `fits(kind, span)` says whether the marked words are that kind of thing. It errs towards
 yes: it is a gate against answers of the wrong kind ("water" for "by how much ..."), not a
 parser. On the SQuAD articles the reader trained on, the accepted answers fit their question's
-kind in about 97% of the typed questions.
+kind in about 97% of the typed questions. Whatever the kind, words that only repeat the
+question answer nothing (`echoes`).
 """
 
 from __future__ import annotations
 
 import re
+
+from .text import tokenize
 
 QUANTITY, TIME, PERSON, PLACE, NAME, DESCRIPTION = "quantity", "time", "person", "place", "name", "description"
 
@@ -150,3 +153,11 @@ def could_hold(kind: str | None, sentence: str, question: str = "") -> bool:
     if kind == QUANTITY:  # a sentence's "one of", "all", "most" are no amount; its digits and "eight" are
         return bool(_STRONG_NUMBER.search(rest))
     return fits(kind, rest)
+
+
+def echoes(question: str, span: str) -> bool:
+    """Whether the answer words `span` only repeat the question: each of its content words (stemmed)
+    is one of the question's. Such words answer nothing: "Compression levels" for "What is the
+    default compression level?" is a label, not a level."""
+    words = set(tokenize(span))
+    return bool(words) and words <= set(tokenize(question))

@@ -8,7 +8,8 @@ Stages (each typed, see `qa.schema.Trace`):
 3. decision: the documents answer when a logistic model over the best sentence's reader logit
    and prefilter score reaches `min_confidence`; then it is quoted (a runner-up joins it when
    the reader is sure of it too). The answer words the reader marked must be the kind of thing
-   the question asks for (`qa.answer_type`: a quantity for "how many", a time for "when", ...):
+   the question asks for (`qa.answer_type`: a quantity for "how many", a time for "when", ...),
+   and more than the question's own words:
    when they are not, a runner-up among the first TYPE_ALTERNATIVES whose words are is decided on
    instead, and without one the confidence is lowered by MISMATCH_PENALTY (in logits). That
    confidence is `Answer.confidence`. Otherwise the answer says the documents don't say, and
@@ -26,7 +27,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .answer_type import could_hold, expected_kind, fits
+from .answer_type import could_hold, echoes, expected_kind, fits
 from .index import CorpusStats, IndexData
 from .reader import Reader
 from .schema import Answer, Candidate, Citation, Trace
@@ -121,6 +122,13 @@ def answer_words(c: Candidate) -> str:
     return c.text[c.answer_start - c.start:c.answer_end - c.start]
 
 
+def fitting(query: str, kind: str | None, c: Candidate) -> bool:
+    """Whether a candidate's answer words are the `kind` of thing `query` asks for (`qa.answer_type`)
+    and more than the question's own words."""
+    words = answer_words(c)
+    return fits(kind, words) and not echoes(query, words)
+
+
 def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, limit: int) -> list[Candidate]:
     """Up to `limit` best candidates scored by the reader (best first), then the rest unchanged.
 
@@ -131,7 +139,7 @@ def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, lim
     first = min(FIRST_ROUND, limit)
     done = _read_some(reader, query, pool[:first], data)
     kind = expected_kind(query)
-    if limit > first and not any((c.probability or 0.0) >= SURE and fits(kind, answer_words(c)) for c in done):
+    if limit > first and not any((c.probability or 0.0) >= SURE and fitting(query, kind, c) for c in done):
         done += _read_some(reader, query, pool[first:limit], data)
     done.sort(key=lambda c: -(c.probability or 0.0))
     return done + pool[len(done):]
@@ -194,28 +202,29 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
     """Which candidates the answer quotes, whether it answers, why, and how sure (`Answer.confidence`).
 
     With `query`, the best candidate's answer words must be the kind of thing it asks for
-    (`qa.answer_type`). If they are not but its sentence holds such words elsewhere, the confidence
+    (`qa.answer_type`) and more than its own words (`fitting`). If they are not but its sentence holds such words elsewhere, the confidence
     drops by SPAN_PENALTY; if the sentence holds none, the first of the next TYPE_ALTERNATIVES read
     candidates whose words are of the kind is decided on instead, and without one the confidence
     drops by MISMATCH_PENALTY."""
     if not pool or pool[0].probability is None:
         return Decision([], False, "no passages were retrieved", 0.0)
     kind = expected_kind(query) if query else None
+    wanted = f"a {kind}" if kind else "more than the question's words"
     best, note = 0, ""
     z = _logit(pool)
-    if not fits(kind, answer_words(pool[0])) and could_hold(kind, pool[0].text, query):
+    if not fitting(query, kind, pool[0]) and could_hold(kind, pool[0].text, query):
         z -= SPAN_PENALTY
-        note = f" (answer words not a {kind}, though the sentence holds one: lowered a little)"
-    elif not fits(kind, answer_words(pool[0])):
+        note = f" (answer words not {wanted}, though the sentence holds one: lowered a little)"
+    elif not fitting(query, kind, pool[0]):
         alternatives = [i for i, c in enumerate(pool[1:TYPE_ALTERNATIVES + 1], start=1)
-                        if c.probability is not None and fits(kind, answer_words(c))]
+                        if c.probability is not None and fitting(query, kind, c)]
         if alternatives:
             best = alternatives[0]
             z = _logit(pool, best)
-            note = f" (the best candidate's answer words are not a {kind}; candidate {best + 1}'s are)"
+            note = f" (the best candidate's answer words are not {wanted}; candidate {best + 1}'s are)"
         else:
             z -= MISMATCH_PENALTY
-            note = f" (answer words not a {kind}: lowered)"
+            note = f" (answer words not {wanted}: lowered)"
     confidence = round(_probability(z), 4)
     if confidence < min_confidence:
         return Decision([], False, f"confidence {confidence:.2f} that the documents answer is below min_confidence "
@@ -225,7 +234,7 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
         if len(chosen) >= max_sentences:
             break
         if i != best and c.probability is not None and c.probability >= max(min_confidence, SURE) \
-                and fits(kind, answer_words(c)):
+                and fitting(query, kind, c):
             chosen.append(i)
     return Decision(chosen, True, f"confidence {confidence:.2f} that the documents answer reaches min_confidence "
                                   f"{min_confidence:.2f}{note}", confidence)

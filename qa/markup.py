@@ -29,8 +29,9 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     Emphasis, code and link marks, heading marks, images and HTML comments go; link text stays.
     Headings, paragraphs, code blocks and table rows each become their own paragraph (so the
     sentence splitter never glues a heading or a row to the next sentence); list items become
-    lines ("• " or "1. "); table cells are joined with " | ". Line breaks inside a paragraph
-    stay, as in the file (the sentence splitter joins hard-wrapped prose).
+    lines ("• " or "1. "), each on one line however the file wraps it; table cells are joined with
+    " | ". Line breaks inside a paragraph stay, as in the file (the sentence splitter joins
+    hard-wrapped prose).
 
     Also returns the spans of the text that are headings (HEADING) and figure captions (an HTML
     <figcaption>, CAPTION), as `Document.regions`.
@@ -69,7 +70,9 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
             add(" | ".join(row))
             row = None
         elif kind == "inline":
-            text = _inline_text(tok)
+            # A list item's wrapped lines are one line: the sentence splitter takes every line of a
+            # list for a unit of its own, so "... console window that would" would end a sentence.
+            text = _inline_text(tok, softbreak=" " if lists else "\n")
             if row is not None:
                 row.append(text)
             elif text:
@@ -102,13 +105,16 @@ def _markdown_parser() -> "MarkdownIt":
     return MarkdownIt("commonmark").enable("table")
 
 
-def _inline_text(tok: "Token") -> str:
-    """The visible text of an inline token: text, code and link text; images and inline HTML dropped."""
+def _inline_text(tok: "Token", softbreak: str = "\n") -> str:
+    """The visible text of an inline token: text, code and link text; images and inline HTML dropped.
+    A line break in the source (a soft break) becomes `softbreak`; a hard break or <br> a new line."""
     parts: list[str] = []
     for child in tok.children or ():
         if child.type in ("text", "text_special", "code_inline"):
             parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak") or (child.type == "html_inline" and _BR.match(child.content)):
+        elif child.type == "softbreak":
+            parts.append(softbreak)
+        elif child.type == "hardbreak" or (child.type == "html_inline" and _BR.match(child.content)):
             parts.append("\n")
     return "\n".join(" ".join(line.split()) for line in "".join(parts).split("\n"))
 

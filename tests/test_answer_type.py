@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer_type import DESCRIPTION, NAME, PERSON, PLACE, QUANTITY, TIME, expected_kind, fits
+from qa.answer_type import DESCRIPTION, NAME, PERSON, PLACE, QUANTITY, TIME, echoes, expected_kind, fits
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,19 @@ def test_expected_kind(question: str, kind: str | None) -> None:
 )
 def test_fits(kind: str | None, span: str, ok: bool) -> None:
     assert fits(kind, span) is ok
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "echo"),
+    [
+        pytest.param("What is the default compression level of zlib?", "Compression levels", True, id="label-of-the-question"),
+        pytest.param("Who is Mullah Abdul Ghani Baradar?", "Mullah Abdul Ghani Baradar", True, id="the-name-asked-about"),
+        pytest.param("How long is the border between Iran and Afghanistan?", "570-mile long", False, id="a-new-number"),
+        pytest.param("Who is Mullah Abdul Ghani Baradar?", "Taliban political chief", False, id="new-words"),
+        pytest.param("Which signal does kill() send?", "the 'SIGTERM' signal", False, id="one-new-word-is-enough"),
+        pytest.param("Where is it?", "in the", False, id="no-content-words-not-judged"),
+        pytest.param("What did he say?", "", False, id="no-words"),
+    ],
+)
+def test_echoes(question: str, span: str, echo: bool) -> None:
+    assert echoes(question, span) is echo

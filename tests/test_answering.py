@@ -158,6 +158,20 @@ def test_a_sure_runner_up_of_the_wrong_kind_is_not_quoted() -> None:
     assert decide(pool, 2, 0.5, "What did Iran say?").chosen == [0, 1]
 
 
+LEVELS = "Compression levels."
+DEFAULT_LEVEL = "The default compression level is 6."
+
+
+def test_answer_words_that_repeat_the_question_are_no_answer() -> None:
+    question = "What is the default compression level?"
+    label = worded(0, LEVELS, "Compression levels", prefilter=NARROW, probability=0.86)
+    alone = decide([label], 2, 0.5, question)
+    assert decide([label], 2, 0.5).answered and not alone.answered
+    assert "more than the question's words" in alone.reason
+    with_runner_up = decide([label, worded(1, DEFAULT_LEVEL, "6", probability=0.8)], 2, 0.5, question)
+    assert with_runner_up.answered and with_runner_up.chosen == [1]
+
+
 class WordReader:
     """Marks the first word of each sentence, sure of every sentence whose number is in `sure`."""
 
@@ -174,7 +188,8 @@ class WordReader:
 @pytest.mark.parametrize(
     ("question", "expected_read"),
     [
-        pytest.param("What does the first sentence say?", 2, id="no-kind-stops-when-sure"),
+        pytest.param("What does the first line say?", 2, id="no-kind-stops-when-sure"),
+        pytest.param("What does the first sentence say?", 8, id="sure-of-the-question-s-own-word-reads-on"),
         pytest.param("How many sentences are there?", 8, id="sure-of-words-of-the-wrong-kind-reads-on"),
     ],
 )

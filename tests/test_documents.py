@@ -107,6 +107,10 @@ def test_markdown_list_items_are_lines(readme: str) -> None:
         pytest.param("Setext heading\n===\nBody text.", "Setext heading\n\nBody text.", id="setext-heading"),
         pytest.param("Line one  \nline two", "Line one\nline two", id="hard-break"),
         pytest.param("Hard-wrapped\n  prose *line*", "Hard-wrapped\nprose line", id="line-breaks-stay"),
+        pytest.param("* `windowsHide` {boolean} Hide the window that would\n  normally be created. **Default:** `false`.\n"
+                     "* `uid` {number}", "• windowsHide {boolean} Hide the window that would normally be created. "
+                     "Default: false.\n• uid {number}", id="wrapped-list-item-one-line"),
+        pytest.param("* first line  \n  after a hard break", "• first line\nafter a hard break", id="list-item-hard-break"),
         pytest.param("5 &lt; 6 \\*not bold\\*", "5 < 6 *not bold*", id="entities-and-escapes"),
         pytest.param("<p align=\"center\">Centered <b>words</b></p>\n\nAfter.", "Centered\nwords\n\nAfter.",
                      id="html-block"),
