@@ -436,8 +436,8 @@ class IndexData:
         return {source: kinds for source, doc in self.documents.items() if (kinds := doc.sentence_kinds())}
 
     def sentence_kind(self, source: str, index: int) -> str:
-        """The kind of a document's sentence: "body", or "heading", "caption" or "running" (a
-        running page header or footer; see `qa.sentence_kinds.SENTENCE_KINDS`)."""
+        """The kind of a document's sentence: "body", or "heading", "caption", "running" (a running
+        page header or footer) or "code" (see `qa.sentence_kinds.SENTENCE_KINDS`)."""
         return self._sentence_kinds.get(source, {}).get(index, "body")
 
     @cached_property

@@ -8,7 +8,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from .sentence_kinds import BODY, CAPTION, HEADING
+from .sentence_kinds import BODY, CAPTION, CODE, HEADING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -79,7 +79,7 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
                 add(marker + text, HEADING if heading else BODY)
                 marker = ""
         elif kind in ("fence", "code_block"):
-            add(tok.content.strip("\n"))
+            add(tok.content.strip("\n"), CODE)
         elif kind == "html_block":
             for text, part_kind in _html_fragment_parts(tok.content):
                 add(text, part_kind)

@@ -1,5 +1,5 @@
-"""Each sentence's kind (issue 22 item 3, issue 24 item 1): body, heading, caption or running page
-header/footer, found when a document is read, stored in the index, and never quoted as an answer.
+"""Each sentence's kind (issue 22 item 3, issue 24 item 1): body, heading, caption, running page
+header/footer or code, found when a document is read, stored in the index, and never quoted as an answer.
 Also the PDF layout: columns in reading order, hyphenated words joined, offsets exact."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from qa.chunking import split_sentences
 from qa.documents import parse_document
 from qa.hyphenation import dehyphenate
 from qa.index import IndexedDocument
-from qa.sentence_kinds import BODY, CAPTION, HEADING, RUNNING, SENTENCE_KINDS
+from qa.sentence_kinds import BODY, CAPTION, CODE, HEADING, RUNNING, SENTENCE_KINDS
 from qa.settings import Settings
 
 from conftest import make_pages_pdf
@@ -59,6 +59,20 @@ def test_markdown_headings_and_figure_captions_are_marked() -> None:
         "Figure 4-1: a scope and its variable": CAPTION,
         "Ownership": HEADING,
         "Each value has an owner.": BODY,
+    }
+
+
+def test_markdown_code_blocks_are_marked() -> None:
+    md = ("Convert a file URL to a path.\n\n```js\nnew URL('file:///C:/path/').pathname;\n\n"
+          "fileURLToPath('file:///C:/path/');\n```\n\n    indented.code(block);\n\nIt decodes percent-encoded characters.\n")
+    doc = parse_document(md.encode(), "url.md", ".md")
+    check_regions(doc)
+    assert kinds_of(doc) == {
+        "Convert a file URL to a path.": BODY,
+        "new URL('file:///C:/path/').pathname;": CODE,
+        "fileURLToPath('file:///C:/path/');": CODE,
+        "indented.code(block);": CODE,
+        "It decodes percent-encoded characters.": BODY,
     }
 
 
