@@ -47,33 +47,33 @@ def squash(text: str) -> str:
 # --------------------------------------------------------------------------- kinds per format
 
 
-def test_markdown_headings_and_figure_captions_are_marked() -> None:
-    md = ("# Variable Scope\n\nA scope is the range within a program for which an item is valid.\n\n"
-          "<figure><img src=\"s.png\"><figcaption>Figure 4-1: a scope and its variable</figcaption></figure>\n\n"
-          "Ownership\n---------\n\nEach value has an owner.\n")
-    doc = parse_document(md.encode(), "scope.md", ".md")
+@pytest.mark.parametrize(
+    ("md", "expected"),
+    [
+        pytest.param("# Variable Scope\n\nA scope is the range within a program for which an item is valid.\n\n"
+                     "<figure><img src=\"s.png\"><figcaption>Figure 4-1: a scope and its variable</figcaption></figure>\n\n"
+                     "Ownership\n---------\n\nEach value has an owner.\n",
+                     {"Variable Scope": HEADING,
+                      "A scope is the range within a program for which an item is valid.": BODY,
+                      "Figure 4-1: a scope and its variable": CAPTION,
+                      "Ownership": HEADING,
+                      "Each value has an owner.": BODY},
+                     id="headings-and-figure-captions"),
+        pytest.param("Convert a file URL to a path.\n\n```js\nnew URL('file:///C:/path/').pathname;\n\n"
+                     "fileURLToPath('file:///C:/path/');\n```\n\n    indented.code(block);\n\n"
+                     "It decodes percent-encoded characters.\n",
+                     {"Convert a file URL to a path.": BODY,
+                      "new URL('file:///C:/path/').pathname;": CODE,
+                      "fileURLToPath('file:///C:/path/');": CODE,
+                      "indented.code(block);": CODE,
+                      "It decodes percent-encoded characters.": BODY},
+                     id="code-blocks"),
+    ],
+)
+def test_markdown_kinds_are_marked(md: str, expected: dict[str, str]) -> None:
+    doc = parse_document(md.encode(), "doc.md", ".md")
     check_regions(doc)
-    assert kinds_of(doc) == {
-        "Variable Scope": HEADING,
-        "A scope is the range within a program for which an item is valid.": BODY,
-        "Figure 4-1: a scope and its variable": CAPTION,
-        "Ownership": HEADING,
-        "Each value has an owner.": BODY,
-    }
-
-
-def test_markdown_code_blocks_are_marked() -> None:
-    md = ("Convert a file URL to a path.\n\n```js\nnew URL('file:///C:/path/').pathname;\n\n"
-          "fileURLToPath('file:///C:/path/');\n```\n\n    indented.code(block);\n\nIt decodes percent-encoded characters.\n")
-    doc = parse_document(md.encode(), "url.md", ".md")
-    check_regions(doc)
-    assert kinds_of(doc) == {
-        "Convert a file URL to a path.": BODY,
-        "new URL('file:///C:/path/').pathname;": CODE,
-        "fileURLToPath('file:///C:/path/');": CODE,
-        "indented.code(block);": CODE,
-        "It decodes percent-encoded characters.": BODY,
-    }
+    assert kinds_of(doc) == expected
 
 
 def test_html_headings_and_figcaptions_are_marked() -> None:
