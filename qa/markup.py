@@ -156,8 +156,9 @@ _HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
     """The main content of an HTML page as clean text (`_html_text`), and the lines of it that are
-    the page's headings (<h1>-<h6>, HEADING) or figure captions (<figcaption>, CAPTION)."""
-    text = _html_text(markup)
+    the page's headings (<h1>-<h6>, HEADING) or figure captions (<figcaption>, CAPTION), and its
+    code blocks (<pre>, CODE)."""
+    text, code = _html_text(markup)
     from bs4 import BeautifulSoup
 
     kinds: dict[str, str] = {}
@@ -165,23 +166,24 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
         line = " ".join(tag.get_text(" ").split())
         if line:
             kinds.setdefault(line, CAPTION if tag.name == "figcaption" else HEADING)
-    regions: list[tuple[int, int, str]] = []
+    regions = list(code)
     if kinds:
         for m in re.finditer(r"[^\n]+", text):
             kind = kinds.get(" ".join(m.group().split()))
             if kind:
                 start = m.start() + len(m.group()) - len(m.group().lstrip())
                 regions.append((start, start + len(m.group().strip()), kind))
-    return text, regions
+    return text, sorted(regions)
 
 
-def _html_text(markup: str) -> str:
-    """The main content of an HTML page as clean text; navigation, menus, footers and sidebars dropped.
+def _html_text(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """The main content of an HTML page as clean text; navigation, menus, footers and sidebars
+    dropped. Also the spans of its code blocks (CODE).
 
     trafilatura finds the main content (given the string only: it never fetches anything) and
-    writes it as Markdown, which `markdown_text` turns into text (tables one line per row).
-    A page where it finds nothing (a tiny page, a fragment) falls back to all of its text,
-    so a small file never comes back empty.
+    writes it as Markdown, which `markdown_document` turns into text (tables one line per row,
+    <pre> a code block). A page where it finds nothing (a tiny page, a fragment) falls back to
+    all of its text, so a small file never comes back empty.
     """
     try:
         import trafilatura
@@ -195,8 +197,10 @@ def _html_text(markup: str) -> str:
     except Exception:  # a page trafilatura cannot handle still has its plain text
         log.warning("main-content extraction failed; using all of the page's text", exc_info=True)
         found = None
-    text = markdown_text(_pipe_tables_with_header(found)) if found else ""
-    return text if text.strip() else _html_all_text(markup)
+    text, regions = markdown_document(_pipe_tables_with_header(found)) if found else ("", [])
+    if not text.strip():
+        return _html_all_text(markup), []
+    return text, [r for r in regions if r[2] == CODE]
 
 
 _WHITESPACE = re.compile(r"\s+")

@@ -3,5 +3,5 @@
 # The kinds of text a document holds; each sentence is of one kind (`Document.regions` marks the
 # spans that are not body text). Only body text is ever quoted as an answer.
 BODY, HEADING, CAPTION, RUNNING = "body", "heading", "caption", "running"  # RUNNING: a running page header or footer
-CODE = "code"  # a code block (Markdown fences and indented blocks): what the prose explains, not prose
+CODE = "code"  # a code block (Markdown fences and indented blocks, HTML <pre>): what the prose explains, not prose
 SENTENCE_KINDS = (BODY, HEADING, CAPTION, RUNNING, CODE)

@@ -76,16 +76,20 @@ def test_markdown_kinds_are_marked(md: str, expected: dict[str, str]) -> None:
     assert kinds_of(doc) == expected
 
 
-def test_html_headings_and_figcaptions_are_marked() -> None:
+def test_html_headings_figcaptions_and_code_are_marked() -> None:
     page = ("<html><body><article><h1>Harbor Bridge</h1>"
             + "<p>The bridge was opened in 1984 after six years of construction and carries four lanes.</p>"
             + "<h2>Maintenance</h2><p>Repainting the whole bridge takes about four years, says the authority.</p>"
+            + "<pre><code>paint(bridge, coats=3);\ninspect(bridge);</code></pre>"
+            + "<p>The paint schedule is published every spring by the authority.</p>"
             + "</article></body></html>")
     doc = parse_document(page.encode(), "bridge.html", ".html")
     check_regions(doc)
     kinds = kinds_of(doc)
     assert kinds["Harbor Bridge"] == HEADING and kinds["Maintenance"] == HEADING
     assert kinds["Repainting the whole bridge takes about four years, says the authority."] == BODY
+    assert kinds["paint(bridge, coats=3);\ninspect(bridge);"] == CODE
+    assert kinds["The paint schedule is published every spring by the authority."] == BODY
     parts = markup._html_fragment_parts("<figure><img src=x><figcaption>The bridge at dusk.</figcaption></figure>"
                                         "<p>It cost 2 million.</p>")
     assert parts == [("The bridge at dusk.", CAPTION), ("It cost 2 million.", BODY)]
