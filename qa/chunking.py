@@ -124,6 +124,11 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+# Words no sentence ends with: a line ending in one runs on ("... or (2) access to copy the\n
+# Corresponding Source from a network server"), however short the line.
+_UNFINISHED = frozenset("a an the of and or nor to".split())
+
+
 def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bool:
     if not prev or not nxt:
         return False
@@ -136,7 +141,7 @@ def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bo
         return not (_LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev) or _LIST_MARKER.fullmatch(prev[:-1]))
     if _LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev):
         return False
-    if last in "-,;:(" or nxt[0].islower():
+    if last in "-,;:(" or nxt[0].islower() or _last_word(prev, 0, len(prev)).lower() in _UNFINISHED:
         return True
     # An unfinished line followed by a capitalised one: a continuation only in wrapped prose
     # where the line reaches the wrap width.

@@ -281,6 +281,11 @@ SPLIT_CASES = [
      "and the refugees who crossed it during the summer.\nShort line.",
      ["The minister met with the Foreign Minister Mohammad\nJavad Zarif in Tehran on Sunday to discuss the border\n"
       "and the refugees who crossed it during the summer.", "Short line."]),
+    ("short-line-ending-in-the-runs-on",
+     "    more than your reasonable cost of physically performing this\n    conveying of source, or (2) access to copy the\n"
+     "    Corresponding Source from a network server at no charge.\n\nNext paragraph.",
+     ["more than your reasonable cost of physically performing this\n    conveying of source, or (2) access to copy the\n"
+      "    Corresponding Source from a network server at no charge.", "Next paragraph."]),
     ("hard-wrapped-abbreviation-at-line-end",
      "Yesterday the delegation of the resistance front, led by Mr.\nAhmad Massoud, arrived in the capital and held\n"
      "talks with officials from several of the ministries.\nThe talks went well.",
