@@ -202,10 +202,10 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
     """Which candidates the answer quotes, whether it answers, why, and how sure (`Answer.confidence`).
 
     With `query`, the best candidate's answer words must be the kind of thing it asks for
-    (`qa.answer_type`) and more than its own words (`fitting`). If they are not but its sentence holds such words elsewhere, the confidence
-    drops by SPAN_PENALTY; if the sentence holds none, the first of the next TYPE_ALTERNATIVES read
-    candidates whose words are of the kind is decided on instead, and without one the confidence
-    drops by MISMATCH_PENALTY."""
+    (`qa.answer_type`) and more than its own words (`fitting`). If they are not but its sentence
+    holds such words elsewhere, the confidence drops by SPAN_PENALTY; if the sentence holds none,
+    the first of the next TYPE_ALTERNATIVES read candidates whose words fit is decided on instead,
+    and without one the confidence drops by MISMATCH_PENALTY."""
     if not pool or pool[0].probability is None:
         return Decision([], False, "no passages were retrieved", 0.0)
     kind = expected_kind(query) if query else None

@@ -33,8 +33,8 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     " | ". Line breaks inside a paragraph stay, as in the file (the sentence splitter joins
     hard-wrapped prose).
 
-    Also returns the spans of the text that are headings (HEADING) and figure captions (an HTML
-    <figcaption>, CAPTION), as `Document.regions`.
+    Also returns the spans of the text that are headings (HEADING), figure captions (an HTML
+    <figcaption>, CAPTION) and code blocks (CODE), as `Document.regions`.
     """
     blocks: list[tuple[str, str]] = []  # (paragraph, kind), joined by blank lines
     heading = False  # inside a heading

@@ -103,6 +103,18 @@ def test_row_scaled_tables_keep_small_rows_that_one_scale_rounds_away(tmp_path: 
     assert not (tmp_path / "int8-tables.onnx").exists()  # the intermediate file is removed
 
 
+def test_a_table_another_node_also_reads_is_left_alone() -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
+    table = numpy_helper.from_array(np.ones((8, 8), dtype=np.float32), "t")
+    graph = helper.make_graph([helper.make_node("Gather", ["t", "x"], ["y"]), helper.make_node("MatMul", ["y", "t"], ["z"])],
+                              "tied", [helper.make_tensor_value_info("x", TensorProto.INT64, [None])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, [None, 8])], [table])
+    model = helper.make_model(graph)
+    assert row_scaled_tables(model) == 0
+    assert [t.name for t in model.graph.initializer] == ["t"]
+
+
 def test_row_scaled_tables_is_deterministic() -> None:
     from onnx import TensorProto, helper, numpy_helper
 

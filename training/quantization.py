@@ -52,10 +52,15 @@ def unsigned_weights(path: Path) -> int:
 
 def row_scaled_tables(model: Any) -> int:
     """Rewrite each Gather of a 2-D float table in the ONNX `model` (in place) as a Gather of the table
-    in int8 times a Gather of its rows' scales (max |w| / 127). Returns how many tables changed."""
+    in int8 times a Gather of its rows' scales (max |w| / 127). Only a table that this one Gather
+    reads changes (not one shared with another node). Returns how many tables changed."""
+    from collections import Counter
+
     from onnx import TensorProto, helper, numpy_helper
 
-    tables = {t.name: t for t in model.graph.initializer if t.data_type == TensorProto.FLOAT and len(t.dims) == 2}
+    uses = Counter(name for node in model.graph.node for name in node.input)
+    tables = {t.name: t for t in model.graph.initializer
+              if t.data_type == TensorProto.FLOAT and len(t.dims) == 2 and uses[t.name] == 1}
     nodes, changed = [], 0
     for node in model.graph.node:
         table = tables.get(node.input[0]) if node.op_type == "Gather" else None
