@@ -93,20 +93,16 @@ def quantize(src: Path, dst: Path, *, per_channel: bool, row_tables: bool) -> No
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    model = onnx.load(str(src))
     ops = ["MatMul", "Gather"]
     if row_tables:
-        model = onnx.load(str(src))
         row_scaled_tables(model)
-        src = dst.with_name(dst.stem + "-tables.onnx")
-        onnx.save(model, str(src))
-        ops = ["MatMul"]
+        ops = ["MatMul"]  # the tables are int8 now; their scale columns stay float
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.WARNING)  # it logs every tensor it leaves alone
     try:
-        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=ops, per_channel=per_channel)
+        quantize_dynamic(model, str(dst), weight_type=QuantType.QInt8, op_types_to_quantize=ops, per_channel=per_channel)
     finally:
         root.setLevel(level)
-        if row_tables:
-            src.unlink()
     unsigned_weights(dst)
