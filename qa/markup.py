@@ -18,11 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("qa.documents")
 
 
-def markdown_text(source: str) -> str:
-    """Markdown as clean plain text (`markdown_document`'s text)."""
-    return markdown_document(source)[0]
-
-
 def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     """Markdown as clean plain text: the words a reader sees, without markup.
 

@@ -17,7 +17,7 @@ from qa.chunking import split_sentences
 from qa.documents import parse_document, read_document
 from qa.errors import DocumentError
 from qa.indexer import update_index
-from qa.markup import markdown_text
+from qa.markup import markdown_document
 from qa.sentence_kinds import HEADING
 from qa.settings import Settings
 from conftest import make_pdf
@@ -118,7 +118,7 @@ def test_markdown_list_items_are_lines(readme: str) -> None:
     ],
 )
 def test_markdown_text(markdown: str, expected: str) -> None:
-    assert markdown_text(markdown) == expected
+    assert markdown_document(markdown)[0] == expected
 
 
 def test_a_markdown_file_without_words_is_refused() -> None:
