@@ -52,12 +52,12 @@ def damage(folder: Path, name: str, how: str) -> None:
         raise AssertionError(how)
 
 
-def quick_training(script: str, out: Path, card_name: str, model_name: str, seed: int) -> tuple[dict, Path]:
-    """Run `training/<script> --quick --out <out>` and check what every training card must say:
+def quick_training(script: str, out: Path, card_name: str, model_name: str, seed: int, *args: str) -> tuple[dict, Path]:
+    """Run `training/<script> --quick --out <out> [args]` and check what every training card must say:
     the file's sha256, quick mode (3 steps), the seed, the three metric sets and the data hashes."""
     if not (DATA / "squad-v2.0-train10").is_dir():
         pytest.skip("../shared/data is not beside this checkout")
-    proc = subprocess.run([sys.executable, str(ROOT / "training" / script), "--quick", "--out", str(out)],
+    proc = subprocess.run([sys.executable, str(ROOT / "training" / script), "--quick", "--out", str(out), *args],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     card = json.loads((out / card_name).read_text())

@@ -82,7 +82,13 @@ def test_a_damaged_or_missing_reader_is_a_clear_error(tmp_path: Path, damage: st
         Reader(damaged_copy(READER_FILE, tmp_path, damage))
 
 
-def test_training_quick_mode_writes_a_model_and_its_manifest(tmp_path: Path) -> None:
-    _, model = quick_training("train_reader.py", tmp_path, "reader.json", "reader-int8.onnx", seed=13)
+def test_training_quick_mode_writes_a_model_and_its_manifest_and_a_second_stage_continues_it(tmp_path: Path) -> None:
+    first, model = quick_training("train_reader.py", tmp_path / "stage1", "reader.json", "reader-int8.onnx", seed=13)
     scores = Reader(model, expected_sha256=None).score("Who?", ["Someone did it."])
     assert len(scores) == 1 and np.isfinite(scores[0].logit)
+    second, _ = quick_training("train_reader.py", tmp_path / "stage2", "reader.json", "reader-int8.onnx", 13,
+                               "--init-run", str(tmp_path / "stage1"), "--skip-questions", "8")
+    assert second["continues"]["sha256"] == first["sha256"] and second["skip_questions"] == 8
+    curve = second["metrics"]["learning_curve_heldout_sample"]
+    assert curve[:-1] == first["metrics"]["learning_curve_heldout_sample"]
+    assert curve[-1]["train_questions"] == first["train_questions"] + second["train_questions"]

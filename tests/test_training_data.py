@@ -13,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
 from data import (V1_DEV, V1_TRAIN, V2_TRAIN, Corpus, Question, Sentence, _top_rows, attach_candidates,  # noqa: E402
-                  edited_questions, load_corpus, split, swapped_questions)
+                  edited_questions, load_corpus, sample_questions, split, swapped_questions)
 
 
 def _article(title: str, context: str, qas: list[dict]) -> dict:
@@ -88,6 +88,20 @@ def test_batch_plan_covers_every_group_once_per_epoch_and_is_fixed_by_the_seed()
     assert all(len(step) <= 8 for step in plan)
     assert plan == batch_plan(groups, epochs=2, batch_questions=8, seed=13)
     assert plan != batch_plan(groups, epochs=2, batch_questions=8, seed=14)
+
+
+def test_a_second_stage_takes_the_questions_after_the_first_stage_s_and_keeps_the_unanswerable_ones() -> None:
+    train = [Question(f"u{i}", "A", 0, "?", [], True) for i in range(3)]
+    train += [Question(f"a{i}", "A", 0, "?", ["x"], False, gold=i) for i in range(20)]
+    first = sample_questions(train, seed=13, n=10)
+    assert [q.qid for q in first[:3]] == ["u0", "u1", "u2"], "every unanswerable question comes first"
+    assert first == sample_questions(train, seed=13, n=10) != sample_questions(train, seed=14, n=10)
+    second = sample_questions(train, seed=13, skip=10, n=8)
+    answerable = {q.qid for q in second if q.gold >= 0}
+    assert [q.qid for q in second[:3]] == ["u0", "u1", "u2"] and len(answerable) == 5
+    assert answerable.isdisjoint(q.qid for q in first), "the second stage sees new answerable questions only"
+    rest = sample_questions(train, seed=13, skip=10)
+    assert {q.qid for q in first + rest} == {q.qid for q in train} and len(rest) == 3 + 13
 
 
 def _two_paragraphs() -> Corpus:

@@ -323,3 +323,15 @@ def split(corpus: Corpus, keep_out: tuple[str, ...] = ()) -> dict[str, list[Ques
         elif q.impossible or q.gold >= 0:
             out["train"].append(q)
     return out
+
+
+def sample_questions(train: list[Question], seed: int, skip: int = 0, n: int = 0, thin: int = 1) -> list[Question]:
+    """A run's training questions: every unanswerable one (there are few), then the answerable ones
+    in an order fixed by `seed`; every `thin`-th of that order, less its first `skip` (a first
+    stage's questions, though the unanswerable ones are kept), then its first `n` (0 = all)."""
+    pool = [q for q in train if q.gold >= 0]
+    random.Random(seed).shuffle(pool)
+    pool = ([q for q in train if q.gold < 0] + pool)[::thin]
+    if skip:
+        pool = [q for q in pool[:skip] if q.gold < 0] + pool[skip:]
+    return pool[:n] if n else pool

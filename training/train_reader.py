@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
-                  edited_questions, load_corpus, split, swapped_questions)
+                  edited_questions, load_corpus, sample_questions, split,
+                  swapped_questions)
 from provenance import git_commit  # noqa: E402
 from quantization import quantize  # noqa: E402
 from metrics import roc_auc  # noqa: E402
@@ -419,6 +420,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="also train on unanswerable questions made from this share of the answerable ones by an edit "
                          "their answer sentence no longer fits: an opposite, another month or number, a negation "
                          "(training/data.py edited_questions)")
+    ap.add_argument("--init-run", type=Path, metavar="DIR",
+                    help="start from the finished run in DIR (its final checkpoint and reader.json) with a fresh schedule, "
+                         "and continue its learning curve: a second stage on questions that run did not take")
+    ap.add_argument("--skip-questions", type=int, default=0,
+                    help="leave out the first this many of the seeded order (a first stage's --train-questions); "
+                         "the unanswerable ones, which come first and are few, are kept")
     ap.add_argument("--curve", default="7000,25000", help="also measure the held-out articles after this many questions")
     ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
     ap.add_argument("--evaluate", type=Path, metavar="ONNX",
@@ -434,14 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     corpus = load_corpus(args.data, quick if args.quick else None, max_paragraphs=6 if args.quick else None,
                          full=not args.quick)
     parts = split(corpus, SQUAD2_HELDOUT_ARTICLES)
-    # Every unanswerable question (there are few), then a seeded sample of the answerable ones.
-    pool = [q for q in parts["train"] if q.gold >= 0]
-    random.Random(args.seed).shuffle(pool)
-    pool = [q for q in parts["train"] if q.gold < 0] + pool
-    if args.quick:
-        pool = pool[::4]
-    if args.train_questions:
-        pool = pool[: args.train_questions]
+    pool = sample_questions(parts["train"], args.seed, args.skip_questions, args.train_questions, thin=4 if args.quick else 1)
     if args.evaluate:
         pool = []
     else:
@@ -498,6 +498,14 @@ def main(argv: list[str] | None = None) -> int:
              sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
 
     model = ReaderNet(load_base(base, args.layers)).to(device)
+    # before: the run this one continues (--init-run): its card's questions and learning curve
+    before_questions, before_curve, before_card = 0, [], None
+    if args.init_run:
+        model.load_state_dict(torch.load(args.init_run / "reader-checkpoint.pt", weights_only=False)["model"])
+        before = json.loads((args.init_run / "reader.json").read_text(encoding="utf-8"))
+        before_questions, before_curve = before["train_questions"], before["metrics"]["learning_curve_heldout_sample"]
+        before_card = {k: before[k] for k in ("commit", "steps", "train_questions", "lr", "train_seconds", "sha256")}
+        log.info("continuing the run in %s (%d questions)", args.init_run, before_questions)
     plan = [[0]] * 3 if args.quick else batch_plan(train, int(args.epochs), args.batch_questions, args.seed)
     total = len(plan)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -543,10 +551,10 @@ def main(argv: list[str] | None = None) -> int:
         for n in points:
             if before < n <= seen and n < len(train):
                 m = torch_evaluate(curve_pos, curve_q, curve_neg)
-                curve.append({"train_questions": seen, **m, **kept_out_auc()})
+                curve.append({"train_questions": before_questions + seen, **m, **kept_out_auc()})
                 log.info("learning curve at %d questions: %s", seen, m)
                 model.train()
-        if not args.quick and (time.time() - saved_at > args.checkpoint_minutes * 60 or step == total):
+        if step == total or not args.quick and time.time() - saved_at > args.checkpoint_minutes * 60:
             torch.save({"run": run_key, "model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                         "step": step, "curve": curve, "torch_rng": torch.get_rng_state(),
                         "train_seconds": trained_seconds()}, checkpoint)
@@ -564,19 +572,20 @@ def main(argv: list[str] | None = None) -> int:
     held_pred_pos, held_pred_neg = predict(model, held_pos, device), predict(model, held_neg, device)
     metrics = {"validation": evaluate(shifted(val_pred_pos), val_pos, val_pos_q, shifted(val_pred_neg), tok, corpus),
                "heldout_torch": evaluate(held_pred_pos, held_pos, held_pos_q, held_pred_neg, tok, corpus)}
-    curve.append({"train_questions": len(train), **evaluate(held_pred_pos[::3], curve_pos, curve_q,
+    curve.append({"train_questions": before_questions + len(train), **evaluate(held_pred_pos[::3], curve_pos, curve_q,
                                                             held_pred_neg[::3], tok, corpus), **kept_out_auc()})
     fp32, int8 = args.out / "reader-fp32.onnx", args.out / "reader-int8.onnx"
     export_onnx(model, fp32)
     quantize(fp32, int8, per_channel=True, row_tables=True)
     metrics.update(int8_metrics(int8))
-    metrics["learning_curve_heldout_sample"] = curve
+    metrics["learning_curve_heldout_sample"] = before_curve + curve
     fp32.unlink()
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
                       "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
                       train_seconds=train_seconds, quantization="int8 (training/quantization.py): MatMul weights with one scale "
                       "per output channel, stored as uint8; embedding tables with one scale per row",
+                      continues=before_card, skip_questions=args.skip_questions,
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
                       swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
                       edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)
