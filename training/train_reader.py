@@ -38,8 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import (HELDOUT_ARTICLES, SQUAD2_HELDOUT_ARTICLES, VALIDATION_ARTICLES, Corpus, Question, attach_candidates, data_files,  # noqa: E402
-                  edited_questions, load_corpus, sample_questions, split,
-                  swapped_questions)
+                  edited_questions, load_corpus, sample_questions, split, swapped_questions)
 from provenance import git_commit  # noqa: E402
 from quantization import quantize  # noqa: E402
 from metrics import roc_auc  # noqa: E402
@@ -426,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-questions", type=int, default=0,
                     help="leave out the first this many of the seeded order (a first stage's --train-questions); "
                          "the unanswerable ones, which come first and are few, are kept")
-    ap.add_argument("--curve", default="7000,25000", help="also measure the held-out articles after this many questions")
+    ap.add_argument("--curve", default="7000,25000",
+                    help="also measure the held-out articles after this many questions (of this run)")
     ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
     ap.add_argument("--evaluate", type=Path, metavar="ONNX",
                     help="train nothing: measure this int8 reader on the held-out groups a run would use, and print it")
@@ -498,14 +498,12 @@ def main(argv: list[str] | None = None) -> int:
              sum(len(g["labels"]) for g in train), sum(q.gold < 0 for q in pool), len(val_pos_q), len(held_pos_q), amp)
 
     model = ReaderNet(load_base(base, args.layers)).to(device)
-    # before: the run this one continues (--init-run): its card's questions and learning curve
+    # The run this one continues (--init-run): its card's questions and learning curve.
     before_questions, before_curve, before_card = 0, [], None
     if args.init_run:
-        model.load_state_dict(torch.load(args.init_run / "reader-checkpoint.pt", weights_only=False)["model"])
-        before = json.loads((args.init_run / "reader.json").read_text(encoding="utf-8"))
-        before_questions, before_curve = before["train_questions"], before["metrics"]["learning_curve_heldout_sample"]
-        before_card = {k: before[k] for k in ("commit", "steps", "train_questions", "lr", "train_seconds", "sha256")}
-        log.info("continuing the run in %s (%d questions)", args.init_run, before_questions)
+        init_card = json.loads((args.init_run / "reader.json").read_text(encoding="utf-8"))
+        before_questions, before_curve = init_card["train_questions"], init_card["metrics"]["learning_curve_heldout_sample"]
+        before_card = {k: init_card[k] for k in ("commit", "steps", "train_questions", "lr", "train_seconds", "sha256")}
     plan = [[0]] * 3 if args.quick else batch_plan(train, int(args.epochs), args.batch_questions, args.seed)
     total = len(plan)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
@@ -526,6 +524,9 @@ def main(argv: list[str] | None = None) -> int:
             log.info("resumed from %s at step %d/%d", checkpoint, step, total)
         else:
             log.info("ignoring %s: it is from a run with other settings", checkpoint)
+    if args.init_run and step == 0:  # a resumed run has its own weights already
+        model.load_state_dict(torch.load(args.init_run / "reader-checkpoint.pt", weights_only=False)["model"])
+        log.info("continuing the run in %s (%d questions)", args.init_run, before_questions)
     points = sorted(int(n) for n in args.curve.split(",") if n) if not args.quick else []
     seen = sum(len(b) for b in plan[:step])
     saved_at = resumed_at = time.time()
