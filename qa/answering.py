@@ -212,10 +212,11 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
     wanted = f"a {kind}" if kind else "more than the question's words"
     best, note = 0, ""
     z = _logit(pool)
-    if not fitting(query, kind, pool[0]) and could_hold(kind, pool[0].text, query):
+    fits_best = fitting(query, kind, pool[0])
+    if not fits_best and could_hold(kind, pool[0].text, query):
         z -= SPAN_PENALTY
         note = f" (answer words not {wanted}, though the sentence holds one: lowered a little)"
-    elif not fitting(query, kind, pool[0]):
+    elif not fits_best:
         alternatives = [i for i, c in enumerate(pool[1:TYPE_ALTERNATIVES + 1], start=1)
                         if c.probability is not None and fitting(query, kind, c)]
         if alternatives:
