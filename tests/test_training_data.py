@@ -132,6 +132,19 @@ def test_a_swapped_question_is_asked_against_its_own_paragraph_not_the_rest_of_i
     assert sorted(swapped[0].candidates) == [0, 1], "the sentence that answered the original is now a negative"
 
 
+@pytest.mark.parametrize(("prefilter", "negative"), [(False, "Berlin is on the Spree."), (True, "Paris has a river port.")],
+                         ids=["dense-the-most-similar-vector", "prefilter-the-question's-terms-count-too"])
+def test_hard_negatives_of_other_paragraphs_are_ranked_like_the_products_candidates(prefilter: bool, negative: str) -> None:
+    texts = [(0, "Paris is on the Seine."), (1, "Berlin is on the Spree."), (2, "Paris has a river port.")]
+    sentences = [Sentence("A", p, t, "", 0) for p, t in texts]
+    question = Question("q1", "A", 0, "What river is Paris on?", ["Seine"], False, gold=0)
+    corpus = Corpus(sentences, [question], {("A", 0): [0], ("A", 1): [1], ("A", 2): [2]})
+    vecs = np.array([[1.0, 0.0], [0.3, 0.95], [0.2, 0.98]], dtype=np.float32)  # Berlin's vector is the closer one
+    attach_candidates(corpus, vecs, np.array([[1.0, 0.0]], dtype=np.float32), hard_negatives=1, foreign_negatives=0,
+                      prefilter=prefilter)
+    assert [corpus.sentences[r].text for r in question.candidates] == ["Paris is on the Seine.", negative]
+
+
 EDITS = [
     pytest.param("Who was the first king of Spain?", "Philip was the first king of Spain.",
                  "Who was the last king of Spain?", id="opposite-shared-with-the-answer-sentence"),

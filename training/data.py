@@ -5,8 +5,9 @@ on the same candidates it meets at run time. For each question:
 
 * positive: the sentence holding the (first) accepted answer, with the answer's character span;
 * negatives: the other sentences of its paragraph, the sentences of other paragraphs that the
-  product's dense retrieval ranks highest for it (hard negatives), and the best such sentences
-  of other articles (the question asked where its article is missing);
+  product's dense retrieval (or, with `prefilter`, its candidate score) ranks highest for it
+  (hard negatives), and the best such sentences of other articles (the question asked where its
+  article is missing);
 * SQuAD 2.0 questions marked impossible: every candidate is a negative;
 * optionally (`swapped_questions`), unanswerable questions made from answerable ones by putting
   another name or number of the same article in place of one the answer sentence shares with
@@ -34,7 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 
+from qa.answering import LEXICAL_WEIGHT, lexical_coverage
 from qa.chunking import split_sentences
+from qa.index import CorpusStats
+from qa.text import query_terms, tokenize
 
 V2_TRAIN = "squad-v2.0-train10/train-v2.0-10-articles.json"
 V1_DEV = "squad-v1.1-dev13/dev-v1.1-13-articles.json"
@@ -146,7 +150,7 @@ def _locate(q: Question, answer: dict, context: str, spans: list, rows: list[int
 
 def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: np.ndarray,
                       paragraph_negatives: int = 3, hard_negatives: int = 2, foreign_negatives: int = 1,
-                      questions: list[Question] | None = None) -> None:
+                      questions: list[Question] | None = None, prefilter: bool = False) -> None:
     """Give every question (or only `questions`, whose vectors `question_vecs` then are) its
     candidate sentences, gold first when it has one.
 
@@ -154,6 +158,9 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
     mention its names without answering); hard negatives are the most similar sentences of other
     paragraphs of its own article (on-topic: the question asked where its paragraph is missing);
     foreign ones the most similar sentences of other articles (`Question.foreign` keeps 8).
+    "Most similar" is the vectors' similarity, or with `prefilter` the product's own candidate
+    score (`qa.answering.candidates`: similarity plus the share of the question's terms, idf
+    from the sentence's article), which favours the on-topic sentences the reader meets.
     """
     questions = corpus.questions if questions is None else questions
     articles = np.array([s.article for s in corpus.sentences])
@@ -161,6 +168,7 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
     for row, s in enumerate(corpus.sentences):
         by_article.setdefault(s.article, []).append(row)
     foreign_top = _top_rows(sentence_vecs, question_vecs, 64)
+    stats: dict[str, tuple[CorpusStats, list[set[str]]]] = {}
     for q, qv, top in zip(questions, question_vecs, foreign_top):
         answers = [_norm(a) for a in q.answers if _norm(a)]
 
@@ -168,7 +176,10 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
             return not any(a in _norm(corpus.sentences[row].text) for a in answers)
 
         rows = np.array(by_article[q.article])
-        ranked = [int(r) for r in rows[np.argsort(-(sentence_vecs[rows] @ qv))]]
+        score = sentence_vecs[rows] @ qv
+        if prefilter:
+            score = score + LEXICAL_WEIGHT * _coverage(corpus, q, rows, stats)
+        ranked = [int(r) for r in rows[np.argsort(-score)]]
         own_rows = set(corpus.by_paragraph[(q.article, q.paragraph)])
         own = [r for r in ranked if r in own_rows and r != q.gold and (q.impossible or clean(r))]
         cands = ([q.gold] if q.gold >= 0 else []) + own[:paragraph_negatives]
@@ -178,6 +189,22 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
         cands += other[:foreign_negatives]
         q.candidates = cands
         q.foreign = other[:8]
+
+
+def _coverage(corpus: Corpus, q: Question, rows: np.ndarray,
+              stats: dict[str, tuple[CorpusStats, list[set[str]]]]) -> np.ndarray:
+    """The product's term coverage of `q` by each of its article's sentences `rows` (idf over the
+    article's paragraphs, as the product takes it over the document's chunks)."""
+    if q.article not in stats:
+        paragraphs: dict[int, list[str]] = {}
+        for r in rows:
+            paragraphs.setdefault(corpus.sentences[r].paragraph, []).append(corpus.sentences[r].text)
+        stats[q.article] = (CorpusStats.of([" ".join(p) for p in paragraphs.values()]),
+                            [set(tokenize(corpus.sentences[r].text)) for r in rows])
+    article_stats, terms = stats[q.article]
+    stems = list(dict.fromkeys(query_terms(q.text)))
+    idf = [article_stats.idf(t) for t in stems]
+    return np.array([lexical_coverage(stems, idf, t) for t in terms], dtype=np.float32)
 
 
 # A capitalised name or a number, several words long; a sentence's first word is dropped (capitalised anyway).

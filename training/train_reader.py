@@ -419,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="also train on unanswerable questions made from this share of the answerable ones by an edit "
                          "their answer sentence no longer fits: an opposite, another month or number, a negation "
                          "(training/data.py edited_questions)")
+    ap.add_argument("--negatives", choices=("dense", "prefilter"), default="dense",
+                    help="how a training question's negatives of its own article are ranked: by vector similarity, or by "
+                         "the product's candidate score, which adds the share of the question's terms (training/data.py)")
+    ap.add_argument("--hard-negatives", type=int, default=2,
+                    help="negatives from other paragraphs of a training question's own article")
     ap.add_argument("--init-run", type=Path, metavar="DIR",
                     help="start from the finished run in DIR (its final checkpoint and reader.json) with a fresh schedule, "
                          "and continue its learning curve: a second stage on questions that run did not take")
@@ -454,6 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     used = pool + parts["validation"] + parts["heldout"] + kept_pos_q + kept_neg_q
     sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
     attach_candidates(corpus, sent_vecs, q_vecs, questions=used)
+    if args.negatives == "prefilter" or args.hard_negatives != 2:  # the training questions only: evaluation stays comparable
+        attach_candidates(corpus, sent_vecs, q_vecs[: len(pool)], questions=pool, hard_negatives=args.hard_negatives,
+                          prefilter=args.negatives == "prefilter")
     tok = make_tokenizer(base)
 
     def groups_of(qs: list[Question], foreign: bool = False) -> list[dict]:
@@ -586,7 +594,7 @@ def main(argv: list[str] | None = None) -> int:
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
                       train_seconds=train_seconds, quantization="int8 (training/quantization.py): MatMul weights with one scale "
                       "per output channel, stored as uint8; embedding tables with one scale per row",
-                      continues=before_card, skip_questions=args.skip_questions,
+                      continues=before_card, skip_questions=args.skip_questions, negatives=args.negatives, hard_negatives=args.hard_negatives,
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
                       swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
                       edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)
