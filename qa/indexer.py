@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -199,32 +199,13 @@ def _apply_documents(
         replace_all = True
 
     wanted = {d.source: d for d in docs}
-    if replace_all:
-        removed = [s for s in old_docs if s not in wanted]
-    else:
-        removed = [s for s in remove if s in old_docs and s not in wanted]
-    added = [s for s in wanted if s not in old_docs]
-    # Same bytes but other text (a newer extractor, e.g. Markdown now read without markup) counts as
-    # changed, and so do other non-body regions (e.g. an index written before headings were marked).
-    changed = [s for s in wanted if s in old_docs
-               and (old_docs[s].sha256 != wanted[s].sha256 or old_docs[s].text != wanted[s].text
-                    or list(map(tuple, old_docs[s].regions)) != list(map(tuple, wanted[s].regions)))]
+    added, changed, removed, keep, unchanged = _changes(old_docs, wanted, remove, replace_all)
     to_embed = [wanted[s] for s in wanted if s in added or s in changed]
-    keep = [s for s in old_docs if s not in removed and s not in changed]
-    unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
 
     wanted_store = vector_store(settings, old.manifest.vector_store if old else None)
     store.open_vector_store(index_dir, wanted_store)
     if old is not None and not (added or changed or removed):
-        # Written before checksums (Milvus collections: before their hashes), or now wanted in another
-        # store: rewritten once, nothing re-embedded.
-        unverified = not all(getattr(v, "verified", True) for v in (old.chunk_vectors, old.sentence_vectors))
-        if not old.manifest.checksums or old.manifest.vector_store != wanted_store or unverified:
-            old.manifest.vector_store = wanted_store
-            store.save(index_dir, old)
-        else:  # a write killed after its switch may have left files behind
-            store.remove_orphans(index_dir, old.manifest)
-        PartialVectors(index_dir).clear()  # nothing is left to resume: a build killed after its save
+        _keep_as_is(index_dir, old, wanted_store)
         report = UpdateReport(unchanged=sorted(old_docs), failed=dict(failed or {}), excluded=sorted(excluded),
                               seconds=time.perf_counter() - t0)
         return old, report
@@ -241,46 +222,9 @@ def _apply_documents(
     # a build holds one copy of them however large the corpus (benchmarks/build_memory.py).
     generation = _Generation(old, keep, encoder.dimension,
                              (sum(len(c) for c in new_chunks.values()), sum(len(d.sentences) for d in new_docs.values())))
-    # Files a killed build had finished are not embedded again.
     partial = PartialVectors(index_dir)
-    keys = {s: vectors_key(encoder.name, encoder_backend(encoder), chunking, d.text) for s, d in new_docs.items()}
-    sizes = {s: len(new_chunks[s]) + len(d.sentences) for s, d in new_docs.items()}  # texts embedded per file
-    resumed: list[str] = []
-    todo: list[str] = []
-    for source, doc in new_docs.items():
-        vecs = partial.load(keys[source], sizes[source], encoder.dimension)
-        if vecs is None:
-            todo.append(source)
-        else:
-            generation.add(doc, new_chunks[source], vecs)
-            resumed.append(source)
-    with build:
-        build.files_done = len(resumed)
-        # Late chunking: each chunk goes through the model once, which also gives its sentences' vectors;
-        # pooled: each sentence goes through it once, and a chunk's vector is pooled from its sentences'.
-        made = chunking.get("sentence_vectors", "separate")
-        late = made == "late"
-        passes = {s: [c.text for c in new_chunks[s]] if late else
-                  [new_docs[s].text[a:b] for a, b in new_docs[s].sentences] if made == "pooled" else
-                  _texts(new_docs[s], new_chunks[s]) for s in todo}
-        build.plan(sum(len(passes[s]) for s in todo), sum(_cost(t) for s in todo for t in passes[s]))
-        desc = f"Embedding {len(to_embed)} document(s)"
-        for sources in _file_runs(todo, sizes, settings.batch_size):
-            if late:
-                vecs = _embed_late(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources], settings.batch_size,
-                                   desc, len(sources))
-            elif made == "pooled":
-                vecs = _embed_pooled(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources],
-                                     settings.batch_size, desc, len(sources))
-            else:
-                texts = [t for s in sources for t in _texts(new_docs[s], new_chunks[s])]
-                vecs = build.embed(encoder.encode, texts, settings.batch_size, desc, len(sources))
-            row = 0
-            for source in sources:
-                done = vecs[row:row + sizes[source]]
-                partial.save(keys[source], done)
-                generation.add(new_docs[source], new_chunks[source], done)
-                row += sizes[source]
+    resumed, todo = _embed(build, encoder, settings, chunking, partial, generation, new_docs, new_chunks,
+                           f"Embedding {len(to_embed)} document(s)")
 
     data = generation.finish(encoder, chunking)
     data.manifest.vector_store = wanted_store
@@ -309,6 +253,97 @@ def _apply_documents(
     )
     log.info("index %s: %s", index_dir, report.summary())
     return data, report
+
+
+def _keep_as_is(index_dir: Path, old: IndexData, wanted_store: dict[str, Any]) -> None:
+    """An update that changes no file: the index is rewritten only when it was written before
+    checksums (Milvus collections: before their hashes) or is now wanted in another store, and
+    nothing is re-embedded; else a write killed after its switch may have left files behind."""
+    unverified = not all(getattr(v, "verified", True) for v in (old.chunk_vectors, old.sentence_vectors))
+    if not old.manifest.checksums or old.manifest.vector_store != wanted_store or unverified:
+        old.manifest.vector_store = wanted_store
+        store.save(index_dir, old)
+    else:
+        store.remove_orphans(index_dir, old.manifest)
+    PartialVectors(index_dir).clear()  # nothing is left to resume: a build killed after its save
+
+
+class _Changes(NamedTuple):
+    """What an update does to each file's source name."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    keep: list[str]  # indexed files whose vectors are kept
+    unchanged: list[str]  # of those, the ones the report lists as unchanged
+
+
+def _changes(old_docs: Mapping[str, IndexedDocument], wanted: Mapping[str, Document], remove: Sequence[str],
+             replace_all: bool) -> _Changes:
+    """Added, changed, removed, kept and unchanged files, given the indexed ones and the ones read now.
+
+    With `replace_all` the files read are the whole folder, so an indexed file not among them is
+    removed; otherwise only the ones in `remove` are.
+    """
+    if replace_all:
+        removed = [s for s in old_docs if s not in wanted]
+    else:
+        removed = [s for s in remove if s in old_docs and s not in wanted]
+    added = [s for s in wanted if s not in old_docs]
+    # Same bytes but other text (a newer extractor, e.g. Markdown now read without markup) counts as
+    # changed, and so do other non-body regions (e.g. an index written before headings were marked).
+    changed = [s for s in wanted if s in old_docs
+               and (old_docs[s].sha256 != wanted[s].sha256 or old_docs[s].text != wanted[s].text
+                    or list(map(tuple, old_docs[s].regions)) != list(map(tuple, wanted[s].regions)))]
+    keep = [s for s in old_docs if s not in removed and s not in changed]
+    unchanged = [s for s in keep if s in wanted] if replace_all else [s for s in keep if s not in wanted]
+    return _Changes(added, changed, removed, keep, unchanged)
+
+
+def _embed(build: _Build, encoder: Encoder, settings: Settings, chunking: dict, partial: PartialVectors,
+           generation: _Generation, new_docs: dict[str, IndexedDocument], new_chunks: dict[str, list[Chunk]],
+           desc: str) -> tuple[list[str], list[str]]:
+    """Embed the new and changed files into `generation`, saving each file's vectors in `partial`
+    as it is done; the files a killed build had finished are taken from there instead.
+    Returns (resumed, embedded) source names."""
+    keys = {s: vectors_key(encoder.name, encoder_backend(encoder), chunking, d.text) for s, d in new_docs.items()}
+    sizes = {s: len(new_chunks[s]) + len(d.sentences) for s, d in new_docs.items()}  # texts embedded per file
+    resumed: list[str] = []
+    todo: list[str] = []
+    for source, doc in new_docs.items():
+        vecs = partial.load(keys[source], sizes[source], encoder.dimension)
+        if vecs is None:
+            todo.append(source)
+        else:
+            generation.add(doc, new_chunks[source], vecs)
+            resumed.append(source)
+    with build:
+        build.files_done = len(resumed)
+        # Late chunking: each chunk goes through the model once, which also gives its sentences' vectors;
+        # pooled: each sentence goes through it once, and a chunk's vector is pooled from its sentences'.
+        made = chunking.get("sentence_vectors", "separate")
+        late = made == "late"
+        passes = {s: [c.text for c in new_chunks[s]] if late else
+                  [new_docs[s].text[a:b] for a, b in new_docs[s].sentences] if made == "pooled" else
+                  _texts(new_docs[s], new_chunks[s]) for s in todo}
+        build.plan(sum(len(passes[s]) for s in todo), sum(_cost(t) for s in todo for t in passes[s]))
+        for sources in _file_runs(todo, sizes, settings.batch_size):
+            if late:
+                vecs = _embed_late(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources], settings.batch_size,
+                                   desc, len(sources))
+            elif made == "pooled":
+                vecs = _embed_pooled(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources],
+                                     settings.batch_size, desc, len(sources))
+            else:
+                texts = [t for s in sources for t in _texts(new_docs[s], new_chunks[s])]
+                vecs = build.embed(encoder.encode, texts, settings.batch_size, desc, len(sources))
+            row = 0
+            for source in sources:
+                done = vecs[row:row + sizes[source]]
+                partial.save(keys[source], done)
+                generation.add(new_docs[source], new_chunks[source], done)
+                row += sizes[source]
+    return resumed, todo
 
 
 def _texts(doc: IndexedDocument, chunks: list[Chunk]) -> list[str]:
