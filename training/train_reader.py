@@ -406,7 +406,8 @@ def bf16_ok(device: str) -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def main(argv: list[str] | None = None) -> int:
+def reader_args(argv: list[str] | None) -> argparse.Namespace:
+    """The reader run's command-line options (`training_args` and the reader's own)."""
     ap = training_args(__doc__, seed=13, epochs=1)
     ap.add_argument("--batch-questions", type=int, default=8)
     ap.add_argument("--train-questions", type=int, default=TRAIN_QUESTIONS,
@@ -435,7 +436,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint-minutes", type=float, default=10.0)
     ap.add_argument("--evaluate", type=Path, metavar="ONNX",
                     help="train nothing: measure this int8 reader on the held-out groups a run would use, and print it")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def resume(checkpoint: Path, run_key: str, model: nn.Module, opt: torch.optim.Optimizer,
+           sched: torch.optim.lr_scheduler.LRScheduler) -> tuple[int, list, float | None]:
+    """Load this run's checkpoint into `model`, `opt` and `sched` when there is one from a run with
+    the same settings (`run_key`): its step, learning curve so far and seconds trained (None when
+    the checkpoint predates that count); else (0, [], 0.0)."""
+    if not checkpoint.exists():
+        return 0, [], 0.0
+    state = torch.load(checkpoint, weights_only=False)
+    if state["run"] != run_key:
+        log.info("ignoring %s: it is from a run with other settings", checkpoint)
+        return 0, [], 0.0
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["opt"])
+    sched.load_state_dict(state["sched"])
+    torch.set_rng_state(state["torch_rng"])
+    log.info("resumed from %s at step %d", checkpoint, state["step"])
+    return state["step"], state["curve"], state.get("train_seconds")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = reader_args(argv)
     t0, device, base = start_run(args)
     amp = bf16_ok(device)
 
@@ -520,18 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     checkpoint = args.out / "reader-checkpoint.pt"
     run_key = json.dumps({k: str(v) for k, v in sorted(vars(args).items()) if k not in ("ship", "checkpoint_minutes")})
     # earlier: seconds of training before this process resumed (None: a checkpoint that predates the count)
-    step, curve, earlier = 0, [], 0.0
-    if checkpoint.exists() and not args.quick:
-        state = torch.load(checkpoint, weights_only=False)
-        if state["run"] == run_key:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["opt"])
-            sched.load_state_dict(state["sched"])
-            step, curve, earlier = state["step"], state["curve"], state.get("train_seconds")
-            torch.set_rng_state(state["torch_rng"])
-            log.info("resumed from %s at step %d/%d", checkpoint, step, total)
-        else:
-            log.info("ignoring %s: it is from a run with other settings", checkpoint)
+    step, curve, earlier = resume(checkpoint, run_key, model, opt, sched) if not args.quick else (0, [], 0.0)
     if args.init_run and step == 0:  # a resumed run has its own weights already
         model.load_state_dict(torch.load(args.init_run / "reader-checkpoint.pt", weights_only=False)["model"])
         log.info("continuing the run in %s (%d questions)", args.init_run, before_questions)
