@@ -30,9 +30,12 @@ test: $(STAMP) chromium
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser"
 
-# Retrain the reader from ../shared/data (SQuAD) into training/out/; `--ship` would replace qa/models/.
+# Retrain the reader from ../shared/data (SQuAD): a first run into training/out/, then the shipped second stage
+# into training/out/stage2/; `--ship` would replace qa/models/.
 train-reader: $(STAMP)
 	$(BIN)/python training/train_reader.py --out training/out
+	$(BIN)/python training/train_reader.py --out training/out/stage2 --init-run training/out --skip-questions 40000 \
+		--train-questions 16000 --lr 3e-5 --curve "" --negatives prefilter --hard-negatives 3
 
 # Retrain the support check of written answers (qa/support.py) into training/out/; `--ship` would replace qa/models/.
 train-support: $(STAMP)

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 READER_FILE = MODEL_DIR / "reader-int8.onnx"
 READER_CARD = MODEL_DIR / "reader.json"
 # sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
-READER_SHA256 = "60dd46263382b53c1b9ae18242a9fbe7a923441ec5e406adc35c7c65deb4b875"
+READER_SHA256 = "ab52dc960387d29f1eef34877900790f5ae5fd87dfe8986b739a76d6c00074b8"
 
 MAX_QUESTION_TOKENS = 40
 MAX_SENTENCE_TOKENS = 80
