@@ -482,10 +482,10 @@ def main(argv: list[str] | None = None) -> int:
     kept_pos_q, kept_neg_q = [q for q in kept if q.gold >= 0], [q for q in kept if q.impossible]
     used = pool + parts["validation"] + parts["heldout"] + kept_pos_q + kept_neg_q
     sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
-    attach_candidates(corpus, sent_vecs, q_vecs, questions=used)
-    if args.negatives == "prefilter" or args.hard_negatives != 2:  # the training questions only: evaluation stays comparable
-        attach_candidates(corpus, sent_vecs, q_vecs[: len(pool)], questions=pool, hard_negatives=args.hard_negatives,
-                          prefilter=args.negatives == "prefilter")
+    attach_candidates(corpus, sent_vecs, q_vecs[: len(pool)], questions=pool, hard_negatives=args.hard_negatives,
+                      prefilter=args.negatives == "prefilter")
+    # The evaluation questions keep the default negatives, so that runs stay comparable.
+    attach_candidates(corpus, sent_vecs, q_vecs[len(pool):], questions=used[len(pool):])
     tok = make_tokenizer(base)
 
     def groups_of(qs: list[Question], foreign: bool = False) -> list[dict]:
