@@ -33,9 +33,11 @@ test-fast: $(STAMP)
 # Retrain the reader from ../shared/data (SQuAD): a first run into training/out/, then the shipped second stage
 # into training/out/stage2/; `--ship` would replace qa/models/.
 train-reader: $(STAMP)
-	$(BIN)/python training/train_reader.py --out training/out
+	$(BIN)/python training/train_reader.py --out training/out --context-tokens 24
 	$(BIN)/python training/train_reader.py --out training/out/stage2 --init-run training/out --skip-questions 40000 \
-		--train-questions 16000 --lr 3e-5 --curve "" --negatives prefilter --hard-negatives 3
+		--train-questions 16000 --lr 3e-5 --curve "" --negatives prefilter --hard-negatives 3 --context-tokens 24
+	$(BIN)/python training/train_reader.py --out training/out/stage3 --init-run training/out/stage2 --skip-questions 55840 \
+		--train-questions 10000 --lr 3e-5 --curve "" --negatives prefilter --hard-negatives 3
 
 # Retrain the support check of written answers (qa/support.py) into training/out/; `--ship` would replace qa/models/.
 train-support: $(STAMP)

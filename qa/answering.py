@@ -42,8 +42,8 @@ LEXICAL_WEIGHT = 0.5
 # benchmarks/calibrate_decision.py on the reader's SQuAD training articles, asked with and
 # without their article (never on held-out SQuAD articles or the bundled article), with its
 # odds moved to a prior of 3 in 4 questions answerable (see that script).
-DECISION_WEIGHTS = (0.4400, 8.9795)
-DECISION_BIAS = -4.0294
+DECISION_WEIGHTS = (0.4113, 9.7166)
+DECISION_BIAS = -4.6111
 # A second sentence is quoted only when the reader is this sure that it answers too; reading
 # stops after the first round when it is this sure of one sentence.
 SURE = 0.9
@@ -84,16 +84,29 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
     dense = data.sentence_vectors.vectors_at(ordered) @ query_vector
     spans = [data.sentence_at(row) for row in ordered]
     texts = [data.documents[source].text[a:b] for source, _, a, b in spans]
-    terms = [set(tokenize(t)) for t in texts]
-    stems = list(dict.fromkeys(query_terms(query)))
-    idf = {source: [stats.idf(t) for t in stems]
-           for source in {s for s, _, _, _ in spans} for stats in (source_stats(data, source),)}
+    scores = prefilter_scores(query, dense, [set(tokenize(t)) for t in texts],
+                              [source_stats(data, source) for source, _, _, _ in spans])
     out = [
-        Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row],
-                  prefilter=round(float(sim + LEXICAL_WEIGHT * lexical_coverage(stems, idf[source], t)), 4))
-        for row, sim, (source, index, a, b), text, t in zip(ordered, dense, spans, texts, terms)
+        Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row], prefilter=round(score, 4))
+        for row, score, (source, index, a, b), text in zip(ordered, scores, spans, texts)
     ]
     out.sort(key=lambda c: -c.prefilter)
+    return out
+
+
+def prefilter_scores(query: str, similarity: Sequence[float], sentence_terms: Sequence[set[str]],
+                     stats: Sequence[CorpusStats]) -> list[float]:
+    """The prefilter score of each sentence: its dense `similarity` to the query plus LEXICAL_WEIGHT
+    times the share of the query's terms it holds, weighted by idf over its own document (`stats`).
+    Training ranks its negatives with it too (training/data.py), so they are the distractors the
+    reader meets here."""
+    stems = list(dict.fromkeys(query_terms(query)))
+    idf: dict[int, list[float]] = {}
+    out = []
+    for sim, terms, s in zip(similarity, sentence_terms, stats, strict=True):
+        if id(s) not in idf:
+            idf[id(s)] = [s.idf(t) for t in stems]
+        out.append(float(sim + LEXICAL_WEIGHT * lexical_coverage(stems, idf[id(s)], terms)))
     return out
 
 

@@ -7,7 +7,8 @@ checked when it loads, and it runs with onnxruntime on the bundled MiniLM tokeni
 qa/loading.py, as every model is).
 
 The input of one pair is `[CLS] question [SEP] sentence [SEP] context [SEP]`, where the
-context is the start of the sentence before the candidate (who "he" is, what "it" is).
+context is the sentence before the candidate (who "he" is, what "it" is), up to the
+reader's `context_tokens` (its card records how many it was trained with).
 Training encodes pairs with the same `encode_pairs`, so the two cannot drift apart.
 """
 
@@ -28,11 +29,13 @@ log = logging.getLogger(__name__)
 READER_FILE = MODEL_DIR / "reader-int8.onnx"
 READER_CARD = MODEL_DIR / "reader.json"
 # sha256 of READER_FILE as written by `make train-reader` and shipped; checked on load.
-READER_SHA256 = "ab52dc960387d29f1eef34877900790f5ae5fd87dfe8986b739a76d6c00074b8"
+READER_SHA256 = "9ed725b52a444cace10d91cfe60f1a074299ce6d5f2c3e6a0b8cc828b61c0c10"
 
 MAX_QUESTION_TOKENS = 40
 MAX_SENTENCE_TOKENS = 80
-MAX_CONTEXT_TOKENS = 24
+MAX_CONTEXT_TOKENS = 24  # encode_pairs' default: the support check's (qa/support.py)
+# The shipped reader's context: the whole sentence before the candidate (its card's "context_tokens").
+READER_CONTEXT_TOKENS = 80
 MAX_ANSWER_TOKENS = 30
 
 
@@ -70,9 +73,9 @@ def sigmoid(logits: Any) -> Any:
 
 
 def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contexts: Sequence[str],
-                 max_first: int = MAX_QUESTION_TOKENS) -> EncodedPairs:
+                 max_first: int = MAX_QUESTION_TOKENS, max_context: int = MAX_CONTEXT_TOKENS) -> EncodedPairs:
     """Token ids of `[CLS] question [SEP] sentence [SEP] context [SEP]` for each sentence (the
-    question, or whatever text comes first, cut to `max_first` tokens)."""
+    question, or whatever text comes first, cut to `max_first` tokens; each context to `max_context`)."""
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     q_ids = tokenizer.encode(question, add_special_tokens=False).ids[:max_first]
     sents = tokenizer.encode_batch(list(sentences), add_special_tokens=False)
@@ -84,7 +87,7 @@ def encode_pairs(tokenizer: Any, question: str, sentences: Sequence[str], contex
     for s, c in zip(sents, ctxs, strict=True):
         s_ids = s.ids[:MAX_SENTENCE_TOKENS]
         tail = [*s_ids, sep_id]
-        c_ids = c.ids[:MAX_CONTEXT_TOKENS]
+        c_ids = c.ids[:max_context]
         if c_ids:
             tail += [*c_ids, sep_id]
         rows.append(head + tail)
@@ -136,11 +139,12 @@ class PairModel:
         self._pool = worker_pool(threads, "qa-pairs")
 
     def run_pairs(self, first: str, sentences: Sequence[str], contexts: Sequence[str] | None = None,
-                  max_first: int = MAX_QUESTION_TOKENS) -> tuple[EncodedPairs, list[list[np.ndarray]]]:
+                  max_first: int = MAX_QUESTION_TOKENS,
+                  max_context: int = MAX_CONTEXT_TOKENS) -> tuple[EncodedPairs, list[list[np.ndarray]]]:
         """The pairs `[CLS] first [SEP] sentence [SEP] context [SEP]` (no contexts: empty ones)
         as encoded, and the model's outputs for each, in order (batch dimension of 1)."""
         enc = encode_pairs(self.tokenizer, first, sentences, contexts if contexts is not None else [""] * len(sentences),
-                           max_first)
+                           max_first, max_context)
 
         def run(i: int) -> list[np.ndarray]:
             n = int(enc.attention_mask[i].sum())
@@ -155,15 +159,16 @@ class Reader(PairModel):
     """Scores candidate sentences for a question with the ONNX reader (thread-safe)."""
 
     def __init__(self, path: Path = READER_FILE, expected_sha256: str | None = READER_SHA256,
-                 threads: int = 0, tokenizer: Path | None = None) -> None:
+                 threads: int = 0, tokenizer: Path | None = None, context_tokens: int = READER_CONTEXT_TOKENS) -> None:
         super().__init__(path, expected_sha256, "the reader model",
                          "reinstall the package, or rebuild it with `make train-reader`", threads, tokenizer)
+        self.context_tokens = context_tokens
 
     def score(self, question: str, sentences: Sequence[str], contexts: Sequence[str] | None = None) -> list[ReaderScore]:
         """One score and answer span per sentence, in order."""
         if not sentences:
             return []
-        enc, outputs = self.run_pairs(question, sentences, contexts)
+        enc, outputs = self.run_pairs(question, sentences, contexts, max_context=self.context_tokens)
         out = []
         b = enc.sentence_start
         for (logits, starts, ends), offs in zip(outputs, enc.offsets):

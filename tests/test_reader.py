@@ -13,6 +13,7 @@ from qa.errors import ModelLoadError
 from qa.loading import load_tokenizer
 from qa.reader import (
     READER_CARD,
+    READER_CONTEXT_TOKENS,
     READER_FILE,
     READER_SHA256,
     Reader,
@@ -38,6 +39,16 @@ def test_pairs_are_question_sentence_context() -> None:
     words = [SENTENCE[a:b] for a, b in first]
     assert words[:2] == ["iran", "and"] or words[:2] == ["Iran", "and"]
     assert tok.id_to_token(int(ids[0, enc.sentence_start])) == "iran"
+
+
+@pytest.mark.parametrize("max_context", [pytest.param(3, id="cut-to-3"), pytest.param(80, id="whole-sentence")])
+def test_context_is_cut_to_max_context(max_context: int) -> None:
+    tok = load_tokenizer()
+    before = "The border was drawn in the nineteenth century by a British commission."
+    enc = encode_pairs(tok, "How long is the border?", [SENTENCE], [before], max_context=max_context)
+    n = int(enc.attention_mask[0].sum())
+    context = n - enc.sentence_start - len(enc.offsets[0]) - 2  # less the sentence's and the context's [SEP]
+    assert context == min(max_context, len(tok.encode(before, add_special_tokens=False).ids))
 
 
 @pytest.mark.parametrize(
@@ -66,6 +77,7 @@ def test_shipped_file_matches_its_pin_and_card() -> None:
     assert set(card["heldout_articles"]) and card["seed"] is not None and card["steps"] > 0
     assert {"squad-v2.0-train10/train-v2.0-10-articles.json", "squad-v1.1-dev13/dev-v1.1-13-articles.json"} <= set(card["data"])
     assert all(len(digest) == 64 for digest in card["data"].values()), "every data file pinned by its sha256"
+    assert card["context_tokens"] == READER_CONTEXT_TOKENS, "the runtime gives the reader the context it was trained on"
 
 
 def test_reader_scores_the_answering_sentence_higher_and_marks_the_words() -> None:
@@ -92,3 +104,6 @@ def test_training_quick_mode_writes_a_model_and_its_manifest_and_a_second_stage_
     curve = second["metrics"]["learning_curve_heldout_sample"]
     assert curve[:-1] == first["metrics"]["learning_curve_heldout_sample"]
     assert curve[-1]["train_questions"] == first["train_questions"] + second["train_questions"]
+    assert second["context_tokens"] == READER_CONTEXT_TOKENS
+    cached = [{p.name for p in (tmp_path / stage).glob("vectors-*.npy")} for stage in ("stage1", "stage2")]
+    assert cached[0] and not cached[0] & cached[1], "the second stage takes the first one's sentence vectors"

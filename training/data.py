@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 
-from qa.answering import LEXICAL_WEIGHT, lexical_coverage
+from qa.answering import prefilter_scores
 from qa.chunking import split_sentences
 from qa.index import CorpusStats
-from qa.text import query_terms, tokenize
+from qa.text import tokenize
 
 V2_TRAIN = "squad-v2.0-train10/train-v2.0-10-articles.json"
 V1_DEV = "squad-v1.1-dev13/dev-v1.1-13-articles.json"
@@ -57,7 +57,7 @@ class Sentence:
     article: str
     paragraph: int
     text: str
-    context: str  # the start of the sentence before it, as the product gives the reader
+    context: str  # the sentence before it, as the product gives the reader
     start: int  # offset within the paragraph
 
 
@@ -178,7 +178,7 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
         rows = np.array(by_article[q.article])
         score = sentence_vecs[rows] @ qv
         if prefilter:
-            score = score + LEXICAL_WEIGHT * _coverage(corpus, q, rows, stats)
+            score = np.array(_prefilter(corpus, q, rows, score, stats))
         ranked = [int(r) for r in rows[np.argsort(-score)]]
         own_rows = set(corpus.by_paragraph[(q.article, q.paragraph)])
         own = [r for r in ranked if r in own_rows and r != q.gold and (q.impossible or clean(r))]
@@ -191,10 +191,10 @@ def attach_candidates(corpus: Corpus, sentence_vecs: np.ndarray, question_vecs: 
         q.foreign = other[:8]
 
 
-def _coverage(corpus: Corpus, q: Question, rows: np.ndarray,
-              stats: dict[str, tuple[CorpusStats, list[set[str]]]]) -> np.ndarray:
-    """The product's term coverage of `q` by each of its article's sentences `rows` (idf over the
-    article's paragraphs, as the product takes it over the document's chunks)."""
+def _prefilter(corpus: Corpus, q: Question, rows: np.ndarray, similarity: np.ndarray,
+               stats: dict[str, tuple[CorpusStats, list[set[str]]]]) -> list[float]:
+    """The product's prefilter score (`qa.answering.prefilter_scores`) of `q`'s article sentences
+    `rows`, with idf over the article's paragraphs (the product takes it over the document's chunks)."""
     if q.article not in stats:
         paragraphs: dict[int, list[str]] = {}
         for r in rows:
@@ -202,9 +202,7 @@ def _coverage(corpus: Corpus, q: Question, rows: np.ndarray,
         stats[q.article] = (CorpusStats.of([" ".join(p) for p in paragraphs.values()]),
                             [set(tokenize(corpus.sentences[r].text)) for r in rows])
     article_stats, terms = stats[q.article]
-    stems = list(dict.fromkeys(query_terms(q.text)))
-    idf = [article_stats.idf(t) for t in stems]
-    return np.array([lexical_coverage(stems, idf, t) for t in terms], dtype=np.float32)
+    return prefilter_scores(q.text, similarity, terms, [article_stats] * len(terms))
 
 
 # A capitalised name or a number, several words long; a sentence's first word is dropped (capitalised anyway).

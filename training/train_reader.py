@@ -45,7 +45,7 @@ from metrics import roc_auc  # noqa: E402
 
 from qa.evaluation import span_f1  # noqa: E402
 from qa.index import file_sha256  # noqa: E402
-from qa.reader import MAX_ANSWER_TOKENS, Reader, best_span, encode_pairs  # noqa: E402
+from qa.reader import MAX_ANSWER_TOKENS, READER_CONTEXT_TOKENS, Reader, best_span, encode_pairs  # noqa: E402
 
 log = logging.getLogger("train_reader")
 
@@ -125,9 +125,11 @@ def embed(bert: nn.Module, base: Path, texts: list[str], device: str, batch: int
     return vecs
 
 
-def encode_group(tok, corpus: Corpus, q: Question, rows: list[int]) -> dict:  # type: ignore[no-untyped-def]
+def encode_group(tok, corpus: Corpus, q: Question, rows: list[int],  # type: ignore[no-untyped-def]
+                 context_tokens: int = READER_CONTEXT_TOKENS) -> dict:
     """Model inputs and targets for one question's candidates."""
-    enc = encode_pairs(tok, q.text, [corpus.sentences[r].text for r in rows], [corpus.sentences[r].context for r in rows])
+    enc = encode_pairs(tok, q.text, [corpus.sentences[r].text for r in rows], [corpus.sentences[r].context for r in rows],
+                       max_context=context_tokens)
     labels = np.array([1.0 if r == q.gold else 0.0 for r in rows], dtype=np.float32)
     start = np.full(len(rows), -100, dtype=np.int64)
     end = np.full(len(rows), -100, dtype=np.int64)
@@ -269,10 +271,10 @@ def export_onnx(model: nn.Module, path: Path, outputs: tuple[str, ...] = ("score
     )
 
 
-def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question],
-                 corpus: Corpus) -> list[tuple[np.ndarray, list]]:
+def onnx_predict(path: Path, base: Path, groups: list[dict], qs: list[Question], corpus: Corpus,
+                 context_tokens: int = READER_CONTEXT_TOKENS) -> list[tuple[np.ndarray, list]]:
     """The shipped runtime (`qa.reader.Reader`) on the same groups; spans as token indices."""
-    reader = Reader(path, expected_sha256=None, tokenizer=base / "tokenizer.json")
+    reader = Reader(path, expected_sha256=None, tokenizer=base / "tokenizer.json", context_tokens=context_tokens)
     out = []
     for g, q in zip(groups, qs):
         rows = g["rows"]
@@ -354,18 +356,22 @@ def finish_run(args: argparse.Namespace, t0: float, device: str, model: Path, ca
     return 0
 
 
-def vectors(corpus: Corpus, questions: list[Question], base: Path, device: str, out: Path) -> tuple[np.ndarray, np.ndarray]:
+def vectors(corpus: Corpus, questions: list[Question], base: Path, device: str, out: Path,
+            earlier: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Retrieval vectors of every sentence and of `questions`, each cached in `out` by its texts'
-    hash (the product's int8 ONNX encoder on the CPU, the same MiniLM in torch on a GPU)."""
+    hash (the product's int8 ONNX encoder on the CPU, the same MiniLM in torch on a GPU); a run
+    continued from `earlier` (--init-run) takes the vectors that run cached."""
     import hashlib
 
     encode = None
 
     def cached(texts: list[str]) -> np.ndarray:
         nonlocal encode
-        path = out / f"vectors-{hashlib.sha256(chr(0).join(texts).encode('utf-8')).hexdigest()[:16]}.npy"
-        if path.exists():
-            return np.load(path)
+        name = f"vectors-{hashlib.sha256(chr(0).join(texts).encode('utf-8')).hexdigest()[:16]}.npy"
+        path = out / name
+        for found in (path, *([earlier / name] if earlier else [])):
+            if found.exists():
+                return np.load(found)
         if encode is None:
             if device == "cpu":
                 from qa.embedding import load_encoder
@@ -425,6 +431,9 @@ def reader_args(argv: list[str] | None) -> argparse.Namespace:
                          "the product's candidate score, which adds the share of the question's terms (training/data.py)")
     ap.add_argument("--hard-negatives", type=int, default=2,
                     help="negatives from other paragraphs of a training question's own article")
+    ap.add_argument("--context-tokens", type=int, default=READER_CONTEXT_TOKENS,
+                    help="tokens of the sentence before the candidate that the reader sees (qa.reader.READER_CONTEXT_TOKENS "
+                         "must match the shipped reader's)")
     ap.add_argument("--init-run", type=Path, metavar="DIR",
                     help="start from the finished run in DIR (its final checkpoint and reader.json) with a fresh schedule, "
                          "and continue its learning curve: a second stage on questions that run did not take")
@@ -481,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     kept = [q for q in corpus.questions if q.article in SQUAD2_HELDOUT_ARTICLES]
     kept_pos_q, kept_neg_q = [q for q in kept if q.gold >= 0], [q for q in kept if q.impossible]
     used = pool + parts["validation"] + parts["heldout"] + kept_pos_q + kept_neg_q
-    sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out)
+    sent_vecs, q_vecs = vectors(corpus, used, base, device, args.out, args.init_run)
     attach_candidates(corpus, sent_vecs, q_vecs[: len(pool)], questions=pool, hard_negatives=args.hard_negatives,
                       prefilter=args.negatives == "prefilter")
     # The evaluation questions keep the default negatives, so that runs stay comparable.
@@ -489,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     tok = make_tokenizer(base)
 
     def groups_of(qs: list[Question], foreign: bool = False) -> list[dict]:
-        return [encode_group(tok, corpus, q, q.foreign if foreign else q.candidates) for q in qs]
+        return [encode_group(tok, corpus, q, q.foreign if foreign else q.candidates, args.context_tokens) for q in qs]
 
     train = groups_of(pool)
     val_pos_q = [q for q in parts["validation"] if q.gold >= 0]
@@ -503,8 +512,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def int8_evaluate(onnx: Path, pos: list[dict], pos_q: list[Question], neg: list[dict],
                       neg_q: list[Question]) -> dict[str, float]:
-        return evaluate(onnx_predict(onnx, base, pos, pos_q, corpus), pos, pos_q, onnx_predict(onnx, base, neg, neg_q, corpus),
-                        tok, corpus)
+        return evaluate(onnx_predict(onnx, base, pos, pos_q, corpus, args.context_tokens), pos, pos_q,
+                        onnx_predict(onnx, base, neg, neg_q, corpus, args.context_tokens), tok, corpus)
 
     def torch_evaluate(pos: list[dict], pos_q: list[Question], neg: list[dict]) -> dict[str, float]:
         with bf16():
@@ -534,7 +543,9 @@ def main(argv: list[str] | None = None) -> int:
     before_questions, before_curve, before_card = 0, [], None
     if args.init_run:
         init_card = json.loads((args.init_run / "reader.json").read_text(encoding="utf-8"))
-        before_questions, before_curve = init_card["train_questions"], init_card["metrics"]["learning_curve_heldout_sample"]
+        before_curve = init_card["metrics"]["learning_curve_heldout_sample"]
+        # Questions of every stage so far: the run's own, or the cumulative count its curve ends with.
+        before_questions = before_curve[-1]["train_questions"] if before_curve else init_card["train_questions"]
         before_card = {k: init_card[k] for k in ("commit", "steps", "train_questions", "lr", "train_seconds", "sha256")}
     plan = [[0]] * 3 if args.quick else batch_plan(train, int(args.epochs), args.batch_questions, args.seed)
     total = len(plan)
@@ -603,11 +614,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics["learning_curve_heldout_sample"] = before_curve + curve
     fp32.unlink()
     return finish_run(args, t0, device, int8, "reader.json", "reader.py", "READER_SHA256",
-                      "[CLS] question [SEP] sentence [SEP] start of the previous sentence [SEP]", metrics,
+                      f"[CLS] question [SEP] sentence [SEP] previous sentence (up to {args.context_tokens} tokens) [SEP]", metrics,
                       data=data_files(not args.quick), kept_out=SQUAD2_HELDOUT_ARTICLES, steps=total, batch_questions=args.batch_questions,
                       train_seconds=train_seconds, quantization="int8 (training/quantization.py): MatMul weights with one scale "
                       "per output channel, stored as uint8; embedding tables with one scale per row",
-                      continues=before_card, skip_questions=args.skip_questions, negatives=args.negatives, hard_negatives=args.hard_negatives,
+                      continues=before_card, context_tokens=args.context_tokens, skip_questions=args.skip_questions, negatives=args.negatives, hard_negatives=args.hard_negatives,
                       train_questions=len(train), train_pairs=int(sum(len(g["labels"]) for g in train)),
                       swapped_unanswerable=sum(q.qid.endswith("-swapped") for q in pool),
                       edited_unanswerable=sum(q.qid.endswith("-edited") for q in pool), bf16=amp, threshold_logit_folded=threshold)
