@@ -30,8 +30,8 @@ test: $(STAMP) chromium
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser"
 
-# Retrain the reader from ../shared/data (SQuAD): a first run into training/out/, then the shipped second stage
-# into training/out/stage2/; `--ship` would replace qa/models/.
+# Retrain the reader from ../shared/data (SQuAD): a first run into training/out/, a second stage into
+# training/out/stage2/, then the shipped third stage into training/out/stage3/; `--ship` would replace qa/models/.
 train-reader: $(STAMP)
 	$(BIN)/python training/train_reader.py --out training/out --context-tokens 24
 	$(BIN)/python training/train_reader.py --out training/out/stage2 --init-run training/out --skip-questions 40000 \

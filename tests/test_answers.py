@@ -515,8 +515,8 @@ ISSUE_EXAMPLES = [
     pytest.param("How many Afghan refugees live in Iran?", id="refugee-count"),
     pytest.param("What is the Islamic Revolutionary Guard Corps?", id="irgc-definition"),
     pytest.param("Who is the Supreme Leader of Iran?", id="supreme-leader", marks=pytest.mark.xfail(
-        strict=True, reason="known regression since the 51,206-question reader (issue 22): the shipped second stage "
-                            "gives the Zarif/Baradar sentence 0.47 and the decision answers at 0.71, with the article "
+        strict=True, reason="known regression since the 51,206-question reader (issue 22): the shipped third stage "
+                            "gives the Zarif/Baradar sentence 0.43 and the decision answers at 0.67, with the article "
                             "alone as with a book")),
 ]
 
