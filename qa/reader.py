@@ -180,10 +180,14 @@ class Reader(PairModel):
 
 @lru_cache(maxsize=2)
 def load_reader(path: str | None = None) -> Reader:
-    """The shipped reader (or the one at `path`, unpinned), loaded once per process."""
+    """The shipped reader (or the one at `path`, unpinned), loaded once per process. A reader at
+    `path` reads as much context as the card beside it (`reader.json`, as training writes it) says
+    it was trained with; a card without `context_tokens` predates the setting (24 tokens)."""
     if path is None:
         return Reader()
-    return Reader(Path(path), expected_sha256=None)
+    card = Path(path).with_name(READER_CARD.name)
+    context = read_card(card, "the reader").get("context_tokens", MAX_CONTEXT_TOKENS) if card.is_file() else READER_CONTEXT_TOKENS
+    return Reader(Path(path), expected_sha256=None, context_tokens=context)
 
 
 def reader_card(path: Path = READER_CARD) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,16 @@ def test_training_quick_mode_writes_a_model_and_its_manifest_and_a_second_stage_
     assert second["context_tokens"] == READER_CONTEXT_TOKENS
     cached = [{p.name for p in (tmp_path / stage).glob("vectors-*.npy")} for stage in ("stage1", "stage2")]
     assert cached[0] and not cached[0] & cached[1], "the second stage takes the first one's sentence vectors"
+
+
+@pytest.mark.parametrize(("card", "expected"), [
+    pytest.param({"context_tokens": 80}, 80, id="card-says-80"),
+    pytest.param({}, 24, id="card-predates-the-setting"),
+    pytest.param(None, READER_CONTEXT_TOKENS, id="no-card"),
+])
+def test_a_reader_from_a_path_reads_the_context_its_card_gives(tmp_path: Path, card: dict | None, expected: int) -> None:
+    model = tmp_path / "reader-int8.onnx"
+    model.symlink_to(READER_FILE)
+    if card is not None:
+        (tmp_path / "reader.json").write_text(json.dumps(card), encoding="utf-8")
+    assert load_reader(str(model)).context_tokens == expected
