@@ -4,12 +4,14 @@ Stages (each typed, see `qa.schema.Trace`):
 1. candidates: every sentence of the retrieved passages, ranked by a cheap prefilter score
    (similarity to the query, share of its terms);
 2. reading: the best `reader_candidates` of them go to the reader (`qa.reader`) in one or two rounds,
-   which gives each a calibrated probability that it answers and the exact answer words;
-3. decision: the documents answer when a logistic model over the best sentence's reader logit
-   and prefilter score reaches `min_confidence`; then it is quoted (a runner-up joins it when
-   the reader is sure of it too). The answer words the reader marked must be the kind of thing
-   the question asks for (`qa.answer_type`: a quantity for "how many", a time for "when", ...),
-   and more than the question's own words:
+   which gives each a calibrated probability that it answers and the exact answer words; the read
+   ones are ranked by `rank_score` (the reader's logit plus RANK_PREFILTER_WEIGHT times the prefilter
+   score: the reader sees one sentence, the prefilter how much of the question it holds);
+3. decision: the documents answer when a logistic model over the reader logit and prefilter score
+   of the sentence the reader is surest of reaches `min_confidence`; then the first by `rank_score`
+   is quoted (a runner-up joins it when the reader is sure of it too). The answer words the reader
+   marked must be the kind of thing the question asks for (`qa.answer_type`: a quantity for "how
+   many", a time for "when", ...), and more than the question's own words:
    when they are not, a runner-up among the first TYPE_ALTERNATIVES whose words are is decided on
    instead, and without one the confidence is lowered by MISMATCH_PENALTY (in logits). That
    confidence is `Answer.confidence`. Otherwise the answer says the documents don't say, and
@@ -42,8 +44,12 @@ LEXICAL_WEIGHT = 0.5
 # benchmarks/calibrate_decision.py on the reader's SQuAD training articles, asked with and
 # without their article (never on held-out SQuAD articles or the bundled article), with its
 # odds moved to a prior of 3 in 4 questions answerable (see that script).
-DECISION_WEIGHTS = (0.4113, 9.7166)
-DECISION_BIAS = -4.6111
+DECISION_WEIGHTS = (0.4511, 9.7396)
+DECISION_BIAS = -4.5621
+# Read candidates are ranked by reader logit + RANK_PREFILTER_WEIGHT * prefilter score (`rank_score`),
+# the weight that puts a sentence holding the answer first most often on the reader's SQuAD training
+# articles (benchmarks/calibrate_decision.py fits it with the decision, never on held-out questions).
+RANK_PREFILTER_WEIGHT = 4.5
 # A second sentence is quoted only when the reader is this sure that it answers too; reading
 # stops after the first round when it is this sure of one sentence.
 SURE = 0.9
@@ -154,8 +160,20 @@ def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, lim
     kind = expected_kind(query)
     if limit > first and not any((c.probability or 0.0) >= SURE and fitting(query, kind, c) for c in done):
         done += _read_some(reader, query, pool[first:limit], data)
-    done.sort(key=lambda c: -(c.probability or 0.0))
+    done.sort(key=lambda c: -rank_score(c))
     return done + pool[len(done):]
+
+
+def reader_logit(c: Candidate) -> float:
+    """The reader's logit for a read candidate (from its rounded probability, kept off 0 and 1)."""
+    p = min(max(c.probability or 0.0, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def rank_score(c: Candidate, weight: float | None = None) -> float:
+    """How read candidates are ordered, best first: the reader's logit plus `weight` (by default
+    RANK_PREFILTER_WEIGHT) times the prefilter score."""
+    return reader_logit(c) + (RANK_PREFILTER_WEIGHT if weight is None else weight) * c.prefilter
 
 
 def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexData) -> list[Candidate]:
@@ -178,16 +196,17 @@ def previous_sentence(data: IndexData, c: Candidate) -> str:
     return data.documents[c.source].text[a:b]
 
 
-def decision_features(pool: list[Candidate], best: int = 0) -> tuple[float, float]:
-    """A candidate's (the best one's, by default) reader logit and its prefilter score.
+def decision_features(pool: list[Candidate], best: int | None = None) -> tuple[float, float]:
+    """A read candidate's reader logit and its prefilter score: by default those of the one the
+    reader is surest of (the documents answer when some sentence does), whichever is quoted.
 
     (Tried and dropped: the score's lead over the median candidate; it added nothing on SQuAD.)"""
-    c = pool[best]
-    p = min(max(c.probability or 0.0, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p)), c.prefilter
+    c = pool[best] if best is not None else max((c for c in pool if c.probability is not None),
+                                                key=lambda c: c.probability or 0.0, default=pool[0])
+    return reader_logit(c), c.prefilter
 
 
-def _logit(pool: list[Candidate], best: int = 0) -> float:
+def _logit(pool: list[Candidate], best: int | None = None) -> float:
     return DECISION_BIAS + sum(w * x for w, x in zip(DECISION_WEIGHTS, decision_features(pool, best)))
 
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, SURE, TYPE_ALTERNATIVES, answer_confidence,
-                          answer_words, decide, no_answer_text, read)
+from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, RANK_PREFILTER_WEIGHT, SURE, TYPE_ALTERNATIVES,
+                          answer_confidence, answer_words, decide, decision_features, no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate
 
@@ -62,6 +62,28 @@ def test_reading_stops_early_only_when_sure(logits: dict[int, float], expected_r
     assert out[0].probability is not None and out[0].probability >= SURE
     assert [c.probability for c in out[expected_read:]] == [None] * (12 - expected_read)
     assert out[0].answer_start == out[0].start and out[0].answer_end == out[0].start + 8
+
+
+@pytest.mark.parametrize(
+    ("logit_gap", "first"),
+    [
+        pytest.param(0.5, 1, id="small-reader-lead-loses-to-a-better-match"),
+        pytest.param(RANK_PREFILTER_WEIGHT * 0.5 + 1.0, 0, id="large-reader-lead-wins"),
+    ],
+)
+def test_read_candidates_are_ranked_by_reader_logit_and_prefilter(logit_gap: float, first: int) -> None:
+    # Sentence 1 matches the question better by 0.5 in prefilter score, sentence 0 leads in reader logit.
+    reader = FakeReader({0: -2.0 + logit_gap, 1: -2.0})
+    pool = [cand(0, prefilter=0.6), cand(1, prefilter=1.1)]
+    out = read(reader, "q", pool, FakeData(), limit=2)  # type: ignore[arg-type]
+    assert [c.sentence for c in out] == [first, 1 - first]
+
+
+def test_decision_reads_the_candidate_the_reader_is_surest_of() -> None:
+    # The first (quoted) candidate matches better; whether the documents answer is the reader's surest verdict.
+    pool = [cand(0, prefilter=1.2, probability=0.6), cand(1, prefilter=0.8, probability=0.95)]
+    assert decision_features(pool) == pytest.approx((math.log(0.95 / 0.05), 0.8))
+    assert decision_features(pool, 0) == pytest.approx((math.log(0.6 / 0.4), 1.2))
 
 
 def test_decline_below_min_confidence_and_answer_above() -> None:
