@@ -263,7 +263,7 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
         return Decision([], False, f"confidence {confidence:.2f} that the documents answer is below min_confidence "
                                    f"{min_confidence:.2f}{note}", confidence)
     chosen = [best]
-    for i, c in enumerate(pool[:max_sentences + best], start=0):
+    for i, c in enumerate(pool):  # in rank order: a sure sentence may rank below an unsure one that matches better
         if len(chosen) >= max_sentences:
             break
         if i != best and c.probability is not None and c.probability >= max(min_confidence, SURE) \

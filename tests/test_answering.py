@@ -111,6 +111,13 @@ def test_second_sentence_only_when_the_reader_is_sure(runner_up: float, max_sent
     assert decide(pool, max_sentences=max_sentences, min_confidence=0.5)[0] == quoted
 
 
+def test_a_sure_runner_up_joins_from_below_an_unsure_one() -> None:
+    # Ranked by logit and prefilter, a sentence the reader is sure of may come third.
+    pool = [cand(0, prefilter=1.2, probability=0.8), cand(1, prefilter=1.1, probability=0.3),
+            cand(2, prefilter=0.6, probability=0.95)]
+    assert decide(pool, max_sentences=2, min_confidence=0.5).chosen == [0, 2]
+
+
 def test_nothing_read_means_no_answer() -> None:
     assert decide([], 2, 0.5)[1] is False
     assert decide([], 2, 0.5).confidence == 0.0
