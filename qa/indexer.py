@@ -326,7 +326,8 @@ def _embed(build: _Build, encoder: Encoder, settings: Settings, chunking: dict, 
         passes = {s: [c.text for c in new_chunks[s]] if late else
                   [new_docs[s].text[a:b] for a, b in new_docs[s].sentences] if made == "pooled" else
                   _texts(new_docs[s], new_chunks[s]) for s in todo}
-        build.plan(sum(len(passes[s]) for s in todo), sum(_cost(t) for s in todo for t in passes[s]))
+        build.plan(sum(len(passes[s]) for s in todo), sum(_cost(t) for s in todo for t in passes[s]),
+                   "passages" if late else "sentences" if made == "pooled" else "texts")
         for sources in _file_runs(todo, sizes, settings.batch_size):
             if late:
                 vecs = _embed_late(build, encoder, [(new_docs[s], new_chunks[s]) for s in sources], settings.batch_size,
@@ -476,6 +477,7 @@ class _Build:
         self.on_progress, self.cancel, self.progress = on_progress, cancel, progress
         self.show_progress_bar = show_progress_bar
         self.files_done = self.texts_done = self.texts_total = self.cost_done = self.cost_total = 0
+        self.unit = "passages"  # what one embedded text is (`IndexProgress.unit`)
         self.embed_started: float | None = None
         self.limit_checked = False
         self.bar: Any = None
@@ -487,9 +489,9 @@ class _Build:
         if self.bar is not None:
             self.bar.close()
 
-    def plan(self, texts: int, cost: int) -> None:
-        """Start embedding this build's `texts` texts, of total `_cost` `cost`."""
-        self.texts_total, self.cost_total = texts, cost
+    def plan(self, texts: int, cost: int, unit: str) -> None:
+        """Start embedding this build's `texts` texts (`unit`s), of total `_cost` `cost`."""
+        self.texts_total, self.cost_total, self.unit = texts, cost, unit
         if self.show_progress_bar and texts:
             from tqdm.auto import tqdm
 
@@ -568,7 +570,7 @@ class _Build:
         if estimate > limit:
             files = "1 file" if self.files_total == 1 else f"{self.files_total:,} files"
             raise IndexingTooSlowError(
-                f"indexing {files} ({self.texts_total:,} passages) would take about {duration(estimate)} on this "
+                f"indexing {files} ({self.texts_total:,} {self.unit}) would take about {duration(estimate)} on this "
                 f"machine, more than the limit of {duration(limit)} (max_index_seconds, QA_MAX_INDEX_SECONDS); "
                 "nothing was changed: index fewer or smaller files, or raise the limit"
             )
@@ -589,7 +591,7 @@ class _Build:
         if self.on_progress is not None:
             elapsed = time.perf_counter() - self.started
             self.on_progress(IndexProgress(self.files_done, self.files_total, self.texts_done, self.texts_total,
-                                           elapsed, self.eta() if stage == "embedding" else None, stage))
+                                           elapsed, self.eta() if stage == "embedding" else None, stage, self.unit))
 
 
 def _whole_folder(

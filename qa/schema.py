@@ -219,8 +219,9 @@ STAGES = ("reading", "embedding", "saving", "done", "cancelled")
 class IndexProgress:
     """Where an index build stands, for a progress line (`describe()`) or a progress bar (`fraction`).
 
-    `chunks_*` count every text embedded (passages and their sentences); `files_done`
-    counts files whose texts are all embedded. `eta_s` is the time left at the embedding rate
+    `chunks_*` count every text embedded, in `unit`s: sentences where sentence vectors are pooled
+    (the default: each sentence is one pass), passages under late chunking, "texts" (passages and
+    sentences) where both are embedded; `files_done` counts files whose texts are all embedded. `eta_s` is the time left at the embedding rate
     measured so far (None until one batch is done); `stage` is one of `STAGES`.
     """
 
@@ -231,6 +232,7 @@ class IndexProgress:
     elapsed_s: float
     eta_s: float | None
     stage: str
+    unit: str = "passages"
 
     @property
     def fraction(self) -> float:
@@ -238,14 +240,14 @@ class IndexProgress:
         return min(1.0, self.chunks_done / self.chunks_total) if self.chunks_total else 1.0
 
     def describe(self) -> str:
-        """One line in plain words, e.g. "Indexing 5 files (2 done): 340 of 1,200 passages, about 40 s left"."""
+        """One line in plain words, e.g. "Indexing 5 files (2 done): 340 of 1,200 sentences, about 40 s left"."""
         files = _files(self.files_total)
         if self.stage == "reading":
             return f"Reading {files}"
         if self.stage == "saving":
             return f"Saving the index of {files}"
         if self.stage == "done":
-            return f"Indexed {files}: {self.chunks_total:,} passages in {duration(self.elapsed_s)}"
+            return f"Indexed {files}: {self.chunks_total:,} {self.unit} in {duration(self.elapsed_s)}"
         if self.stage == "cancelled":
             return f"Indexing cancelled after {duration(self.elapsed_s)}; the previous index is unchanged"
         done = f" ({self.files_done} done)" if 0 < self.files_done < self.files_total else ""
@@ -253,7 +255,7 @@ class IndexProgress:
             left = "estimating the time left"
         else:
             left = f"about {duration(self.eta_s)} left" if self.eta_s >= 1 else "almost done"
-        return f"Indexing {files}{done}: {self.chunks_done:,} of {self.chunks_total:,} passages, {left}"
+        return f"Indexing {files}{done}: {self.chunks_done:,} of {self.chunks_total:,} {self.unit}, {left}"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "message": self.describe()}

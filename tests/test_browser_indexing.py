@@ -146,15 +146,15 @@ def test_asking_goes_on_in_every_tab_while_indexing_shows_progress_and_cancels(
     assert examples.count() >= 1, "the empty chat should offer example questions"
     for i in range(examples.count()):
         expect(examples.nth(i)).to_be_enabled()
-    # Files done of total, passages and the time left (IndexProgress.describe()), not "Batches 0%".
+    # Files done of total, sentences embedded and the time left (IndexProgress.describe()), not "Batches 0%".
     expect(note).to_contain_text(re.compile(r"File 1 of 1 \(0 done\), velmora-.\.txt: Indexing 1 file: "
-                                            r"[\d,]+ of [\d,]+ passages, (about \d+ (s|min) left|almost done)"),
+                                            r"[\d,]+ of [\d,]+ sentences, (about \d+ (s|min) left|almost done)"),
                                  timeout=ANSWER_TIMEOUT)
     for tab in (uploader, other):
         text = tab.page.locator("body").inner_text()
         assert "Batches" not in text, text[-1500:]
     # The uploading tab shows it too, with the document table in view and uncovered.
-    expect(uploader.page.locator(INDEX_NOTE)).to_contain_text("passages")
+    expect(uploader.page.locator(INDEX_NOTE)).to_contain_text("sentences")
     expect(uploader.page.locator("#qa-docs")).to_be_visible()
     overlay = "#qa-documents .eta-bar:visible, #qa-documents .progress-text:visible, #qa-documents .progress-level:visible"
     # (Gradio's own bar may flash while the file itself is sent; it must be gone once indexing runs.)

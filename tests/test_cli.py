@@ -489,9 +489,9 @@ def test_qa_index_prints_its_progress_on_stderr(tmp_path: Path) -> None:
     assert proc.returncode == 0, describe(proc)
     err = proc.stderr.splitlines()
     assert err[0] == "Reading 6 files", describe(proc)
-    assert any(line.startswith("Indexing 6 files: 0 of ") and line.endswith(" passages, estimating the time left")
+    assert any(line.startswith("Indexing 6 files: 0 of ") and line.endswith(" sentences, estimating the time left")
                for line in err), describe(proc)
-    assert err[-1].startswith("Indexed 6 files: ") and "passages in" in err[-1], describe(proc)
+    assert err[-1].startswith("Indexed 6 files: ") and "sentences in" in err[-1], describe(proc)
     assert "\r" not in proc.stderr and "added 6" in proc.stdout, describe(proc)
     quiet = subprocess.run([*cmd, "--index-dir", str(tmp_path / "index2"), "--quiet"], cwd=REPO_ROOT,
                            env=clean_env(), capture_output=True, text=True, timeout=TIMEOUT)

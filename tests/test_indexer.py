@@ -91,11 +91,13 @@ def test_describe_is_one_line_of_plain_words() -> None:
     assert p.describe() == "Indexing 5 files (2 done): 340 of 1,200 passages, about 40 s left"
     assert p.fraction == pytest.approx(340 / 1200)
     assert p.to_dict() == {"files_done": 2, "files_total": 5, "chunks_done": 340, "chunks_total": 1200,
-                           "elapsed_s": 12.0, "eta_s": 40.2, "stage": "embedding", "message": p.describe()}
+                           "elapsed_s": 12.0, "eta_s": 40.2, "stage": "embedding", "unit": "passages",
+                           "message": p.describe()}
     first = IndexProgress(0, 1, 0, 90, 0.5, None, "embedding")
     assert first.describe() == "Indexing 1 file: 0 of 90 passages, estimating the time left"
     assert IndexProgress(0, 1, 80, 90, 1.0, 0.3, "embedding").describe().endswith("almost done")
     assert IndexProgress(1, 1, 90, 90, 75.0, None, "done").describe() == "Indexed 1 file: 90 passages in 1 min"
+    assert IndexProgress(1, 1, 90, 90, 75.0, None, "done", "sentences").describe() == "Indexed 1 file: 90 sentences in 1 min"
     assert "previous index is unchanged" in IndexProgress(0, 3, 8, 90, 2.0, None, "cancelled").describe()
     for stage in qa.schema.STAGES:
         line = IndexProgress(1, 3, 10, 90, 5.0, 7.0, stage).describe()
