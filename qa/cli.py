@@ -89,7 +89,7 @@ class _SafeFormatter(logging.Formatter):
 
 class ProgressLines:
     """`qa index` progress on stderr in the chat's words (`IndexProgress.describe()`: files,
-    passages and the time left). On a terminal one line, rewritten at most every `interval`
+    sentences and the time left). On a terminal one line, rewritten at most every `interval`
     seconds (0.25); elsewhere (a log, a pipe) a line per stage and one every `interval` seconds
     (5) while embedding, never a carriage return."""
 
@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build or update the index for a folder of documents")
     p.add_argument("seeds_dir", nargs="?", help=f"folder of {'/'.join(DOCUMENT_TYPES)} files (QA_SEEDS_DIR, default: seeds)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines (files, passages, time left) on stderr")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines (files, sentences, time left) on stderr")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be read")
     common(p)
     time_limit(p)
