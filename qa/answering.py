@@ -302,7 +302,9 @@ def compose(trace: Trace, data: IndexData) -> Answer:
         ))
         parts.append(f"{' '.join(quote.split())} [{number}]")
     best = chosen[0]
-    short = data.documents[best.source].text[best.answer_start:best.answer_end] if best.answer_start >= 0 else ""
+    # One line, as the quote is shown: a PDF's answer words may run across a line break.
+    short = " ".join(data.documents[best.source].text[best.answer_start:best.answer_end].split()) \
+        if best.answer_start >= 0 else ""
     return Answer(question=trace.question, text=" ".join(parts), answered=True, citations=citations,
                   short=short, query=trace.query, confidence=trace.confidence)
 

@@ -169,6 +169,6 @@ def compose(question: str, query: str, checked: Sequence[WrittenSentence], shown
     first = citations[0] if citations else None
     short = ""
     if first is not None and first.answer_start >= 0:
-        short = document_text(first.source)[first.answer_start:first.answer_end]
+        short = " ".join(document_text(first.source)[first.answer_start:first.answer_end].split())  # one line
     return Answer(question=question, text=" ".join(parts), answered=bool(parts), citations=citations, short=short,
                   query=query, written=sentences)

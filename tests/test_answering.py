@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, RANK_PREFILTER_WEIGHT, SURE, TYPE_ALTERNATIVES,
-                          answer_confidence, answer_words, decide, decision_features, no_answer_text, read)
+                          answer_confidence, answer_words, compose, decide, decision_features, no_answer_text, read)
 from qa.reader import ReaderScore
-from qa.schema import Candidate
+from qa.schema import Candidate, Passage, Trace
 
 
 def cand(i: int, prefilter: float = 1.0, probability: float | None = None) -> Candidate:
@@ -227,3 +227,22 @@ def test_reading_goes_on_when_the_sure_answer_is_of_the_wrong_kind(question: str
     pool = [cand(i, prefilter=2.0 - i / 10) for i in range(12)]
     read(reader, question, pool, FakeData(), limit=8)  # type: ignore[arg-type]
     assert len(reader.read) == expected_read
+
+
+def test_short_answer_is_one_line_though_the_document_breaks_it() -> None:
+    text = "der: DER data to decode containing the OBJECT\nIDENTIFIER value."
+    c = Candidate(source="a.txt", sentence=0, start=0, end=len(text), text=text, chunk_id="c", prefilter=1.0,
+                  probability=0.99, answer_start=text.index("the OBJECT"), answer_end=text.index(" value"))
+
+    class Data:
+        class _Doc:
+            pass
+
+        documents = {"a.txt": _Doc()}
+
+    Data.documents["a.txt"].text = text
+    trace = Trace(question="q", query="q", passages=[Passage("a.txt", text, 0, len(text), 1.0, "c")], candidates=[c],
+                  chosen=[0], answered=True, reason="", confidence=0.99)
+    answer = compose(trace, Data())  # type: ignore[arg-type]
+    assert answer.short == "the OBJECT IDENTIFIER"
+    assert answer.citations[0].quote == text  # the citation keeps the document's own text and offsets
