@@ -53,6 +53,7 @@ _BOUNDARY = re.compile(r"(?<![.!?…])([.!?…]+)([\"'”’)\]»]*)(\s+)")
 _OPENER_RUN = re.compile("[" + re.escape(_OPENERS) + "]*")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _LIST_OR_HEADING = re.compile(r"\s*(#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>\s|\|)")
+_LIST_ITEM = re.compile(r"\s*([-*+•]\s|\d{1,3}[.)]\s)")
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -110,9 +111,10 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if penult is None or penult == group_start:
             prev = text[group_start:group_end].rstrip()
         else:
-            # Three or more merged lines: the unit did not start with a list marker or heading
-            # (or it would not have grown), so a neutral first line and the last two lines
-            # stand in for it; _line_continues reads them exactly as it reads the whole unit.
+            # Three or more merged lines: the unit did not start with a heading, quote or table row
+            # (or it would not have grown), and a list item runs on as prose does, so a neutral
+            # first line and the last two lines stand in for it; _line_continues reads them
+            # exactly as it reads the whole unit.
             prev = "x\n" + text[penult:group_end].rstrip()
         nxt = text[s:e].lstrip()
         if _line_continues(prev, nxt, width, wrap_width if wrapped else 0):
@@ -138,14 +140,21 @@ def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bo
         # with an abbreviation: "... led by Mr.\nAhmad Massoud". Tested first: it is the common case.
         if last != "." or not _is_abbreviation(_last_word(prev, 0, len(prev) - 1)):
             return False
-        return not (_LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev) or _LIST_MARKER.fullmatch(prev[:-1]))
-    if _LIST_OR_HEADING.match(nxt) or _LIST_OR_HEADING.match(prev):
+        return not (_LIST_OR_HEADING.match(nxt) or _stands_alone(prev) or _LIST_MARKER.fullmatch(prev[:-1]))
+    if _LIST_OR_HEADING.match(nxt) or _stands_alone(prev):
         return False
     if last in "-,;:(" or nxt[0].islower() or _last_word(prev, 0, len(prev)).lower() in _UNFINISHED:
         return True
     # An unfinished line followed by a capitalised one: a continuation only in wrapped prose
     # where the line reaches the wrap width.
     return bool(wrap_width) and prev_width >= 0.8 * wrap_width
+
+
+def _stands_alone(line: str) -> bool:
+    """A heading, quote or table row: the next line never continues it. A list item runs on as prose
+    does ("• glob elements have a pattern attribute. Any file whose name matches this pattern will
+    be given this\nMIME type (subject to ...).", a PDF's wrapped bullet)."""
+    return bool(_LIST_OR_HEADING.match(line)) and not _LIST_ITEM.match(line)
 
 
 def _split_line(text: str, start: int, end: int) -> list[Span]:

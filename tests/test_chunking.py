@@ -271,6 +271,16 @@ SPLIT_CASES = [
      ["# Title", "Intro text here.", "## Section", "Body sentence one.", "Body two."]),
     ("bullet-list", "Shopping list:\n- eggs\n- milk\n* bread", ["Shopping list:", "- eggs", "- milk", "* bread"]),
     ("numbered-list", "Steps:\n1. Open the box.\n2. Take it out.", ["Steps:", "1. Open the box.", "2. Take it out."]),
+    ("wrapped-bullet-runs-on",
+     "Each node may contain the following elements:\n\n• glob elements have a pattern attribute. Any file whose "
+     "name matches this pattern will be given this\nMIME type (subject to conflicting rules in other files, of "
+     "course). There is also an optional weight\nattribute which is used when resolving conflicts with other glob "
+     "matches.\n• magic elements contain a list of match elements.",
+     ["Each node may contain the following elements:", "• glob elements have a pattern attribute.",
+      "Any file whose name matches this pattern will be given this\nMIME type (subject to conflicting rules in other "
+      "files, of course).",
+      "There is also an optional weight\nattribute which is used when resolving conflicts with other glob matches.",
+      "• magic elements contain a list of match elements."]),
     ("hard-wrapped-lowercase-continuation",
      "The quick brown fox jumps over the lazy dog and then\nkeeps running across the wide green field until it\n"
      "reaches the river. There it stops to drink some water\nbefore going home.",
