@@ -3,20 +3,21 @@
 
 The reader's probability alone declines too many answerable questions and answers some asked
 where their article is missing: it sees one sentence, not how well the documents match. The
-decision is a logistic model over two numbers of the best candidate: its reader logit and its
-prefilter score (similarity and term overlap with the question) (`qa.answering.decision_features`), fitted here on questions the
-reader was trained on, never on the held-out SQuAD articles or the bundled article:
+decision is a logistic model over two numbers of the candidate the reader is surest of: its reader
+logit and its prefilter score (similarity and term overlap with the question;
+`qa.answering.decision_features`), fitted here on questions of the reader's training articles
+(all of them by default), never on the held-out SQuAD articles or the bundled article:
 
 * every sampled question asked against the 13-article SQuAD corpus (its article present), and
 * the same question asked with its article left out (leave-one-out indexes, nothing re-embedded);
 
-label 1 when the documents answer: the article is present, or the quoted sentence of another
+label 1 when the documents answer: the article is present, or the sentence quoted from another
 article contains an accepted answer; else 0. ("The documents don't say" must be true when said.)
 
-First the ranking: the prefilter weight (added to the reader's logit) that puts a sentence holding
-an accepted answer first most often among the read candidates of the questions asked with their
-article (a grid of weights; the smallest of equals). The decision is then fitted on the best
-candidate under that ranking.
+The ranking comes first, since it decides which sentence is quoted: the prefilter weight (added to
+the reader's logit) that puts a sentence holding an accepted answer first most often among the
+read candidates of the questions asked with their article (a grid of weights; the smallest of
+equals).
 
 Those rows are half answerable; the questions people ask about their own documents mostly are
 not. The fitted odds are moved to a prior of PRIOR_ANSWERABLE (the share of answerable
