@@ -31,7 +31,7 @@ import numpy as np
 
 from .answer_type import could_hold, echoes, expected_kind, fits
 from .index import CorpusStats, IndexData
-from .reader import Reader
+from .reader import Reader, sigmoid
 from .schema import Answer, Candidate, Citation, Trace
 from .text import query_terms, tokenize
 
@@ -170,10 +170,9 @@ def reader_logit(c: Candidate) -> float:
     return math.log(p / (1 - p))
 
 
-def rank_score(c: Candidate, weight: float | None = None) -> float:
-    """How read candidates are ordered, best first: the reader's logit plus `weight` (by default
-    RANK_PREFILTER_WEIGHT) times the prefilter score."""
-    return reader_logit(c) + (RANK_PREFILTER_WEIGHT if weight is None else weight) * c.prefilter
+def rank_score(c: Candidate, weight: float = RANK_PREFILTER_WEIGHT) -> float:
+    """How read candidates are ordered, best first: the reader's logit plus `weight` times the prefilter score."""
+    return reader_logit(c) + weight * c.prefilter
 
 
 def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexData) -> list[Candidate]:
@@ -210,14 +209,10 @@ def _logit(pool: list[Candidate], best: int | None = None) -> float:
     return DECISION_BIAS + sum(w * x for w, x in zip(DECISION_WEIGHTS, decision_features(pool, best)))
 
 
-def _probability(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
-
 def answer_confidence(pool: list[Candidate]) -> float:
     """Estimated probability that the documents answer, from the candidates (best first), before
     the answer-type check (`decide` applies it)."""
-    return _probability(_logit(pool))
+    return float(sigmoid(_logit(pool)))
 
 
 class Decision(NamedTuple):
@@ -258,7 +253,7 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
         else:
             z -= MISMATCH_PENALTY
             note = f" (answer words not {wanted}: lowered)"
-    confidence = round(_probability(z), 4)
+    confidence = round(float(sigmoid(z)), 4)
     if confidence < min_confidence:
         return Decision([], False, f"confidence {confidence:.2f} that the documents answer is below min_confidence "
                                    f"{min_confidence:.2f}{note}", confidence)
@@ -303,8 +298,7 @@ def compose(trace: Trace, data: IndexData) -> Answer:
         parts.append(f"{' '.join(quote.split())} [{number}]")
     best = chosen[0]
     # One line, as the quote is shown: a PDF's answer words may run across a line break.
-    short = " ".join(data.documents[best.source].text[best.answer_start:best.answer_end].split()) \
-        if best.answer_start >= 0 else ""
+    short = " ".join(answer_words(best).split())
     return Answer(question=trace.question, text=" ".join(parts), answered=True, citations=citations,
                   short=short, query=trace.query, confidence=trace.confidence)
 

@@ -52,8 +52,9 @@ _OPENERS = "\"'“‘([«¿¡"
 _BOUNDARY = re.compile(r"(?<![.!?…])([.!?…]+)([\"'”’)\]»]*)(\s+)")
 _OPENER_RUN = re.compile("[" + re.escape(_OPENERS) + "]*")
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n\s*")
-_LIST_OR_HEADING = re.compile(r"\s*(#{1,6}\s|[-*+•]\s|\d{1,3}[.)]\s|>\s|\|)")
-_LIST_ITEM = re.compile(r"\s*([-*+•]\s|\d{1,3}[.)]\s)")
+_ITEM_MARKER = r"[-*+•]\s|\d{1,3}[.)]\s"
+_LIST_OR_HEADING = re.compile(r"\s*(#{1,6}\s|" + _ITEM_MARKER + r"|>\s|\|)")
+_LIST_ITEM = re.compile(r"\s*(" + _ITEM_MARKER + ")")
 
 
 def split_sentences(text: str) -> list[Span]:

@@ -221,8 +221,9 @@ class IndexProgress:
 
     `chunks_*` count every text embedded, in `unit`s: sentences where sentence vectors are pooled
     (the default: each sentence is one pass), passages under late chunking, "texts" (passages and
-    sentences) where both are embedded; `files_done` counts files whose texts are all embedded. `eta_s` is the time left at the embedding rate
-    measured so far (None until one batch is done); `stage` is one of `STAGES`.
+    sentences) where both are embedded; `files_done` counts files whose texts are all embedded.
+    `eta_s` is the time left at the embedding rate measured so far (None until one batch is done);
+    `stage` is one of `STAGES`.
     """
 
     files_done: int
