@@ -30,6 +30,7 @@ from common import BENCH, CACHE, REPO, loadavg, log, md_table  # noqa: E402
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     # name: (default arguments, --quick arguments)
     "article_dev": ([], []),
+    "manuals": ([], []),
     "retrieval_scifact": ([], ["--limit", "50"]),
     "answers_squad": ([], ["--n", "100", "--unanswerable", "40"]),
     "answers_squad2": ([], []),
@@ -41,7 +42,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "splitter": ([], ["--sizes", "100000,400000", "--runs", "1"]),
 }
 # Benchmarks that read no benchmark data (no --data argument).
-NO_DATA = {"article_dev", "splitter"}
+NO_DATA = {"article_dev", "manuals", "splitter"}
 # --scale: the tables at scale (name: (script, default arguments, --quick arguments)), kept apart
 # because they take long (about 15 min for 1M vectors on 2 cores; SQuAD train's first run embeds
 # 106,204 texts, 45+ min, cached in benchmarks/.cache/squad-train/ for the next runs).

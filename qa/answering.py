@@ -2,7 +2,8 @@
 
 Stages (each typed, see `qa.schema.Trace`):
 1. candidates: every sentence of the retrieved passages, ranked by a cheap prefilter score
-   (similarity to the query, share of its terms);
+   (similarity to the query, share of its terms), a sentence under a heading read with its
+   section's title (`in_section`);
 2. reading: the best `reader_candidates` of them go to the reader (`qa.reader`) in one or two rounds,
    which gives each a calibrated probability that it answers and the exact answer words; the read
    ones are ranked by `rank_score` (the reader's logit plus RANK_PREFILTER_WEIGHT times the prefilter
@@ -87,17 +88,42 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
     if not rows:
         return []
     ordered = sorted(rows)
-    dense = data.sentence_vectors.vectors_at(ordered) @ query_vector
     spans = [data.sentence_at(row) for row in ordered]
     texts = [data.documents[source].text[a:b] for source, _, a, b in spans]
-    scores = prefilter_scores(query, dense, [set(tokenize(t)) for t in texts],
-                              [source_stats(data, source) for source, _, _, _ in spans])
+    dense, terms = in_section(query_vector, ordered, spans, texts, data)
+    scores = prefilter_scores(query, dense, terms, [source_stats(data, source) for source, _, _, _ in spans])
     out = [
         Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row], prefilter=round(score, 4))
         for row, score, (source, index, a, b), text in zip(ordered, scores, spans, texts)
     ]
     out.sort(key=lambda c: -c.prefilter)
     return out
+
+
+def in_section(query_vector: np.ndarray, rows: list[int], spans: list[tuple[str, int, int, int]],
+               texts: list[str], data: IndexData) -> tuple[np.ndarray, list[set[str]]]:
+    """Each sentence's dense similarity to the query and its terms, read with the title of its section.
+
+    A manual's sentence often leaves its subject to the heading above it ("--inspect[=[host:]port]",
+    then "Activate inspector on host:port."). So a sentence under a heading holds the heading's terms
+    too, and its similarity is the better of its own and that of its vector pooled with the heading's
+    (as a chunk's vector pools its sentences'): a generic heading never lowers a sentence."""
+    vectors = data.sentence_vectors.vectors_at(rows)
+    dense = vectors @ query_vector
+    terms = [set(tokenize(t)) for t in texts]
+    headings = [data.section_heading(source, index) for source, index, _, _ in spans]
+    under = [i for i, h in enumerate(headings) if h is not None]
+    if not under:
+        return dense, terms
+    heading_rows = [data.sentence_rows(spans[i][0], headings[i], headings[i] + 1)[0] for i in under]
+    pooled = vectors[under] + data.sentence_vectors.vectors_at(heading_rows)
+    pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+    dense[under] = np.maximum(dense[under], pooled @ query_vector)
+    for i in under:
+        source, _, _, _ = spans[i]
+        a, b = data.documents[source].sentences[headings[i]]
+        terms[i] |= set(tokenize(data.documents[source].text[a:b]))
+    return dense, terms
 
 
 def prefilter_scores(query: str, similarity: Sequence[float], sentence_terms: Sequence[set[str]],
@@ -178,7 +204,7 @@ def rank_score(c: Candidate, weight: float = RANK_PREFILTER_WEIGHT) -> float:
 def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexData) -> list[Candidate]:
     if not head:
         return []
-    contexts = [previous_sentence(data, c) for c in head]
+    contexts = [context_before(data, c) for c in head]
     scores = reader.score(query, [c.text for c in head], contexts)
     return [
         Candidate(**{**c.to_dict(), "probability": round(s.probability, 4),
@@ -188,11 +214,20 @@ def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexDat
     ]
 
 
-def previous_sentence(data: IndexData, c: Candidate) -> str:
-    if c.sentence == 0:
-        return ""
-    a, b = data.documents[c.source].sentences[c.sentence - 1]
-    return data.documents[c.source].text[a:b]
+def context_before(data: IndexData, c: Candidate) -> str:
+    """What the reader reads after a candidate sentence: the sentence before it (who "he" is), after
+    the title of its section when that is further up (what a manual's "Returns null if ..." is about)."""
+    doc = data.documents[c.source]
+
+    def sentence(i: int) -> str:
+        a, b = doc.sentences[i]
+        return doc.text[a:b]
+
+    previous = sentence(c.sentence - 1) if c.sentence > 0 else ""
+    heading = data.section_heading(c.source, c.sentence)
+    if heading is None or heading == c.sentence - 1:
+        return previous
+    return f"{sentence(heading)} … {previous}"
 
 
 def decision_features(pool: list[Candidate], best: int | None = None) -> tuple[float, float]:

@@ -30,8 +30,8 @@ NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive an
 
 @dataclass(frozen=True)
 class Sources:
-    """The candidates shown to the model as [1]..[n] (`writing.sources`), with the sentence before
-    each, which the check also reads, and the question they answer. Gathered once per answer; as
+    """The candidates shown to the model as [1]..[n] (`writing.sources`), with what comes before
+    each (`answering.context_before`), which the check also reads, and the question they answer. Gathered once per answer; as
     the answer streams, each written sentence is checked against them once (`supports` remembers)."""
 
     shown: list[Candidate]
@@ -42,7 +42,7 @@ class Sources:
     @classmethod
     def of(cls, trace: Trace, data: IndexData) -> "Sources":
         shown = writing.sources(trace.candidates)
-        return cls(shown, [answering.previous_sentence(data, c) for c in shown], trace.query)
+        return cls(shown, [answering.context_before(data, c) for c in shown], trace.query)
 
     def supports(self, claim: str, sentences: Sequence[str], befores: Sequence[str]) -> np.ndarray:
         """`qa.support`'s probabilities for `claim` against these sources (`writing.SupportFn`).

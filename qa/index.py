@@ -52,6 +52,7 @@ from typing import Any, Iterable, Iterator, Protocol
 import numpy as np
 
 from .errors import IndexBusyError, IndexCorruptError, IndexNotFoundError
+from .sentence_kinds import HEADING
 from .text import tokenize
 
 log = logging.getLogger(__name__)
@@ -439,6 +440,28 @@ class IndexData:
         """The kind of a document's sentence: "body", or "heading", "caption", "running" (a running
         page header or footer) or "code" (see `qa.sentence_kinds.SENTENCE_KINDS`)."""
         return self._sentence_kinds.get(source, {}).get(index, "body")
+
+    @cached_property
+    def _section_headings(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for source, kinds in self._sentence_kinds.items():
+            if HEADING not in kinds.values():
+                continue
+            last, headings = -1, []
+            for i in range(len(self.documents[source].sentences)):
+                headings.append(last)
+                if kinds.get(i) == HEADING:
+                    last = i
+            out[source] = headings
+        return out
+
+    def section_heading(self, source: str, index: int) -> int | None:
+        """The sentence number of the nearest heading before a document's sentence: the title of
+        the section it belongs to (None before the first heading, or in a document without any)."""
+        headings = self._section_headings.get(source)
+        if headings is None or headings[index] < 0:
+            return None
+        return headings[index]
 
     @cached_property
     def stats(self) -> CorpusStats:

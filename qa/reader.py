@@ -7,7 +7,8 @@ checked when it loads, and it runs with onnxruntime on the bundled MiniLM tokeni
 qa/loading.py, as every model is).
 
 The input of one pair is `[CLS] question [SEP] sentence [SEP] context [SEP]`, where the
-context is the sentence before the candidate (who "he" is, what "it" is), up to the
+context is the sentence before the candidate (who "he" is, what "it" is; after its
+section's title when that is further up: `qa.answering.context_before`), up to the
 reader's `context_tokens` (its card records how many it was trained with).
 Training encodes pairs with the same `encode_pairs`, so the two cannot drift apart.
 """

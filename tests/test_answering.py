@@ -1,14 +1,17 @@
-"""The answering stages of qa/answering.py on hand-made candidates: no model, no index."""
+"""The answering stages of qa/answering.py on hand-made candidates (no model, no index); at the end,
+sentences read with their section's title, on a small manual with the real model."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, RANK_PREFILTER_WEIGHT, SURE, TYPE_ALTERNATIVES,
-                          answer_confidence, answer_words, compose, decide, decision_features, no_answer_text, read)
+                          answer_confidence, answer_words, compose, context_before, decide, decision_features, in_section,
+                          no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate, Passage, Trace
 
@@ -44,6 +47,9 @@ class FakeData:
         sentences = [(10 * i, 10 * i + 9) for i in range(20)]
 
     documents = {"a.txt": _Doc()}
+
+    def section_heading(self, source: str, index: int) -> int | None:
+        return None
 
 
 @pytest.mark.parametrize(
@@ -246,3 +252,77 @@ def test_short_answer_is_one_line_though_the_document_breaks_it() -> None:
     answer = compose(trace, Data())  # type: ignore[arg-type]
     assert answer.short == "the OBJECT IDENTIFIER"
     assert answer.citations[0].quote == text  # the citation keeps the document's own text and offsets
+
+
+# --------------------------------------------------------------------------- a sentence read with its section's title
+
+MANUAL = (
+    "# Command-line options\n\n"
+    "All options allow words to be separated by both dashes and underscores.\n\n"
+    "## `--enable-source-maps`\n\n"
+    "Enable Source Map support for stack traces.\n"
+    "Overriding `Error.prepareStackTrace` may prevent source maps from modifying the stack trace.\n\n"
+    "## `--inspect[=[host:]port]`\n\n"
+    "Activate inspector on host:port.\n"
+    "Default is `127.0.0.1:9229`.\n"
+    "If port `0` is specified, a random available port will be used.\n\n"
+    "## `--stack-trace-limit=limit`\n\n"
+    "The maximum number of stack frames to collect in an error's stack trace.\n"
+    "Setting it to 0 disables stack trace collection.\n"
+    "The default value is 10.\n\n"
+    "## `--zero-fill-buffers`\n\n"
+    "Automatically zero-fills all newly allocated Buffer and SlowBuffer instances.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from qa import Assistant, Settings
+
+    root = tmp_path_factory.mktemp("manual")
+    (root / "seeds").mkdir()
+    (root / "seeds" / "cli.md").write_text(MANUAL, encoding="utf-8")
+    return Assistant.from_seeds(root / "seeds", root / "index", settings=Settings.from_env(env={}), show_progress_bar=False)
+
+
+def test_the_reader_reads_a_sentence_after_its_section_title(manual) -> None:  # type: ignore[no-untyped-def]
+    data = manual.data
+    doc = data.documents["cli.md"]
+    texts = [doc.text[a:b] for a, b in doc.sentences]
+
+    def context(sentence: str) -> str:
+        i = texts.index(sentence)
+        return context_before(data, Candidate(source="cli.md", sentence=i, start=doc.sentences[i][0],
+                                              end=doc.sentences[i][1], text=sentence, chunk_id="c", prefilter=0.0))
+
+    assert context("Activate inspector on host:port.") == "--inspect[=[host:]port]"
+    assert context("Default is 127.0.0.1:9229.") == "--inspect[=[host:]port] … Activate inspector on host:port."
+    assert context("All options allow words to be separated by both dashes and underscores.") == "Command-line options"
+
+
+def test_a_sentence_holds_its_section_titles_terms_and_is_never_lowered_by_it(manual) -> None:  # type: ignore[no-untyped-def]
+    data = manual.data
+    rows = list(data.sentence_rows("cli.md", 0, len(data.documents["cli.md"].sentences)))
+    spans = [data.sentence_at(r) for r in rows]
+    texts = [data.documents["cli.md"].text[a:b] for _, _, a, b in spans]
+    query = manual.encoder.encode_query("What is the default stack trace limit?")
+    dense, terms = in_section(query, rows, spans, texts, data)
+    own = data.sentence_vectors.vectors_at(rows) @ query
+    assert np.all(dense >= own - 1e-6)
+    limit = texts.index("The default value is 10.")
+    assert {"stack", "trace", "limit"} <= terms[limit] and dense[limit] > own[limit]
+    assert terms[texts.index("Command-line options")] == {"command", "line", "option"}  # no heading above it
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "short"),
+    [
+        pytest.param("What is the default for --stack-trace-limit?", "The default value is 10.", "10",
+                     id="subject-only-in-the-heading"),
+        pytest.param("What is the default address of --inspect?", "Default is 127.0.0.1:9229.", "127.0.0.1:9229",
+                     id="second-sentence-of-a-section"),
+    ],
+)
+def test_a_manual_answer_whose_subject_is_only_in_its_heading(manual, question: str, quote: str, short: str) -> None:  # type: ignore[no-untyped-def]
+    answer = manual.ask(question)
+    assert answer.answered and answer.citations[0].quote == quote and answer.short == short

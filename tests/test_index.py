@@ -944,3 +944,25 @@ def test_an_index_from_before_approximate_search_loads_as_exact(built, index_dir
     data = store.load(index_dir)
     assert not data.chunk_vectors.approximate and not data.sentence_vectors.approximate
     assert_consistent(data, fake_encoder)
+
+
+def test_section_heading_is_the_nearest_heading_above(tmp_path, fake_encoder, settings) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "manual.md").write_text(
+        "Text before any heading.\n\n# Options\n\nAll options take a value.\n\n"
+        "## --limit\n\nThe default value is 10.\nIt must be positive.\n", encoding="utf-8")
+    (seeds / "notes.txt").write_text("Plain notes. Nothing but body text.", encoding="utf-8")
+    data, _ = update_index(seeds, tmp_path / "index", fake_encoder, settings, show_progress_bar=False)
+
+    def text(source: str, i: int | None) -> str | None:
+        if i is None:
+            return None
+        a, b = data.documents[source].sentences[i]
+        return data.documents[source].text[a:b]
+
+    under = {text("manual.md", i): text("manual.md", data.section_heading("manual.md", i))
+             for i in range(len(data.documents["manual.md"].sentences))}
+    assert under == {"Text before any heading.": None, "Options": None, "All options take a value.": "Options",
+                     "--limit": "Options", "The default value is 10.": "--limit", "It must be positive.": "--limit"}
+    assert [data.section_heading("notes.txt", i) for i in range(2)] == [None, None]
