@@ -179,7 +179,8 @@ def _split_line(text: str, start: int, end: int) -> list[Span]:
     return spans
 
 
-_LIST_MARKER = re.compile(r"\s*(\d{1,3}|[A-Za-z]|[ivxlcIVXLC]{1,6})")
+# A list marker or section number before a period: "1. Open the box.", "b. ...", "iv. ...", "2.6. CDBS".
+_LIST_MARKER = re.compile(r"\s*(\d{1,3}(?:\.\d{1,3}){0,3}|[A-Za-z]|[ivxlcIVXLC]{1,6})")
 # A parenthetical that closes its line, such as a photo credit: "(Image Source: Reuters)".
 _TRAILING_PARENTHETICAL = re.compile(r"\([^()\n]{1,120}\)(?:[^()\n.!?]{0,60}\))?\s*")
 
@@ -199,8 +200,8 @@ def _is_boundary(text: str, seg_start: int, m: re.Match[str], end: int) -> bool:
         return True  # ! ? … and "..." end sentences when a capital follows
     if dot == seg_start:
         return True  # a lone "." (no marker, no word before it)
-    if dot - seg_start <= 6 and _LIST_MARKER.fullmatch(text, seg_start, dot):
-        return False  # "1. Open the box." (a marker is at most 6 characters)
+    if dot - seg_start <= 15 and _LIST_MARKER.fullmatch(text, seg_start, dot):
+        return False  # "1. Open the box.", "2.6. CDBS" (a marker is at most 15 characters)
     # Only the last word before the period matters; slicing the whole segment instead made
     # "Mr. Mr. Mr. ..." (a boundary rejected again and again) quadratic.
     return not _is_abbreviation(_last_word(text, seg_start, dot))

@@ -47,7 +47,7 @@ def chunking_settings(settings: Settings, encoder: Encoder) -> dict[str, int | s
     return {
         "max_tokens": min(max_tokens, encoder.max_tokens),
         "overlap_sentences": settings.chunk_overlap,
-        "splitter": "rules-v4",  # bumped when the splitter cuts differently: an index of the old cuts is rebuilt
+        "splitter": "rules-v5",  # bumped when the splitter cuts differently: an index of the old cuts is rebuilt
         # How sentence (and chunk) vectors are made: "late" needs an encoder with `encode_late` (the ONNX one).
         "sentence_vectors": ("separate" if settings.sentence_vectors == "late" and not hasattr(encoder, "encode_late")
                              else settings.sentence_vectors),

@@ -153,22 +153,36 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
     """The main content of an HTML page as clean text (`_html_text`), and the lines of it that are
     the page's headings (<h1>-<h6>, HEADING) or figure captions (<figcaption>, CAPTION), and its
     code blocks (<pre>, CODE)."""
-    text, code = _html_text(markup)
     from bs4 import BeautifulSoup
 
+    soup = BeautifulSoup(markup, "html.parser")
+    _drop_permalinks(soup)
+    text, code = _html_text(str(soup))
     kinds: dict[str, str] = {}
-    for tag in BeautifulSoup(markup, "html.parser").find_all(["figcaption", *_HTML_HEADINGS]):
-        line = " ".join(tag.get_text(" ").split())
+    for tag in soup.find_all(["figcaption", *_HTML_HEADINGS]):
+        line = "".join(tag.get_text().split())  # without spaces: the extracted line may space inline tags otherwise
         if line:
             kinds.setdefault(line, CAPTION if tag.name == "figcaption" else HEADING)
     regions = list(code)
     if kinds:
         for m in re.finditer(r"[^\n]+", text):
-            kind = kinds.get(" ".join(m.group().split()))
+            kind = kinds.get("".join(m.group().split()))
             if kind:
                 start = m.start() + len(m.group()) - len(m.group().lstrip())
                 regions.append((start, start + len(m.group().strip()), kind))
     return text, sorted(regions)
+
+
+# The text of a heading's permalink anchor (Sphinx and MkDocs "¶", Docusaurus "#", GitHub an icon): page chrome.
+_PERMALINK_TEXT = frozenset({"", "¶", "#", "§", "🔗"})
+
+
+def _drop_permalinks(soup) -> None:  # type: ignore[no-untyped-def]
+    """Remove the permalink anchors in headings (`<a href="#id">¶</a>`), so that "2.6. CDBS¶" reads "2.6. CDBS"."""
+    for heading in soup.find_all(_HTML_HEADINGS):
+        for a in heading.find_all("a", href=True):
+            if a["href"].startswith("#") and a.get_text().strip() in _PERMALINK_TEXT:
+                a.decompose()
 
 
 def _html_text(markup: str) -> tuple[str, list[tuple[int, int, str]]]:

@@ -271,6 +271,9 @@ SPLIT_CASES = [
      ["# Title", "Intro text here.", "## Section", "Body sentence one.", "Body two."]),
     ("bullet-list", "Shopping list:\n- eggs\n- milk\n* bread", ["Shopping list:", "- eggs", "- milk", "* bread"]),
     ("numbered-list", "Steps:\n1. Open the box.\n2. Take it out.", ["Steps:", "1. Open the box.", "2. Take it out."]),
+    ("numbered-section-headings",
+     "2.5. CDBS\n\nThe class helps packaging.\n\n10.1.2. Old Tools\nThey were removed. Version 2.6. Next one.",
+     ["2.5. CDBS", "The class helps packaging.", "10.1.2. Old Tools", "They were removed.", "Version 2.6.", "Next one."]),
     ("wrapped-bullet-runs-on",
      "Each node may contain the following elements:\n\n• glob elements have a pattern attribute. Any file whose "
      "name matches this pattern will be given this\nMIME type (subject to conflicting rules in other files, of "

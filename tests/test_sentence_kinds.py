@@ -95,6 +95,29 @@ def test_html_headings_figcaptions_and_code_are_marked() -> None:
     assert parts == [("The bridge at dusk.", CAPTION), ("It cost 2 million.", BODY)]
 
 
+@pytest.mark.parametrize(
+    "heading",
+    [
+        pytest.param('<h3><span class="section-number">2.6. </span>Old tools<a class="headerlink" href="#old" '
+                     'title="Permalink to this heading">¶</a></h3>', id="sphinx-pilcrow"),
+        pytest.param('<h3>2.6. Old tools<a href="#old" class="hash-link" aria-label="Direct link">#</a></h3>',
+                     id="docusaurus-hash"),
+        pytest.param('<h3><a class="anchor" href="#old"><svg width="16" height="16"></svg></a>2.6. Old tools</h3>',
+                     id="github-icon"),
+    ],
+)
+def test_a_headings_permalink_anchor_is_dropped_and_the_heading_marked(heading: str) -> None:
+    page = ("<html><body><main><h1>Packaging policy</h1>"
+            "<p>This policy describes how Python modules are packaged for the distribution.</p>"
+            + heading + "<p>The old helper tools were removed from the distribution after the last release.</p>"
+            "</main></body></html>")
+    doc = parse_document(page.encode(), "policy.html", ".html")
+    check_regions(doc)
+    kinds = kinds_of(doc)
+    assert kinds["2.6. Old tools"] == HEADING and kinds["Packaging policy"] == HEADING
+    assert "¶" not in doc.text and "#" not in doc.text
+
+
 def test_gutenberg_illustration_lines_are_captions() -> None:
     book = ("\ufeffCHAPTER I.\r\n\r\nThe ship lay at anchor in the bay.\r\n\r\n"
             "[Illustration: The ship at anchor,\r\nseen from the cliffs.]\r\n\r\nShe sailed at dawn.\r\n[Illustration]\r\n")
