@@ -90,19 +90,21 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
     ordered = sorted(rows)
     spans = [data.sentence_at(row) for row in ordered]
     texts = [data.documents[source].text[a:b] for source, _, a, b in spans]
-    dense, terms = in_section(query_vector, ordered, spans, texts, data)
+    dense, terms, titles = in_section(query_vector, ordered, spans, texts, data)
     scores = prefilter_scores(query, dense, terms, [source_stats(data, source) for source, _, _, _ in spans])
     out = [
-        Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row], prefilter=round(score, 4))
-        for row, score, (source, index, a, b), text in zip(ordered, scores, spans, texts)
+        Candidate(source=source, sentence=index, start=a, end=b, text=text, chunk_id=rows[row], prefilter=round(score, 4),
+                  section=title)
+        for row, score, (source, index, a, b), text, title in zip(ordered, scores, spans, texts, titles)
     ]
     out.sort(key=lambda c: -c.prefilter)
     return out
 
 
 def in_section(query_vector: np.ndarray, rows: list[int], spans: list[tuple[str, int, int, int]],
-               texts: list[str], data: IndexData) -> tuple[np.ndarray, list[set[str]]]:
-    """Each sentence's dense similarity to the query and its terms, read with the title of its section.
+               texts: list[str], data: IndexData) -> tuple[np.ndarray, list[set[str]], list[str]]:
+    """Each sentence's dense similarity to the query and its terms, read with the title of its section,
+    and that title ("" where no heading is above the sentence).
 
     A manual's sentence often leaves its subject to the heading above it ("--inspect[=[host:]port]",
     then "Activate inspector on host:port."). So a sentence under a heading holds the heading's terms
@@ -113,8 +115,9 @@ def in_section(query_vector: np.ndarray, rows: list[int], spans: list[tuple[str,
     terms = [set(tokenize(t)) for t in texts]
     headings = [data.section_heading(source, index) for source, index, _, _ in spans]
     under = [i for i, h in enumerate(headings) if h is not None]
+    titles = [""] * len(texts)
     if not under:
-        return dense, terms
+        return dense, terms, titles
     heading_rows = [data.sentence_rows(spans[i][0], headings[i], headings[i] + 1)[0] for i in under]
     pooled = vectors[under] + data.sentence_vectors.vectors_at(heading_rows)
     pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
@@ -122,8 +125,9 @@ def in_section(query_vector: np.ndarray, rows: list[int], spans: list[tuple[str,
     for i in under:
         source, _, _, _ = spans[i]
         a, b = data.documents[source].sentences[headings[i]]
-        terms[i] |= set(tokenize(data.documents[source].text[a:b]))
-    return dense, terms
+        titles[i] = " ".join(data.documents[source].text[a:b].split())
+        terms[i] |= set(tokenize(titles[i]))
+    return dense, terms, titles
 
 
 def prefilter_scores(query: str, similarity: Sequence[float], sentence_terms: Sequence[set[str]],
@@ -328,7 +332,7 @@ def compose(trace: Trace, data: IndexData) -> Answer:
         citations.append(Citation(
             number=number, source=lead.source, text=passage.text, start=passage.start, end=passage.end,
             quote=quote, quote_start=q_start, quote_end=q_end, score=lead.probability or 0.0,
-            answer_start=lead.answer_start, answer_end=lead.answer_end,
+            answer_start=lead.answer_start, answer_end=lead.answer_end, section=group[0].section,
         ))
         parts.append(f"{' '.join(quote.split())} [{number}]")
     best = chosen[0]

@@ -167,11 +167,16 @@ def citation_html(
     return (
         f'<details class="qa-cite"{id_attr} open>'
         f'<summary><span class="qa-cite-num">[{c.number}]</span> '
-        f'<span class="qa-cite-source">{html.escape(c.source, quote=True)}</span>{score}</summary>'
+        f'<span class="qa-cite-source">{html.escape(c.source, quote=True)}</span>{_section_html(c)}{score}</summary>'
         f'<blockquote class="qa-cite-passage">{passage}</blockquote>'
         f"{open_link}"
         "</details>"
     )
+
+
+def _section_html(c: Citation) -> str:
+    """" › the section's title" after a citation's source name, when the document has headings."""
+    return f' <span class="qa-cite-section">› {html.escape(c.section, quote=True)}</span>' if c.section else ""
 
 
 #: Longest passage excerpt in the hover card of a marker.
@@ -192,7 +197,7 @@ def _marker_link(number: int, citation: Citation, anchor_id: str) -> str:
         '<span class="qa-ref-wrap">'
         f'<a class="qa-ref" href="#{anchor}" aria-label="{label}" aria-describedby="{anchor}-pop">[{number}]</a>'
         f'<span class="qa-pop" id="{anchor}-pop" role="tooltip">'
-        f'<span class="qa-pop-source">[{number}] {html.escape(citation.source, quote=True)}</span>'
+        f'<span class="qa-pop-source">[{number}] {html.escape(citation.source, quote=True)}{_section_html(citation)}</span>'
         f'<span class="qa-pop-passage">{passage}</span>'
         "</span></span>"
     )
@@ -285,7 +290,9 @@ def answer_markdown(answer: Answer) -> str:
         parts.append("")
         for c in sorted(answer.citations, key=lambda c: c.number):
             parts.append(
-                f"{c.number}. `{c.source.replace('`', '')}` (characters {c.quote_start}–{c.quote_end})"
+                f"{c.number}. `{c.source.replace('`', '')}`"
+                + (f" › {_md_escape_inline(c.section)}" if c.section else "")
+                + f" (characters {c.quote_start}–{c.quote_end})"
             )
             parts.append("")
             quote = c.quote

@@ -157,6 +157,7 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
 
     soup = BeautifulSoup(markup, "html.parser")
     _drop_permalinks(soup)
+    _flatten_inline_code(soup)
     text, code = _html_text(str(soup))
     kinds: dict[str, str] = {}
     for tag in soup.find_all(["figcaption", *_HTML_HEADINGS]):
@@ -183,6 +184,15 @@ def _drop_permalinks(soup) -> None:  # type: ignore[no-untyped-def]
         for a in heading.find_all("a", href=True):
             if a["href"].startswith("#") and a.get_text().strip() in _PERMALINK_TEXT:
                 a.decompose()
+
+
+def _flatten_inline_code(soup) -> None:  # type: ignore[no-untyped-def]
+    """Inline code holding markup (Sphinx's `<code><span>python3-</span><em>name</em></code>`, a key
+    combination `<kbd><kbd>Ctrl</kbd>+<kbd>C</kbd></kbd>`) becomes its plain text: trafilatura moves
+    such inner words elsewhere in the paragraph, drops them or leaves backticks."""
+    for code in soup.find_all(["code", "kbd", "samp"]):
+        if code.find(True) is not None and code.find_parent("pre") is None:
+            code.string = code.get_text()
 
 
 def _html_text(markup: str) -> tuple[str, list[tuple[int, int, str]]]:

@@ -30,6 +30,7 @@ class Citation:
     words the reader marked are `doc[answer_start:answer_end]` (-1 when none were marked).
     `verified` is None for an extractive answer (the quote is the answer); for a model-written
     one, True when the support check found the cited sentence supports what cites it.
+    `section` is the title of the document's section the quote is in ("" when it has no headings).
     """
 
     number: int
@@ -44,6 +45,7 @@ class Citation:
     answer_start: int = -1
     answer_end: int = -1
     verified: bool | None = None
+    section: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +111,7 @@ class Candidate:
     `prefilter` is the cheap score (similarity and term overlap) that chose which sentences the
     reader sees; `probability` is the reader's calibrated estimate that the sentence answers
     (None for sentences the reader did not see). Offsets are into the document's text.
+    `section` is the title of the section it is in ("" when there is none above it).
     """
 
     source: str
@@ -121,6 +124,7 @@ class Candidate:
     probability: float | None = None
     answer_start: int = -1
     answer_end: int = -1
+    section: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

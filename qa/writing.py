@@ -161,7 +161,7 @@ def compose(question: str, query: str, checked: Sequence[WrittenSentence], shown
                 citations.append(Citation(
                     number=numbering[n], source=c.source, text=text, start=start, end=end, quote=c.text,
                     quote_start=c.start, quote_end=c.end, score=s.support, answer_start=c.answer_start,
-                    answer_end=c.answer_end, verified=True))
+                    answer_end=c.answer_end, verified=True, section=c.section))
             numbers.append(numbering[n])
         marks = "".join(f" [{m}]" for m in numbers) if numbers else ("" if s.supported else f" {UNSUPPORTED_MARK}")
         parts.append(s.text + marks)

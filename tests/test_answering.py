@@ -306,23 +306,28 @@ def test_a_sentence_holds_its_section_titles_terms_and_is_never_lowered_by_it(ma
     spans = [data.sentence_at(r) for r in rows]
     texts = [data.documents["cli.md"].text[a:b] for _, _, a, b in spans]
     query = manual.encoder.encode_query("What is the default stack trace limit?")
-    dense, terms = in_section(query, rows, spans, texts, data)
+    dense, terms, titles = in_section(query, rows, spans, texts, data)
     own = data.sentence_vectors.vectors_at(rows) @ query
     assert np.all(dense >= own - 1e-6)
     limit = texts.index("The default value is 10.")
     assert {"stack", "trace", "limit"} <= terms[limit] and dense[limit] > own[limit]
-    assert terms[texts.index("Command-line options")] == {"command", "line", "option"}  # no heading above it
+    assert titles[limit] == "--stack-trace-limit=limit"
+    top = texts.index("Command-line options")
+    assert terms[top] == {"command", "line", "option"} and titles[top] == ""  # no heading above it
 
 
 @pytest.mark.parametrize(
-    ("question", "quote", "short"),
+    ("question", "quote", "short", "section"),
     [
         pytest.param("What is the default for --stack-trace-limit?", "The default value is 10.", "10",
-                     id="subject-only-in-the-heading"),
+                     "--stack-trace-limit=limit", id="subject-only-in-the-heading"),
         pytest.param("What is the default address of --inspect?", "Default is 127.0.0.1:9229.", "127.0.0.1:9229",
-                     id="second-sentence-of-a-section"),
+                     "--inspect[=[host:]port]", id="second-sentence-of-a-section"),
     ],
 )
-def test_a_manual_answer_whose_subject_is_only_in_its_heading(manual, question: str, quote: str, short: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_manual_answer_whose_subject_is_only_in_its_heading(manual, question: str, quote: str, short: str,  # type: ignore[no-untyped-def]
+                                                             section: str) -> None:
+    """The answer is found, and its citation names the section it is in."""
     answer = manual.ask(question)
     assert answer.answered and answer.citations[0].quote == quote and answer.short == short
+    assert answer.citations[0].section == section

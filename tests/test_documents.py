@@ -171,6 +171,16 @@ def test_html_keeps_preformatted_line_breaks() -> None:
     assert "pip install qa\nqa index seeds/" in text
 
 
+def test_inline_code_holding_markup_keeps_its_words_in_place() -> None:
+    """Sphinx writes `<code><span>python3-django-</span><em>name</em></code>`; trafilatura alone moved
+    "name" to the end of the paragraph ("... python3-django-. This makes it clear.name")."""
+    body = "<p>" + "Python modules are packaged by the distribution for every supported version. " * 2 + "</p>"
+    text = html_text(f"<html><body><main>{body}<p>These are then packaged as <code class='samp'><span class='pre'>"
+                     "python3-django-</span><em><span class='pre'>name</span></em></code>. This makes it clear. "
+                     "Press <kbd><kbd>Ctrl</kbd>+<kbd>C</kbd></kbd> to stop.</p></main></body></html>")
+    assert "These are then packaged as python3-django-name. This makes it clear. Press Ctrl+C to stop." in text
+
+
 # --------------------------------------------------------------------------- errors in plain words
 
 

@@ -31,7 +31,7 @@ from qa.ui.overview import documents_line, example_questions
 from qa.ui.render import Turn, render_chat
 
 CITATION = Citation(number=1, source="a.txt", text="Alpha beta gamma.", start=0, end=17, quote="Alpha beta gamma.",
-                    quote_start=0, quote_end=17, score=0.81, answer_start=6, answer_end=10)
+                    quote_start=0, quote_end=17, score=0.81, answer_start=6, answer_end=10, section="Letters")
 ANSWER = Answer(question="What is alpha?", text="Alpha beta gamma. [1]", answered=True, citations=[CITATION],
                 short="beta", query="What is alpha?")
 UNANSWERED = Answer(question="Why?", text="The documents don't say.", answered=False,

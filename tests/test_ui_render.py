@@ -201,3 +201,13 @@ def test_only_unsupported_written_sentences_get_the_badge() -> None:
     # An answer not laid out as its sentences say keeps every mark a badge (never hides one).
     odd = replace(written, text="Something else [unsupported]")
     assert _badges(render_chat([Turn("Q?", odd)], show_scores=False)[1]["content"]) == 1
+
+
+def test_a_citations_section_title_follows_its_source_name() -> None:
+    cited = Citation(**{**_citation(1, "cli.md").to_dict(), "section": "--inspect[=<host>]"})
+    answer = Answer(question="What does --inspect do?", text="Activate inspector. [1]", answered=True, citations=[cited])
+    html = render_chat([Turn(answer.question, answer)], show_scores=False)[1]["content"]
+    assert html.count('<span class="qa-cite-section">› --inspect[=&lt;host&gt;]</span>') == 2  # the source and the card
+    assert "1. `cli.md` › --inspect\\[=\\<host\\>\\] (characters" in conversation_markdown([Turn(answer.question, answer)])
+    plain = render_chat([Turn("Q?", _answer(n=1))], show_scores=False)[1]["content"]
+    assert "qa-cite-section" not in plain

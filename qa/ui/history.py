@@ -118,7 +118,7 @@ def _optional_bool(value: Any) -> bool | None:
     return None if value is None else _bool(value)
 
 
-_CITATION_OPTIONAL = {"answer_start": _int, "answer_end": _int, "verified": _optional_bool}
+_CITATION_OPTIONAL = {"answer_start": _int, "answer_end": _int, "verified": _optional_bool, "section": _str}
 _WRITTEN = {"text": _str, "citations": lambda v: [_int(n) for n in _list(v)],
             "cited": lambda v: [_int(n) for n in _list(v)], "supported": _bool, "support": _float}
 _WRITTEN_OPTIONAL = {"recited": _bool}
