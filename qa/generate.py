@@ -31,8 +31,9 @@ NO_SERVER = "No language model is set (QA_LLM_URL), so this is the extractive an
 @dataclass(frozen=True)
 class Sources:
     """The candidates shown to the model as [1]..[n] (`writing.sources`), with what comes before
-    each (`answering.context_before`), which the check also reads, and the question they answer. Gathered once per answer; as
-    the answer streams, each written sentence is checked against them once (`supports` remembers)."""
+    each (`answering.context_before`), which the check also reads, and the question they answer.
+    Gathered once per answer; as the answer streams, each written sentence is checked against them
+    once (`supports` remembers)."""
 
     shown: list[Candidate]
     befores: list[str]
