@@ -22,7 +22,8 @@ How a follow-up is rewritten from the previous turn (`resolve`), so that it read
   - there: "in <the last place the previous question named>" (or the answer of a "Where" question;
     "to" after a verb of motion: "move there" -> "move to Iran").
   A name phrase is a run of capitalised words, linked by "of"/"al-"/"bin" ... inside ("Ministry
-  of Foreign Affairs"), never the question's first word.
+  of Foreign Affairs"), never the question's first word; or an identifier as manuals write them
+  ("--inspect", "fs.writeFile", "setImmediate", "max_old_space", "join()"), wherever it stands.
 - **Ellipses** ("And X?", "What about X?", "How about X?", "Also X?") become the previous
   question with X put in place of the parallel part: a year replaces the last year ("How about
   in 2020?"), a number the last number, a name the last name phrase that is not the first word
@@ -57,7 +58,10 @@ _NOT_NAMES = frozenset(
     "i who whom whose what which when where why how is was are were did does do can could will would "
     "should has have had and or but the a an in on of to for by with from at as".split()
 )
-_TOKEN = re.compile(r"[^\W_][\w'’.-]*[^\W_]|[^\W_]|[^\w\s]")
+# A word (with its inner dots, hyphens and apostrophes), an option with its dashes ("--inspect"),
+# a call with its "()", or one other character.
+_TOKEN = re.compile(r"-{1,2}(?=[^\W\d_])[\w.-]*[^\W_]|[^\W_][\w'’.-]*[^\W_](?:\(\))?|[^\W_]|[^\w\s]")
+_CAMEL = re.compile(r"[a-z][A-Z]")
 _ELLIPSIS = re.compile(r"^\s*(and|also|what about|how about|and what about|and how about)\b", re.I)
 _ELLIPSIS_TAIL = re.compile(r"^\s*(?:and\s+(?:what|how)\s+about|what\s+about|how\s+about|and|also)\s+(.*?)[\s?.!]*$",
                             re.I | re.S)
@@ -125,8 +129,17 @@ def _spans(text: str) -> list[_Token]:
     return [_Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+def _is_code(word: str) -> bool:
+    """An identifier as manuals write them: an option ("--inspect", "-p"), a call ("join()"), a
+    snake_case, camelCase or dotted name ("max_old_space", "setImmediate", "fs.writeFile"; not
+    "e.g" or "1.5")."""
+    if word.startswith("-") or word.endswith("()") or "_" in word or _CAMEL.search(word):
+        return len(word) > 1
+    return sum(len(part) >= 2 and part[0].isalpha() for part in word.split(".")) >= 2
+
+
 def _is_name(token: str, position: int) -> bool:
-    return token[:1].isupper() and position > 0 and token.lower() not in _NOT_NAMES
+    return (token[:1].isupper() and position > 0 and token.lower() not in _NOT_NAMES) or _is_code(token)
 
 
 def _has_referent(tokens: list[str], before: int) -> bool:
@@ -186,7 +199,7 @@ def _possessive_stem(token: str) -> int:
 
 def _capitalised(tok: _Token, i: int, first_allowed: bool) -> bool:
     word = tok.text
-    if word.lower().startswith(("al-", "el-")) and len(word) > 3:  # "al-Qaeda"
+    if word.lower().startswith(("al-", "el-")) and len(word) > 3 or _is_code(word):  # "al-Qaeda", "--inspect"
         return True
     return word[:1].isupper() and word[:1].isalpha() and (i > 0 or first_allowed) and word.lower() not in _NOT_NAMES
 

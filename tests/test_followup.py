@@ -38,6 +38,7 @@ def test_questions_that_cannot_stand_alone(question: str) -> None:
         pytest.param("What was the name of the agreement that was signed?", id="relative-that"),
         pytest.param("Where did the president go after he resigned?", id="he-after-the-president"),
         pytest.param("How many refugees moved to Iran in 2021?", id="no-pronoun"),
+        pytest.param("What does fs.readFile return when it fails?", id="it-after-an-identifier"),
     ],
 )
 def test_complete_questions_stand_alone(question: str) -> None:
@@ -115,6 +116,11 @@ IT_AND_THEY = [
                  "What happened in Mazar-i-Sharif?", id="there-is-the-where-answer"),
     pytest.param(Turn("Why do Afghan refugees protest in Iran?"), "Why did they move there?",
                  "Why did Afghan refugees move to Iran?", id="they-and-there-after-motion"),
+    # A manual's subjects are identifiers, not capitalised names; the answer's first word is no referent.
+    pytest.param(Turn("What does --inspect do?", "Activate"), "What is its default port?",
+                 "What is --inspect's default port?", id="its-is-the-option-asked-about"),
+    pytest.param(Turn("What does setImmediate do?", "queued"), "How do I cancel it?",
+                 "How do I cancel setImmediate?", id="it-is-the-camelcase-function"),
 ]
 
 
@@ -144,6 +150,10 @@ def test_a_pronoun_becomes_what_the_last_turn_was_about(previous: Turn, question
                      "What is Iran's position on Pakistan?", id="article-goes-with-the-replaced-name"),
         pytest.param("How many refugees live in Iran and in Pakistan?", "And what about in Turkey?",
                      "How many refugees live in Iran and in Turkey?", id="same-preposition-preferred"),
+        pytest.param("What does --inspect do?", "And --trace-warnings?", "What does --trace-warnings do?",
+                     id="option-replaces-option"),
+        pytest.param("What is the default flag for fs.writeFile?", "What about fs.appendFile()?",
+                     "What is the default flag for fs.appendFile()?", id="dotted-name-replaces-dotted-name"),
     ],
 )
 def test_ellipsis_puts_x_in_place_of_the_parallel_part(previous: str, question: str, expected: str) -> None:
