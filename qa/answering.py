@@ -5,9 +5,10 @@ Stages (each typed, see `qa.schema.Trace`):
    (similarity to the query, share of its terms), a sentence under a heading read with its
    section's title (`in_section`);
 2. reading: the best `reader_candidates` of them go to the reader (`qa.reader`) in one or two rounds,
-   which gives each a calibrated probability that it answers and the exact answer words; the read
-   ones are ranked by `rank_score` (the reader's logit plus RANK_PREFILTER_WEIGHT times the prefilter
-   score: the reader sees one sentence, the prefilter how much of the question it holds);
+   which gives each a calibrated probability that it answers and the exact answer words (in a
+   table row, one cell: `qa.tables.answer_cell`); the read ones are ranked by `rank_score` (the
+   reader's logit plus RANK_PREFILTER_WEIGHT times the prefilter score: the reader sees one
+   sentence, the prefilter how much of the question it holds);
 3. decision: the documents answer when a logistic model over the reader logit and prefilter score
    of the sentence the reader is surest of reaches `min_confidence`; then the first by `rank_score`
    is quoted (a runner-up joins it when the reader is sure of it too). The answer words the reader
@@ -34,6 +35,8 @@ from .answer_type import could_hold, echoes, expected_kind, fits
 from .index import CorpusStats, IndexData
 from .reader import Reader, sigmoid
 from .schema import Answer, Candidate, Citation, Trace
+from .sentence_kinds import CELLS
+from .tables import answer_cell
 from .text import query_terms, tokenize
 
 log = logging.getLogger(__name__)
@@ -210,28 +213,44 @@ def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexDat
         return []
     contexts = [context_before(data, c) for c in head]
     scores = reader.score(query, [c.text for c in head], contexts)
-    return [
-        Candidate(**{**c.to_dict(), "probability": round(s.probability, 4),
-                     "answer_start": c.start + s.answer_start if s.answer_end > s.answer_start else -1,
-                     "answer_end": c.start + s.answer_end if s.answer_end > s.answer_start else -1})
-        for c, s in zip(head, scores)
-    ]
+    out = []
+    for c, s in zip(head, scores):
+        a, b = (s.answer_start, s.answer_end) if s.answer_end > s.answer_start else (-1, -1)
+        if a >= 0 and CELLS in c.text:  # a table row: the answer is one cell, of the column the question names
+            header = table_header(data, c)
+            a, b = answer_cell(query, c.text, _sentence(data, c.source, header) if header is not None else "", a, b)
+        out.append(Candidate(**{**c.to_dict(), "probability": round(s.probability, 4),
+                                "answer_start": c.start + a if a >= 0 else -1, "answer_end": c.start + b if a >= 0 else -1}))
+    return out
+
+
+def _sentence(data: IndexData, source: str, i: int) -> str:
+    a, b = data.documents[source].sentences[i]
+    return data.documents[source].text[a:b]
+
+
+def table_header(data: IndexData, c: Candidate) -> int | None:
+    """The sentence number of a table row's header row: the first row of the run of rows `c` is in
+    (None when `c` is no table row, or is that first row)."""
+    if CELLS not in c.text:
+        return None
+    first = c.sentence
+    while first > 0 and CELLS in _sentence(data, c.source, first - 1):
+        first -= 1
+    return first if first < c.sentence else None
 
 
 def context_before(data: IndexData, c: Candidate) -> str:
     """What the reader reads after a candidate sentence: the sentence before it (who "he" is), after
-    the title of its section when that is further up (what a manual's "Returns null if ..." is about)."""
-    doc = data.documents[c.source]
-
-    def sentence(i: int) -> str:
-        a, b = doc.sentences[i]
-        return doc.text[a:b]
-
-    previous = sentence(c.sentence - 1) if c.sentence > 0 else ""
-    heading = data.section_heading(c.source, c.sentence)
-    if heading is None or heading == c.sentence - 1:
+    what titles the sentence when that is further up: a table row's header row ("Server | Memory"
+    above "nginx | 12 MB"), else the title of its section (what a manual's "Returns null if ..." is about)."""
+    previous = _sentence(data, c.source, c.sentence - 1) if c.sentence > 0 else ""
+    title = table_header(data, c)
+    if title is None:
+        title = data.section_heading(c.source, c.sentence)
+    if title is None or title == c.sentence - 1:
         return previous
-    return f"{sentence(heading)} … {previous}"
+    return f"{_sentence(data, c.source, title)} … {previous}"
 
 
 def decision_features(pool: list[Candidate], best: int | None = None) -> tuple[float, float]:

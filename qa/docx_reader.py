@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .errors import DocumentError
 from .plaintext import normalize_text
-from .sentence_kinds import HEADING
+from .sentence_kinds import CELLS, HEADING
 
 log = logging.getLogger("qa.documents")
 
@@ -124,7 +124,7 @@ def _docx_body(element, parent):  # type: ignore[no-untyped-def]
                     text = " ".join(cell.text.split())
                     if text:
                         cells.append(text)
-                yield DocxBlock("row", " | ".join(cells))
+                yield DocxBlock("row", CELLS.join(cells))
         elif child.tag == qn("w:sdt"):
             content = child.find(qn("w:sdtContent"))
             if content is not None:

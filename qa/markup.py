@@ -8,7 +8,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from .sentence_kinds import BODY, CAPTION, CODE, HEADING
+from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -62,7 +62,7 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
         elif kind == "tr_open":
             row = []
         elif kind == "tr_close" and row is not None:
-            add(" | ".join(row))
+            add(CELLS.join(row))
             row = None
         elif kind == "inline":
             # A list item's wrapped lines are one line: the sentence splitter takes every line of a
@@ -270,7 +270,7 @@ def _html_all_text(markup: str) -> str:
         tag.decompose()
     for row in soup.find_all("tr"):
         cells = [" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
-        row.replace_with(soup.new_string("\n" + " | ".join(cells) + "\n"))
+        row.replace_with(soup.new_string("\n" + CELLS.join(cells) + "\n"))
     blocks = []
     for line in soup.get_text("\n").splitlines():
         line = " ".join(line.split())

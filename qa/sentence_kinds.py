@@ -5,3 +5,6 @@
 BODY, HEADING, CAPTION, RUNNING = "body", "heading", "caption", "running"  # RUNNING: a running page header or footer
 CODE = "code"  # a code block (Markdown fences and indented blocks, HTML <pre>): what the prose explains, not prose
 SENTENCE_KINDS = (BODY, HEADING, CAPTION, RUNNING, CODE)
+# What joins the cells of a table row in a document's text, whatever its format (each row is a line
+# of its own); the reader reads a row after its table's header row (`qa.answering.context_before`).
+CELLS = " | "

@@ -271,7 +271,11 @@ MANUAL = (
     "Setting it to 0 disables stack trace collection.\n"
     "The default value is 10.\n\n"
     "## `--zero-fill-buffers`\n\n"
-    "Automatically zero-fills all newly allocated Buffer and SlowBuffer instances.\n"
+    "Automatically zero-fills all newly allocated Buffer and SlowBuffer instances.\n\n"
+    "## Limits\n\n"
+    "| Setting | Default | Largest |\n|---|---|---|\n"
+    "| `--stack-size` | 984 KB | 64 MB |\n"
+    "| `--max-http-header-size` | 16 KB | 80 KB |\n"
 )
 
 
@@ -298,6 +302,10 @@ def test_the_reader_reads_a_sentence_after_its_section_title(manual) -> None:  #
     assert context("Activate inspector on host:port.") == "--inspect[=[host:]port]"
     assert context("Default is 127.0.0.1:9229.") == "--inspect[=[host:]port] … Activate inspector on host:port."
     assert context("All options allow words to be separated by both dashes and underscores.") == "Command-line options"
+    # A table row is read after its table's header row, not its section's title.
+    assert context("Setting | Default | Largest") == "Limits"
+    assert context("--stack-size | 984 KB | 64 MB") == "Setting | Default | Largest"
+    assert context("--max-http-header-size | 16 KB | 80 KB") == "Setting | Default | Largest … --stack-size | 984 KB | 64 MB"
 
 
 def test_a_sentence_holds_its_section_titles_terms_and_is_never_lowered_by_it(manual) -> None:  # type: ignore[no-untyped-def]
@@ -323,6 +331,8 @@ def test_a_sentence_holds_its_section_titles_terms_and_is_never_lowered_by_it(ma
                      "--stack-trace-limit=limit", id="subject-only-in-the-heading"),
         pytest.param("What is the default address of --inspect?", "Default is 127.0.0.1:9229.", "127.0.0.1:9229",
                      "--inspect[=[host:]port]", id="second-sentence-of-a-section"),
+        pytest.param("What is the largest stack size?", "--stack-size | 984 KB | 64 MB", "64 MB", "Limits",
+                     id="table-cell-of-the-named-column"),
     ],
 )
 def test_a_manual_answer_whose_subject_is_only_in_its_heading(manual, question: str, quote: str, short: str,  # type: ignore[no-untyped-def]
