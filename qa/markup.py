@@ -8,7 +8,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING
+from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING, TABLE_HEADER
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -29,7 +29,7 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     hard-wrapped prose).
 
     Also returns the spans of the text that are headings (HEADING), figure captions (an HTML
-    <figcaption>, CAPTION) and code blocks (CODE), as `Document.regions`.
+    <figcaption>, CAPTION), code blocks (CODE) and table header rows (TABLE_HEADER), as `Document.regions`.
     """
     blocks: list[tuple[str, str]] = []  # (paragraph, kind), joined by blank lines
     heading = False  # inside a heading
@@ -37,6 +37,7 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     lists = 0  # depth of nested lists
     marker = ""  # the next list item's bullet or number
     row: list[str] | None = None  # the cells of the table row being read
+    header = False  # inside a table's header row(s)
 
     def add(text: str, kind: str = BODY) -> None:
         if not text.strip():
@@ -59,10 +60,12 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
             heading = kind == "heading_open"
         elif kind == "list_item_open":
             marker = f"{tok.info}{tok.markup} " if tok.info else "• "
+        elif kind in ("thead_open", "thead_close"):
+            header = kind == "thead_open"
         elif kind == "tr_open":
             row = []
         elif kind == "tr_close" and row is not None:
-            add(CELLS.join(row))
+            add(CELLS.join(row), TABLE_HEADER if header else BODY)
             row = None
         elif kind == "inline":
             # A list item's wrapped lines are one line: the sentence splitter takes every line of a

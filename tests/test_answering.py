@@ -14,6 +14,7 @@ from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, RAN
                           no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate, Passage, Trace
+from qa.sentence_kinds import TABLE_HEADER
 
 
 def cand(i: int, prefilter: float = 1.0, probability: float | None = None) -> Candidate:
@@ -302,7 +303,10 @@ def test_the_reader_reads_a_sentence_after_its_section_title(manual) -> None:  #
     assert context("Activate inspector on host:port.") == "--inspect[=[host:]port]"
     assert context("Default is 127.0.0.1:9229.") == "--inspect[=[host:]port] … Activate inspector on host:port."
     assert context("All options allow words to be separated by both dashes and underscores.") == "Command-line options"
-    # A table row is read after its table's header row, not its section's title.
+    # A table row is read after its table's header row, not its section's title; the header row
+    # itself names the columns and is never an answer.
+    assert data.sentence_kind("cli.md", texts.index("Setting | Default | Largest")) == TABLE_HEADER
+    assert "Setting | Default | Largest" not in [c.text for c in manual.explain("What is the largest stack size?").candidates]
     assert context("Setting | Default | Largest") == "Limits"
     assert context("--stack-size | 984 KB | 64 MB") == "Setting | Default | Largest"
     assert context("--max-http-header-size | 16 KB | 80 KB") == "Setting | Default | Largest … --stack-size | 984 KB | 64 MB"

@@ -15,7 +15,7 @@ from qa.chunking import split_sentences
 from qa.documents import parse_document
 from qa.hyphenation import dehyphenate
 from qa.index import IndexedDocument
-from qa.sentence_kinds import BODY, CAPTION, CODE, HEADING, RUNNING, SENTENCE_KINDS
+from qa.sentence_kinds import BODY, CAPTION, CODE, HEADING, RUNNING, SENTENCE_KINDS, TABLE_HEADER
 from qa.settings import Settings
 
 from conftest import make_pages_pdf
@@ -68,6 +68,9 @@ def squash(text: str) -> str:
                       "indented.code(block);": CODE,
                       "It decodes percent-encoded characters.": BODY},
                      id="code-blocks"),
+        pytest.param("Options:\n\n| Option | Default |\n|---|---|\n| `--port` | 8080 |\n| `--workers` | 4 |\n",
+                     {"Options:": BODY, "Option | Default": TABLE_HEADER, "--port | 8080": BODY, "--workers | 4": BODY},
+                     id="table-header-row"),
     ],
 )
 def test_markdown_kinds_are_marked(md: str, expected: dict[str, str]) -> None:
