@@ -85,8 +85,9 @@ def candidates(query: str, query_vector: np.ndarray, chunk_rows: Sequence[int], 
     for chunk in (data.chunks[r] for r in chunk_rows):
         for row in data.sentence_rows(chunk.source, chunk.first_sentence, chunk.last_sentence):
             rows.setdefault(row, chunk.id)
-    # Only body text is an answer: headings, captions and running page headers or footers stay in
-    # the passages (searchable, shown as context) but are never a candidate (issue 22, item 3).
+    # Only body text is an answer: headings, captions, running page headers or footers, code and
+    # table header rows stay in the passages (searchable, shown as context) but are never a
+    # candidate (issue 22, item 3).
     rows = {row: cid for row, cid in rows.items() if data.sentence_kind(*data.sentence_at(row)[:2]) == "body"}
     if not rows:
         return []
@@ -126,9 +127,7 @@ def in_section(query_vector: np.ndarray, rows: list[int], spans: list[tuple[str,
     pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     dense[under] = np.maximum(dense[under], pooled @ query_vector)
     for i in under:
-        source, _, _, _ = spans[i]
-        a, b = data.documents[source].sentences[headings[i]]
-        titles[i] = " ".join(data.documents[source].text[a:b].split())
+        titles[i] = " ".join(_sentence(data, spans[i][0], headings[i]).split())
         terms[i] |= set(tokenize(titles[i]))
     return dense, terms, titles
 
