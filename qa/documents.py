@@ -26,13 +26,15 @@ from .files import (HIDDEN_REASON, MAX_FILE_BYTES, is_hidden, is_inside, is_vali
                     read_inside, read_problem, source_name)
 from .markup import html_document, markdown_document
 from .pdf import pdf_document
+from .rst import rst_document
 from .plaintext import decode_text, illustration_regions, normalize_text, utf16_encoding
 
 log = logging.getLogger(__name__)
 
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
+RST_SUFFIXES = {".rst"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx"}
@@ -41,7 +43,7 @@ BINARY_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
 # The one list of file types as people are told them (uploads, the chat, the CLI, messages); every
 # extension in SUPPORTED_SUFFIXES is read (.markdown and .htm as .md and .html).
-DOCUMENT_TYPES = (".txt", ".md", ".html", ".pdf", ".docx")
+DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx")
 
 
 @dataclass(frozen=True)
@@ -217,19 +219,21 @@ def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
 
 def extract_document(data: bytes, suffix: str, source: str = "document") -> tuple[str, list[tuple[int, int, str]]]:
     """Text of a file's bytes according to its type, and the spans of it that are not body text
-    (`Document.regions`): headings and figure captions (Markdown, HTML), running page headers
+    (`Document.regions`): headings and figure captions (Markdown, reStructuredText, HTML), running page headers
     and footers and large-type headings (PDF), "[Illustration: ...]" lines (plain text)."""
     if suffix in PDF_SUFFIXES:
         return pdf_document(data, source)
     if suffix in DOCX_SUFFIXES:
         return docx_document(data, source)
     text = decode_text(data)
-    if suffix in HTML_SUFFIXES:
+    if suffix in HTML_SUFFIXES or suffix in RST_SUFFIXES:
+        html = suffix in HTML_SUFFIXES
         try:
-            return html_document(text)
-        except Exception as exc:  # html.parser is lenient, but deep nesting can still exhaust the stack
-            log.info("%s: could not extract the HTML text: %s: %s", source, type(exc).__name__, exc)
-            raise DocumentError(f"{source}: could not read this HTML page: its markup is broken or nested "
+            return html_document(text) if html else rst_document(text)
+        except Exception as exc:  # lenient parsers, but deep nesting can still exhaust the stack
+            log.info("%s: could not extract the text: %s: %s", source, type(exc).__name__, exc)
+            what = "HTML page: its markup" if html else "reStructuredText file: its markup"
+            raise DocumentError(f"{source}: could not read this {what} is broken or nested "
                                 f"too deeply ({type(exc).__name__})") from exc
     if suffix in MARKDOWN_SUFFIXES:
         return markdown_document(text)
