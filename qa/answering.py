@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import NamedTuple, Sequence
 
 import numpy as np
@@ -345,19 +346,43 @@ def compose(trace: Trace, data: IndexData) -> Answer:
         lead = group[0]
         group.sort(key=lambda c: c.sentence)
         passage = passages[lead.chunk_id]
-        q_start, q_end = group[0].start, group[-1].end
+        q_start, q_end = group[0].start, list_end(data, group[-1], passage.end)
+        # Words the reader marked in a sentence that introduces a list are not the answer: the list is.
+        marked = (lead.answer_start, lead.answer_end) if lead is not group[-1] or q_end == lead.end else (-1, -1)
         quote = data.documents[lead.source].text[q_start:q_end]
         citations.append(Citation(
             number=number, source=lead.source, text=passage.text, start=passage.start, end=passage.end,
             quote=quote, quote_start=q_start, quote_end=q_end, score=lead.probability or 0.0,
-            answer_start=lead.answer_start, answer_end=lead.answer_end, section=group[0].section,
+            answer_start=marked[0], answer_end=marked[1], section=group[0].section,
         ))
         parts.append(f"{' '.join(quote.split())} [{number}]")
-    best = chosen[0]
     # One line, as the quote is shown: a PDF's answer words may run across a line break.
-    short = " ".join(answer_words(best).split())
+    short = " ".join(answer_words(chosen[0]).split()) if citations[0].answer_start >= 0 else ""
     return Answer(question=trace.question, text=" ".join(parts), answered=True, citations=citations,
                   short=short, query=trace.query, confidence=trace.confidence)
+
+
+def list_end(data: IndexData, c: Candidate, limit: int) -> int:
+    """Where a quote of `c` ends: after the list that `c` introduces when it ends with a colon ("The
+    valid values are:" then "• json", "• table", "• text"), up to LIST_ITEMS items and never past
+    `limit` (its passage's end); else at the end of `c`."""
+    end = c.end
+    if not c.text.rstrip().endswith(":"):
+        return end
+    doc = data.documents[c.source]
+    items = 0
+    for a, b in doc.sentences[c.sentence + 1:]:
+        starts_item = _LIST_ITEM.match(doc.text, a) is not None
+        if b > limit or not (starts_item or "\n" not in doc.text[end:a]) or (starts_item and items == LIST_ITEMS):
+            break  # past the passage, a line that is no list item, or enough items
+        items += starts_item
+        end = b
+    return end if items else c.end
+
+
+# A list item's line as the readers write it ("• ", "1. "); LIST_ITEMS: the most a quote adds.
+_LIST_ITEM = re.compile(r"[•\-*] |\d{1,3}[.)] ")
+LIST_ITEMS = 8
 
 
 def no_answer_text(question: str) -> str:

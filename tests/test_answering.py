@@ -255,6 +255,49 @@ def test_short_answer_is_one_line_though_the_document_breaks_it() -> None:
     assert answer.citations[0].quote == text  # the citation keeps the document's own text and offsets
 
 
+LISTED = "The valid values are:\n\n• wire - Display it as received. Exactly so.\n\n• json\n\n• text\n\nOther paragraph."
+
+
+@pytest.mark.parametrize(
+    ("text", "passage_end", "quote", "short"),
+    [
+        pytest.param(LISTED, len(LISTED), LISTED[:LISTED.index("\n\nOther")], "", id="a-colon-quotes-the-list-after-it"),
+        pytest.param(LISTED, LISTED.index("\n\n• text"), LISTED[:LISTED.index("\n\n• text")], "",
+                     id="never-past-the-passage"),
+        pytest.param("The valid values are:\n\n" + "\n\n".join(f"• v{i}" for i in range(12)), None,
+                     "The valid values are:\n\n" + "\n\n".join(f"• v{i}" for i in range(8)), "", id="at-most-eight-items"),
+        pytest.param("The valid values are:\n\nOther paragraph.", None, "The valid values are:", "valid",
+                     id="no-list-after-the-colon"),
+        pytest.param("The valid values are json.\n\n• json", None, "The valid values are json.", "valid",
+                     id="no-colon-no-list"),
+    ],
+)
+def test_a_sentence_that_introduces_a_list_is_quoted_with_it(text: str, passage_end: int | None, quote: str,
+                                                             short: str) -> None:
+    """"The valid values are:" answers nothing without the list; the words the reader marked in it are
+    not the answer either."""
+    from qa.chunking import split_sentences
+
+    first = split_sentences(text)[0]
+    c = Candidate(source="a.txt", sentence=0, start=0, end=first.end, text=first.text, chunk_id="c", prefilter=1.0,
+                  probability=0.99, answer_start=4, answer_end=9)
+
+    class Data:
+        class _Doc:
+            pass
+
+        documents = {"a.txt": _Doc()}
+
+    Data.documents["a.txt"].text = text
+    Data.documents["a.txt"].sentences = [(s.start, s.end) for s in split_sentences(text)]
+    end = len(text) if passage_end is None else passage_end
+    trace = Trace(question="q", query="q", passages=[Passage("a.txt", text[:end], 0, end, 1.0, "c")], candidates=[c],
+                  chosen=[0], answered=True, reason="", confidence=0.99)
+    answer = compose(trace, Data())  # type: ignore[arg-type]
+    assert answer.citations[0].quote == quote
+    assert answer.short == short
+
+
 # --------------------------------------------------------------------------- a sentence read with its section's title
 
 MANUAL = (
