@@ -100,7 +100,11 @@ def _blocks(node: Any, out: list[tuple[str, str]], prefix: str) -> str:
             out.append(("\n".join(_line(line) for line in child.findall(nodes.line)), BODY))
         elif isinstance(child, nodes.Admonition) and child.tagname in _ADMONITIONS:
             _blocks(child, out, f"{child.tagname.capitalize()}: ")
-        elif isinstance(child, (nodes.Invisible, nodes.system_message, nodes.image, nodes.raw)):
+        elif isinstance(child, nodes.system_message):
+            # What docutils could not parse (a malformed table, a directive it does not know) stays
+            # searchable as the source it was written as, never quoted.
+            out.extend((block.astext().strip("\n"), CODE) for block in child.findall(nodes.literal_block))
+        elif isinstance(child, (nodes.Invisible, nodes.image, nodes.raw)):
             continue
         elif isinstance(child, nodes.Element):
             _blocks(child, out, "")

@@ -40,7 +40,6 @@ def marked(source: str) -> list[tuple[str, str]]:
         pytest.param(".. versionadded:: 3.2\n   The *spam* parameter.", ["New in version 3.2: The spam parameter."],
                      id="sphinx-version-note"),
         pytest.param(".. toctree::\n\n   intro\n   usage\n\nAfter.", ["After."], id="table-of-contents-skipped"),
-        pytest.param(".. unknown:: x\n\n   Hidden.\n\nShown.", ["Shown."], id="unknown-directive-skipped-quietly"),
         pytest.param(".. |v| replace:: 2.0\n\nVersion |v| is out.", ["Version 2.0 is out."], id="substitution"),
     ],
 )
@@ -70,6 +69,18 @@ The server has limits.
     assert marked(source) == [("Limits", HEADING), ('print("hi")', CODE), ("Resource limits", CAPTION),
                               ("Resource | Limit", TABLE_HEADER)]
     assert "Stack | 64 MB" in paragraphs(source)
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        pytest.param(".. unknown:: x\n\n   Kept.\n\nShown.", ".. unknown:: x\n\n   Kept.", id="unknown-directive"),
+        pytest.param("+---+\n| a |\n+--\n\nShown.", "+---+\n| a |\n+--", id="malformed-table"),
+    ],
+)
+def test_what_docutils_cannot_parse_stays_searchable_as_code(source: str, code: str) -> None:
+    assert marked(source) == [(code, CODE)]
+    assert paragraphs(source)[-1] == "Shown."
 
 
 @pytest.mark.parametrize("directive", [".. include:: {path}", ".. raw:: html\n   :file: {path}",
