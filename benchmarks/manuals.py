@@ -1,4 +1,5 @@
-"""Questions about Markdown manuals (Node.js API pages), one column per set: dev and holdout.
+"""Questions about manuals, one column per set: dev and holdout (Node.js API pages in Markdown) and
+html (Rust book chapters and the Nettle manual).
 
 Each set is its own folder of documents (benchmarks/data/manuals/, see its README) and question
 file, indexed in benchmarks/.cache/manuals/ and measured with qa.evaluation.evaluate (evidence
@@ -19,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CACHE, REPO, bench_settings, index_key, log, open_assistant, prune, settings_line, sha, write_json  # noqa: E402
 
 MANUALS = REPO / "benchmarks" / "data" / "manuals"
-SETS = ("dev", "holdout")
+SETS = ("dev", "holdout", "html")
 
 
 def main() -> None:
@@ -51,9 +52,10 @@ def main() -> None:
                     f"confidence={r.answer.confidence:.2f}\n    {' '.join(r.answer.text.split())[:200]}")
 
     print("\n".join([
-        "## Answers: Markdown manuals (Node.js API pages)",
+        "## Answers: manuals (Node.js API pages in Markdown; Rust book and Nettle in HTML)",
         "",
-        f"benchmarks/data/manuals/ (dev: cli, timers, events; holdout: path, url, os, readline) via "
+        f"benchmarks/data/manuals/ (dev: cli, timers, events; holdout: path, url, os, readline; html: six "
+        f"Rust book chapters, the Nettle manual) via "
         f"qa.evaluation.evaluate ({settings_line(settings)}). Evidence hit = a citation's quote overlaps the "
         "question's evidence sentence. Questions written by someone who saw only the documents.",
         "",
