@@ -266,8 +266,12 @@ def _html_text(markup: str, whole_body: bool = False) -> tuple[str, list[tuple[i
             _collapse_whitespace(tree)
             if whole_body:
                 _body_as_article(tree)
+                _drop_in_page_navigation(tree)
+            # Read whole, the page's navigation is trafilatura's to drop: favor_precision drops more of it
+            # (a Texinfo node's "Next: Copyright, Previous: Top, Up: Top [Contents][Index]").
             found = trafilatura.extract(tree, output_format="markdown", include_tables=True, include_comments=False,
-                                        include_links=False, include_images=False, deduplicate=False)
+                                        include_links=False, include_images=False, deduplicate=False,
+                                        favor_precision=whole_body)
     except Exception:  # a page trafilatura cannot handle still has its plain text
         log.warning("main-content extraction failed; using all of the page's text", exc_info=True)
         found = None
@@ -287,6 +291,27 @@ def _body_as_article(tree: "HtmlElement") -> None:
     for child in list(body):
         article.append(child)
     body.append(article)
+
+
+def _drop_in_page_navigation(tree: "HtmlElement") -> None:
+    """Drop the paragraphs and list items that are mostly links within the page (a table of
+    contents), and the table rows that open with one (a Texinfo menu's "• Linking | | Linking
+    with libnettle and libhogweed."): they point to sections, and would be quoted instead of them."""
+    for el in list(tree.iter("p", "li", "tr")):
+        if el.getparent() is None:
+            continue
+        part = next(iter(el.iterchildren("td", "th")), None) if el.tag == "tr" else el
+        if part is None:
+            continue
+        text = "".join(part.text_content().split())
+        linked = sum(len("".join(a.text_content().split())) for a in part.iter("a")
+                     if (a.get("href") or "").startswith("#"))
+        if text and linked >= IN_PAGE_LINK_SHARE * len(text):
+            el.drop_tree()
+
+
+# The share of an element's text (a row's: its first cell's) in links to the page itself from which it is navigation.
+IN_PAGE_LINK_SHARE = 0.4
 
 
 _WHITESPACE = re.compile(r"\s+")

@@ -194,9 +194,14 @@ def _spans_of(doc, kind: str) -> list[str]:  # type: ignore[no-untyped-def]
 def test_a_page_without_a_main_container_keeps_its_headings_and_definition_terms() -> None:
     """A Texinfo manual (Nettle's) has its headings and paragraphs straight in <body>: trafilatura
     found no main content, and its recovery of loose paragraphs dropped every heading and every
-    <dt> ("Function: void sha256_init (...)"), leaving "Initialize the SHA256 state." about nothing."""
-    page = ('<html><body lang="en">\n<h2 class="chapter">1 Introduction</h2>\n' + _manual_paragraph("library")
-            + _manual_paragraph("manual") + '<h2 class="chapter">2 Hash functions</h2>\n' + _manual_paragraph("hash")
+    <dt> ("Function: void sha256_init (...)"), leaving "Initialize the SHA256 state." about nothing.
+    Read whole, its menus and node links ("Next: ..., Up: ...") are navigation and stay out."""
+    menu = ('<table class="menu"><tr><td>&bull; <a href="#Intro">Introduction</a>:</td><td>&nbsp;</td>'
+            '<td>What is Nettle?</td></tr><tr><td>&bull; <a href="#Hash">Hash functions</a>:</td><td>&nbsp;</td>'
+            "<td>Functions that hash their input and are used for integrity checks.</td></tr></table>\n")
+    nav = '<div class="header"><p>Next: <a href="#Hash">Hash functions</a>, Up: <a href="#Top">Top</a></p></div>\n'
+    page = ('<html><body lang="en">\n' + menu + nav + '<h2 class="chapter">1 Introduction</h2>\n' + _manual_paragraph("library")
+            + _manual_paragraph("manual") + nav + '<h2 class="chapter">2 Hash functions</h2>\n' + _manual_paragraph("hash")
             + "<dl><dt>Function: <em>void</em> <strong>sha256_init</strong> <em>(struct sha256_ctx *<var>ctx</var>)"
             "</em></dt>\n<dd><p>Initialize the SHA256 state.</p></dd></dl>\n" + _manual_paragraph("digest")
             + "</body></html>")
@@ -204,6 +209,8 @@ def test_a_page_without_a_main_container_keeps_its_headings_and_definition_terms
     assert _spans_of(doc, "heading") == ["1 Introduction", "2 Hash functions"]
     assert "• Function: void sha256_init (struct sha256_ctx *ctx): Initialize the SHA256 state." in doc.text
     assert "The digest functions are designed" in doc.text
+    for navigation in ("What is Nettle?", "used for integrity checks", "Next:", "Up:"):
+        assert navigation not in doc.text, f"{navigation!r}: the menu and node links point to sections, they are none"
 
 
 @pytest.mark.parametrize(
