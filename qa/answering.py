@@ -36,7 +36,7 @@ from .answer_type import could_hold, echoes, expected_kind, fits
 from .index import CorpusStats, IndexData
 from .reader import Reader, sigmoid
 from .schema import Answer, Candidate, Citation, Trace
-from .sentence_kinds import CELLS
+from .sentence_kinds import CELLS, CODE
 from .tables import answer_cell
 from .text import query_terms, tokenize
 
@@ -346,9 +346,9 @@ def compose(trace: Trace, data: IndexData) -> Answer:
         lead = group[0]
         group.sort(key=lambda c: c.sentence)
         passage = passages[lead.chunk_id]
-        q_start, q_end = group[0].start, list_end(data, group[-1], passage.end)
-        # Words the reader marked in a sentence that introduces a list are not the answer: the list is.
-        marked = (lead.answer_start, lead.answer_end) if lead is not group[-1] or q_end == lead.end else (-1, -1)
+        q_start, q_end = group[0].start, introduced_end(data, group[-1], passage.end)
+        # Marked punctuation (the ":" that introduces a list) is no answer words.
+        marked = (lead.answer_start, lead.answer_end) if any(ch.isalnum() for ch in answer_words(lead)) else (-1, -1)
         quote = data.documents[lead.source].text[q_start:q_end]
         citations.append(Citation(
             number=number, source=lead.source, text=passage.text, start=passage.start, end=passage.end,
@@ -362,15 +362,20 @@ def compose(trace: Trace, data: IndexData) -> Answer:
                   short=short, query=trace.query, confidence=trace.confidence)
 
 
-def list_end(data: IndexData, c: Candidate, limit: int) -> int:
-    """Where a quote of `c` ends: after the list that `c` introduces when it ends with a colon ("The
-    valid values are:" then "• json", "• table", "• text"), up to LIST_ITEMS items and never past
-    `limit` (its passage's end); else at the end of `c`."""
-    end = c.end
+def introduced_end(data: IndexData, c: Candidate, limit: int) -> int:
+    """Where a quote of `c` ends: after what `c` introduces when it ends with a colon, never past
+    `limit` (its passage's end): the list that follows ("The valid values are:" then "• json",
+    "• table", "• text"; up to LIST_ITEMS items) or a short code block ("Install it with pip:" then
+    "pip install rich"; up to CODE_CHARS); else at the end of `c`."""
     if not c.text.rstrip().endswith(":"):
-        return end
+        return c.end
     doc = data.documents[c.source]
-    items = 0
+    if c.sentence + 1 < len(doc.sentences):
+        after = doc.sentences[c.sentence + 1][0]
+        block = next(((a, b) for a, b, kind in doc.regions if kind == CODE and a <= after < b), None)
+        if block is not None:
+            return block[1] if block[1] - block[0] <= CODE_CHARS and block[1] <= limit else c.end
+    end, items = c.end, 0
     for a, b in doc.sentences[c.sentence + 1:]:
         starts_item = _LIST_ITEM.match(doc.text, a) is not None
         if b > limit or not (starts_item or "\n" not in doc.text[end:a]) or (starts_item and items == LIST_ITEMS):
@@ -380,9 +385,10 @@ def list_end(data: IndexData, c: Candidate, limit: int) -> int:
     return end if items else c.end
 
 
-# A list item's line as the readers write it ("• ", "1. "); LIST_ITEMS: the most a quote adds.
+# A list item's line as the readers write it ("• ", "1. "); the most items and code a quote adds.
 _LIST_ITEM = re.compile(r"[•\-*] |\d{1,3}[.)] ")
 LIST_ITEMS = 8
+CODE_CHARS = 300
 
 
 def no_answer_text(question: str) -> str:

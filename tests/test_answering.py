@@ -255,32 +255,44 @@ def test_short_answer_is_one_line_though_the_document_breaks_it() -> None:
     assert answer.citations[0].quote == text  # the citation keeps the document's own text and offsets
 
 
+INSTALL = "Install it with pip:\n\npython -m venv .venv\npip install rich\n\nThen run it."
 LISTED = "The valid values are:\n\n• wire - Display it as received. Exactly so.\n\n• json\n\n• text\n\nOther paragraph."
 
 
 @pytest.mark.parametrize(
-    ("text", "passage_end", "quote", "short"),
+    ("text", "passage_end", "quote", "marked", "short"),
     [
-        pytest.param(LISTED, len(LISTED), LISTED[:LISTED.index("\n\nOther")], "", id="a-colon-quotes-the-list-after-it"),
-        pytest.param(LISTED, LISTED.index("\n\n• text"), LISTED[:LISTED.index("\n\n• text")], "",
+        pytest.param(LISTED, len(LISTED), LISTED[:LISTED.index("\n\nOther")], "valid", "valid",
+                     id="a-colon-quotes-the-list-after-it"),
+        pytest.param(LISTED, len(LISTED), LISTED[:LISTED.index("\n\nOther")], ":", "", id="a-marked-colon-is-no-answer"),
+        pytest.param(LISTED, LISTED.index("\n\n• text"), LISTED[:LISTED.index("\n\n• text")], "valid", "valid",
                      id="never-past-the-passage"),
         pytest.param("The valid values are:\n\n" + "\n\n".join(f"• v{i}" for i in range(12)), None,
-                     "The valid values are:\n\n" + "\n\n".join(f"• v{i}" for i in range(8)), "", id="at-most-eight-items"),
-        pytest.param("The valid values are:\n\nOther paragraph.", None, "The valid values are:", "valid",
+                     "The valid values are:\n\n" + "\n\n".join(f"• v{i}" for i in range(8)), "valid", "valid",
+                     id="at-most-eight-items"),
+        pytest.param("The valid values are:\n\nOther paragraph.", None, "The valid values are:", "valid", "valid",
                      id="no-list-after-the-colon"),
-        pytest.param("The valid values are json.\n\n• json", None, "The valid values are json.", "valid",
+        pytest.param("The valid values are json.\n\n• json", None, "The valid values are json.", "json", "json",
                      id="no-colon-no-list"),
+        pytest.param(INSTALL, None, INSTALL[:INSTALL.index("\n\nThen")], "pip", "pip",
+                     id="a-colon-quotes-the-short-code-after-it"),
+        pytest.param(INSTALL.replace("pip install rich", "pip install rich " + "x" * 300), None, "Install it with pip:",
+                     "pip", "pip", id="a-long-code-block-is-not-quoted"),
+        pytest.param(INSTALL, INSTALL.index("rich"), "Install it with pip:", "pip", "pip",
+                     id="code-past-the-passage-is-not-quoted"),
     ],
 )
-def test_a_sentence_that_introduces_a_list_is_quoted_with_it(text: str, passage_end: int | None, quote: str,
+def test_a_sentence_that_introduces_a_list_is_quoted_with_it(text: str, passage_end: int | None, quote: str, marked: str,
                                                              short: str) -> None:
-    """"The valid values are:" answers nothing without the list; the words the reader marked in it are
-    not the answer either."""
+    """"The valid values are:" answers nothing without the list (or "Install it with pip:" without the
+    command). The words the reader marked in it stay the answer words ("two variants, Ok and Err, as
+    follows:"), unless they are only punctuation."""
     from qa.chunking import split_sentences
 
     first = split_sentences(text)[0]
+    at = first.text.index(marked)
     c = Candidate(source="a.txt", sentence=0, start=0, end=first.end, text=first.text, chunk_id="c", prefilter=1.0,
-                  probability=0.99, answer_start=4, answer_end=9)
+                  probability=0.99, answer_start=at, answer_end=at + len(marked))
 
     class Data:
         class _Doc:
@@ -290,6 +302,8 @@ def test_a_sentence_that_introduces_a_list_is_quoted_with_it(text: str, passage_
 
     Data.documents["a.txt"].text = text
     Data.documents["a.txt"].sentences = [(s.start, s.end) for s in split_sentences(text)]
+    code = text.find("python -m venv")
+    Data.documents["a.txt"].regions = [(code, text.index("\n\nThen"), "code")] if code >= 0 else []
     end = len(text) if passage_end is None else passage_end
     trace = Trace(question="q", query="q", passages=[Passage("a.txt", text[:end], 0, end, 1.0, "c")], candidates=[c],
                   chosen=[0], answered=True, reason="", confidence=0.99)
