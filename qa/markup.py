@@ -47,6 +47,8 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
         else:
             blocks.append((text, kind))
 
+    meta, source = front_matter(source)
+    blocks.extend(meta)
     for tok in _markdown_parser().parse(source):
         kind = tok.type
         if kind in ("bullet_list_open", "ordered_list_open"):
@@ -82,6 +84,28 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
             for text, part_kind in _html_fragment_parts(tok.content):
                 add(text, part_kind)
     return joined_blocks(blocks)
+
+
+def front_matter(source: str) -> tuple[list[tuple[str, str]], str]:
+    """A page's front matter (the YAML between "---" lines, or TOML between "+++" lines, that opens a
+    Jekyll, Hugo or MkDocs page) as blocks: its title a heading, its description or summary body
+    text; the rest is page metadata and goes. Also the Markdown after it. Markdown alone would read
+    "title: Getting started\nlayout: page" as a heading of its own."""
+    m = _FRONT_MATTER.match(source)
+    if m is None:
+        return [], source
+    blocks = []
+    for key, kind in (("title", HEADING), ("description", BODY), ("summary", BODY)):
+        field = re.search(rf"(?m)^{key}\s*[:=]\s*(.+?)\s*$", m.group(2))
+        value = field.group(1).strip("'\"").strip() if field else ""
+        if value and value not in "|>":  # a YAML block scalar's text is on the next lines: left out
+            blocks.append((value, kind))
+    return blocks, source[m.end():]
+
+
+# Front matter opens the file and its first line is a "key:" or "key =" (else "---" is a thematic break).
+_FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(?=[A-Za-z_][\w-]*[ \t]*[:=])(.*?)\n(?:\1|\.\.\.)[ \t]*(?:\n|\Z)",
+                           re.DOTALL)
 
 
 def joined_blocks(blocks: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:

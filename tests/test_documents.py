@@ -115,10 +115,22 @@ def test_markdown_list_items_are_lines(readme: str) -> None:
         pytest.param("<p align=\"center\">Centered <b>words</b></p>\n\nAfter.", "Centered\nwords\n\nAfter.",
                      id="html-block"),
         pytest.param("   \n\n\t\n", "", id="blank"),
+        pytest.param("---\ntitle: Getting started\nlayout: page\ndescription: 'How to install it.'\n---\n\nInstall it.",
+                     "Getting started\n\nHow to install it.\n\nInstall it.", id="yaml-front-matter"),
+        pytest.param('+++\ntitle = "Hugo page"\ndate = 2024-01-01\n+++\nBody text.', "Hugo page\n\nBody text.",
+                     id="toml-front-matter"),
+        pytest.param("---\n\nAfter a rule.\n\n---\n\nMore.", "After a rule.\n\nMore.", id="a-rule-is-no-front-matter"),
     ],
 )
 def test_markdown_text(markdown: str, expected: str) -> None:
     assert markdown_document(markdown)[0] == expected
+
+
+def test_a_front_matter_title_is_the_pages_heading() -> None:
+    """Jekyll, Hugo and MkDocs pages often have their title only in the front matter; Markdown alone
+    read "title: Getting started / layout: page" as a heading and every sentence's section title."""
+    text, regions = markdown_document("---\ntitle: Getting started\nlayout: page\n---\n\nInstall it.")
+    assert [(text[a:b], kind) for a, b, kind in regions] == [("Getting started", HEADING)]
 
 
 def test_a_markdown_file_without_words_is_refused() -> None:
