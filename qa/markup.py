@@ -49,7 +49,7 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
 
     meta, source = front_matter(source)
     blocks.extend(meta)
-    for tok in _markdown_parser().parse(source):
+    for tok in _markdown_parser().parse(admonitions(source)):
         kind = tok.type
         if kind in ("bullet_list_open", "ordered_list_open"):
             lists += 1
@@ -106,6 +106,49 @@ def front_matter(source: str) -> tuple[list[tuple[str, str]], str]:
 # Front matter opens the file and its first line is a "key:" or "key =" (else "---" is a thematic break).
 _FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\n(?=[A-Za-z_][\w-]*[ \t]*[:=])(.*?)\n(?:\1|\.\.\.)[ \t]*(?:\n|\Z)",
                            re.DOTALL)
+
+
+def admonitions(source: str) -> str:
+    """Markdown's admonitions as plain paragraphs: MkDocs' `!!! warning "Title"` (and collapsible
+    `???`) with its indented body, Docusaurus' `:::note Title` ... `:::`, GitHub's `> [!NOTE]`.
+    Each opens with a line "Warning: Title", or without a title "Note:" before its first paragraph's
+    words ("Note: Do not run it as root."). Markdown alone read an
+    MkDocs body's second paragraph as a code block (never quoted) and kept the markers as text."""
+    out: list[str] = []
+    fence = ""
+    body = False  # inside an MkDocs admonition's indented body
+    for line in source.split("\n"):
+        if fence or _FENCE.match(line):
+            mark = _FENCE.match(line)
+            fence = "" if fence and mark and mark.group(1)[0] == fence[0] else fence or (mark.group(1) if mark else "")
+            out.append(line)
+            continue
+        if body and (line.startswith("    ") or line.startswith("\t") or not line.strip()):
+            out.append(line[4:] if line.startswith("    ") else line.lstrip("\t"))
+            continue
+        body = False
+        m = _MKDOCS.match(line) or _DOCUSAURUS.match(line)
+        if m:
+            body = m.re is _MKDOCS
+            label = _label(m.group(1), m.group(2))  # "Note:" begins the body's first paragraph; a title stands alone
+            out.extend(["", label, *([""] if not label.endswith(":") else [])])
+        elif _DOCUSAURUS_END.match(line):
+            out.append("")
+        else:
+            out.append(_GITHUB_ALERT.sub(lambda a: f"{a.group(1)}{_label(a.group(2), '')}", line))
+    return "\n".join(out)
+
+
+def _label(kind: str, title: str | None) -> str:
+    title = (title or "").strip().strip('"').strip()
+    return f"{kind.capitalize()}: {title}" if title else f"{kind.capitalize()}:"
+
+
+_FENCE = re.compile(r"\s{0,3}(```|~~~)")
+_MKDOCS = re.compile(r'(?:!!!|\?\?\?\+?)\s+([A-Za-z]+)(?:\s+[\w -]*?)?(\s*"[^"]*")?\s*$')
+_DOCUSAURUS = re.compile(r":::([A-Za-z]+)(?:\[[^\]]*\]|\{[^}]*\})?([^\n]*)$")
+_DOCUSAURUS_END = re.compile(r":::\s*$")
+_GITHUB_ALERT = re.compile(r"^(\s*>\s*)\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*$", re.IGNORECASE)
 
 
 def joined_blocks(blocks: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:

@@ -120,6 +120,14 @@ def test_markdown_list_items_are_lines(readme: str) -> None:
         pytest.param('+++\ntitle = "Hugo page"\ndate = 2024-01-01\n+++\nBody text.', "Hugo page\n\nBody text.",
                      id="toml-front-matter"),
         pytest.param("---\n\nAfter a rule.\n\n---\n\nMore.", "After a rule.\n\nMore.", id="a-rule-is-no-front-matter"),
+        pytest.param('!!! warning "Heads up"\n    Do not run it as root.\n\n    Use a service account.\n\nAfter.',
+                     "Warning: Heads up\n\nDo not run it as root.\n\nUse a service account.\n\nAfter.",
+                     id="mkdocs-admonition-body-is-text-not-code"),
+        pytest.param("??? tip\n    Cache the index.", "Tip:\nCache the index.", id="mkdocs-collapsible-untitled"),
+        pytest.param(":::note Pro tip\nCache the index.\n:::\n\nAfter.", "Note: Pro tip\n\nCache the index.\n\nAfter.",
+                     id="docusaurus-admonition"),
+        pytest.param("> [!WARNING]\n> Do not run it as root.", "Warning:\nDo not run it as root.", id="github-alert"),
+        pytest.param("```md\n!!! note\n    an example\n```", "!!! note\n    an example", id="admonition-syntax-in-code-stays"),
     ],
 )
 def test_markdown_text(markdown: str, expected: str) -> None:
