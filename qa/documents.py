@@ -24,7 +24,8 @@ from .docx_reader import docx_document
 from .errors import DocumentError, NoDocumentsError
 from .files import (HIDDEN_REASON, MAX_FILE_BYTES, is_hidden, is_inside, is_valid_name, printable, read_file,
                     read_inside, read_problem, source_name)
-from .markup import html_document, markdown_document
+from .html_reader import html_document
+from .markup import markdown_document
 from .pdf import pdf_document
 from .rst import rst_document
 from .plaintext import decode_text, illustration_regions, normalize_text, utf16_encoding

@@ -1,10 +1,9 @@
-"""Markdown and HTML as clean text (the words a reader sees), with their headings and figure
-captions marked (markdown-it-py, BeautifulSoup, trafilatura for an HTML page's main content)."""
+"""Markdown as clean text (the words a reader sees), with its headings, figure captions, code blocks
+and table header rows marked (markdown-it-py; BeautifulSoup for raw HTML inside it)."""
 
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -13,9 +12,6 @@ from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING, TABLE_HEADER
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
-    from lxml.html import HtmlElement
-
-log = logging.getLogger("qa.documents")
 
 
 def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
@@ -201,8 +197,8 @@ def _html_fragment_parts(markup: str) -> list[tuple[str, str]]:
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
     marked: list[tuple[str, str]] = []
-    for tag in soup.find_all(["figcaption", *_HTML_HEADINGS]):
-        if tag.parent is None or any(p.name in ("figcaption", *_HTML_HEADINGS) for p in tag.parents):
+    for tag in soup.find_all(["figcaption", *HTML_HEADINGS]):
+        if tag.parent is None or any(p.name in ("figcaption", *HTML_HEADINGS) for p in tag.parents):
             continue  # inside one already replaced
         marked.append((_soup_lines(tag), CAPTION if tag.name == "figcaption" else HEADING))
         tag.replace_with(soup.new_string(f"\n\x00{len(marked) - 1}\x00\n"))
@@ -216,235 +212,4 @@ def _html_fragment_parts(markup: str) -> list[tuple[str, str]]:
     return [p for p in parts if p[0]]
 
 
-_HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-
-
-def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
-    """The main content of an HTML page as clean text (`_html_text`), and the lines of it that are
-    the page's headings (<h1>-<h6>, HEADING) or figure captions (<figcaption>, CAPTION), and its
-    code blocks (<pre>, CODE)."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    _drop_permalinks(soup)
-    _flatten_inline_code(soup)
-    _terms_into_definitions(soup)
-    kinds: dict[str, str] = {}
-    for tag in soup.find_all(["figcaption", *_HTML_HEADINGS]):
-        line = "".join(tag.get_text().split())  # without spaces: the extracted line may space inline tags otherwise
-        if line:
-            kinds.setdefault(line, CAPTION if tag.name == "figcaption" else HEADING)
-    text, code = _html_text(str(soup))
-    marked = _marked_lines(text, kinds)
-    headings = sum(kind == HEADING for kind in kinds.values())
-    if headings >= 2 and sum(kind == HEADING for *_, kind in marked) < headings / 2:
-        # The main content was not found, and trafilatura's recovery of loose paragraphs dropped the
-        # headings and definition terms (a Texinfo manual's "7.1.1.1 SHA256" and "Function: void
-        # sha256_init (...)"): read the page's whole body as its content instead.
-        whole, whole_code = _html_text(str(soup), whole_body=True)
-        whole_marked = _marked_lines(whole, kinds)
-        if len(whole_marked) > len(marked):
-            text, code, marked = whole, whole_code, whole_marked
-    return text, sorted([*code, *marked])
-
-
-def _marked_lines(text: str, kinds: dict[str, str]) -> list[tuple[int, int, str]]:
-    """The spans of the lines of `text` that are a heading or caption of the page (`kinds`: the
-    line's text without spaces -> its kind)."""
-    regions = []
-    if kinds:
-        for m in re.finditer(r"[^\n]+", text):
-            kind = kinds.get("".join(m.group().split()))
-            if kind:
-                start = m.start() + len(m.group()) - len(m.group().lstrip())
-                regions.append((start, start + len(m.group().strip()), kind))
-    return regions
-
-
-# The text of a heading's permalink anchor (Sphinx and MkDocs "¶", Docusaurus "#", GitHub an icon): page chrome.
-_PERMALINK_TEXT = frozenset({"", "¶", "#", "§", "🔗"})
-
-
-def _drop_permalinks(soup) -> None:  # type: ignore[no-untyped-def]
-    """Remove the permalink anchors in headings and definition terms (`<a href="#id">¶</a>`), so that
-    "2.6. CDBS¶" reads "2.6. CDBS"."""
-    for heading in soup.find_all([*_HTML_HEADINGS, "dt"]):
-        for a in heading.find_all("a", href=True):
-            if a["href"].startswith("#") and a.get_text().strip() in _PERMALINK_TEXT:
-                a.decompose()
-
-
-def _terms_into_definitions(soup) -> None:  # type: ignore[no-untyped-def]
-    """A definition list's terms begin the first paragraph of their definition ("--enable-fat: Include
-    multiple versions of ...", "Function: void sha256_init (struct sha256_ctx *ctx): Initialize the
-    SHA256 state."): a manual's definition rarely names what it defines, so apart they are a name
-    that answers nothing and a sentence about nothing. A definition that opens with a code block,
-    list or table keeps its terms apart."""
-    for dd in soup.find_all("dd"):
-        terms = []
-        before = dd.find_previous_sibling()
-        while before is not None and before.name == "dt":
-            terms.insert(0, before)
-            before = before.find_previous_sibling()
-        first = next((c for c in dd.children if not (isinstance(c, str) and not c.strip())), None)
-        if not terms or first is None:
-            continue
-        if getattr(first, "name", None) == "p":
-            target = first
-        elif isinstance(first, str) or first.name not in _BLOCKS:
-            target = dd
-        else:
-            continue
-        names = ", ".join(" ".join(t.get_text().split()) for t in terms)
-        target.insert(0, soup.new_string(f"{names}: " if not names.endswith(":") else f"{names} "))
-        for t in terms:
-            t.decompose()
-
-
-# Elements that start a block of their own inside a definition (a term is not joined to them).
-_BLOCKS = frozenset({"pre", "ul", "ol", "dl", "table", "div", "blockquote", "figure", *_HTML_HEADINGS})
-
-
-def _flatten_inline_code(soup) -> None:  # type: ignore[no-untyped-def]
-    """Inline code holding markup (Sphinx's `<code><span>python3-</span><em>name</em></code>`, a key
-    combination `<kbd><kbd>Ctrl</kbd>+<kbd>C</kbd></kbd>`) becomes its plain text: trafilatura moves
-    such inner words elsewhere in the paragraph, drops them or leaves backticks."""
-    for code in soup.find_all(["code", "kbd", "samp"]):
-        if code.find(True) is not None and code.find_parent("pre") is None:
-            code.string = code.get_text()
-
-
-def _html_text(markup: str, whole_body: bool = False) -> tuple[str, list[tuple[int, int, str]]]:
-    """The main content of an HTML page as clean text; navigation, menus, footers and sidebars
-    dropped. Also the spans of its code blocks (CODE). With `whole_body`, the whole <body> is taken
-    for the main content (trafilatura still drops navigation and footers inside it).
-
-    trafilatura finds the main content (given the string only: it never fetches anything) and
-    writes it as Markdown, which `markdown_document` turns into text (tables one line per row,
-    <pre> a code block). A page where it finds nothing (a tiny page, a fragment) falls back to
-    all of its text, so a small file never comes back empty.
-    """
-    try:
-        import trafilatura
-
-        tree = trafilatura.load_html(markup)
-        found = None
-        if tree is not None:
-            _collapse_whitespace(tree)
-            if whole_body:
-                _body_as_article(tree)
-                _drop_in_page_navigation(tree)
-            # Read whole, the page's navigation is trafilatura's to drop: favor_precision drops more of it
-            # (a Texinfo node's "Next: Copyright, Previous: Top, Up: Top [Contents][Index]").
-            found = trafilatura.extract(tree, output_format="markdown", include_tables=True, include_comments=False,
-                                        include_links=False, include_images=False, deduplicate=False,
-                                        favor_precision=whole_body)
-    except Exception:  # a page trafilatura cannot handle still has its plain text
-        log.warning("main-content extraction failed; using all of the page's text", exc_info=True)
-        found = None
-    text, regions = markdown_document(_pipe_tables_with_header(_fences_on_their_own_line(found))) if found else ("", [])
-    if not text.strip():
-        return _html_all_text(markup), []
-    return text, [r for r in regions if r[2] == CODE]
-
-
-def _body_as_article(tree: "HtmlElement") -> None:
-    """Move everything in <body> into one <article>, which trafilatura takes for the main content."""
-    body = tree.find(".//body")
-    if body is None:
-        return
-    article = body.makeelement("article", {})
-    article.text, body.text = body.text, None
-    for child in list(body):
-        article.append(child)
-    body.append(article)
-
-
-def _drop_in_page_navigation(tree: "HtmlElement") -> None:
-    """Drop the paragraphs and list items that are mostly links within the page (a table of
-    contents), and the table rows that open with one (a Texinfo menu's "• Linking | | Linking
-    with libnettle and libhogweed."): they point to sections, and would be quoted instead of them."""
-    for el in list(tree.iter("p", "li", "tr")):
-        if el.getparent() is None:
-            continue
-        part = next(iter(el.iterchildren("td", "th")), None) if el.tag == "tr" else el
-        if part is None:
-            continue
-        text = "".join(part.text_content().split())
-        linked = sum(len("".join(a.text_content().split())) for a in part.iter("a")
-                     if (a.get("href") or "").startswith("#"))
-        if text and linked >= IN_PAGE_LINK_SHARE * len(text):
-            el.drop_tree()
-
-
-# The share of an element's text (a row's: its first cell's) in links to the page itself from which it is navigation.
-IN_PAGE_LINK_SHARE = 0.4
-
-
-_WHITESPACE = re.compile(r"\s+")
-_PREFORMATTED = {"pre", "textarea"}
-
-
-def _collapse_whitespace(tree: "HtmlElement") -> None:
-    """Runs of whitespace in the page's text become one space, as a browser shows them (not in
-    <pre>), so a line break in the HTML source does not end a line of the extracted text."""
-    for el in tree.iter():
-        if any(a.tag in _PREFORMATTED for a in el.iterancestors()):
-            continue
-        if el.text and isinstance(el.tag, str) and el.tag not in _PREFORMATTED:
-            el.text = _WHITESPACE.sub(" ", el.text)
-        if el.tail:
-            el.tail = _WHITESPACE.sub(" ", el.tail)
-
-
-# A code fence that trafilatura wrote after other text on its line ("- Expands to ```").
-_INLINE_FENCE = re.compile(r"(?m)^(.*\S)[ \t]*```[ \t]*$")
-
-
-def _fences_on_their_own_line(markdown: str) -> str:
-    """trafilatura writes a <pre> inside a list item or definition ("<dd>Expands to <pre>...") with
-    its opening fence at the end of the item's line, which Markdown does not read as a fence: the
-    closing fence then opens a code block that swallows the rest of the page. Put such a fence on
-    a line of its own."""
-    return _INLINE_FENCE.sub(lambda m: f"{m.group(1)}\n```", markdown)
-
-
-# A line of a pipe table as trafilatura writes it ("| a | b | "), and its header separator ("|---|---|").
-_PIPE_ROW = re.compile(r"\|.*\|\s*")
-_PIPE_SEPARATOR = re.compile(r"\|(\s*:?-+:?\s*\|)+\s*")
-
-
-def _pipe_tables_with_header(markdown: str) -> str:
-    """trafilatura writes a table without header cells as pipe rows with no "|---|" line, which
-    Markdown does not read as a table; add the line after the first row."""
-    lines = markdown.split("\n")
-    out: list[str] = []
-    in_code = False
-    for i, line in enumerate(lines):
-        out.append(line)
-        in_code ^= line.startswith("```")
-        starts_table = (not in_code and _PIPE_ROW.fullmatch(line)
-                        and (i == 0 or not _PIPE_ROW.fullmatch(lines[i - 1])))
-        if starts_table and i + 1 < len(lines) and not _PIPE_SEPARATOR.fullmatch(lines[i + 1]):
-            cells = len(re.findall(r"(?<!\\)\|", line.strip())) - 1
-            out.append("|" + "---|" * max(cells, 1))
-    return "\n".join(out)
-
-
-def _html_all_text(markup: str) -> str:
-    """All the visible text of an HTML page, one paragraph per text line and per table row
-    (cells joined with " | "); scripts and styles dropped."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template"]):
-        tag.decompose()
-    for row in soup.find_all("tr"):
-        cells = [" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
-        row.replace_with(soup.new_string("\n" + CELLS.join(cells) + "\n"))
-    blocks = []
-    for line in soup.get_text("\n").splitlines():
-        line = " ".join(line.split())
-        if line:
-            blocks.append(line)
-    return "\n\n".join(blocks)
+HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import docx_reader, documents, markup, plaintext
+from qa import docx_reader, documents, html_reader, plaintext
 from qa.chunking import split_sentences
 from qa.documents import parse_document, read_document
 from qa.errors import DocumentError
@@ -201,78 +201,6 @@ def test_inline_code_holding_markup_keeps_its_words_in_place() -> None:
     assert "These are then packaged as python3-django-name. This makes it clear. Press Ctrl+C to stop." in text
 
 
-def _manual_paragraph(topic: str) -> str:
-    return (f"<p>The {topic} functions are designed to fit easily in more\nor less any context: in crypto toolkits for "
-            "object-oriented languages, in applications like LSH or GNUPG, or even in kernel space. In most contexts you "
-            "need more than the basic algorithms, you also need some way to keep track of available\nalgorithms.</p>\n")
-
-
-def _spans_of(doc, kind: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [doc.text[a:b] for a, b, k in doc.regions if k == kind]
-
-
-def test_a_page_without_a_main_container_keeps_its_headings_and_definition_terms() -> None:
-    """A Texinfo manual (Nettle's) has its headings and paragraphs straight in <body>: trafilatura
-    found no main content, and its recovery of loose paragraphs dropped every heading and every
-    <dt> ("Function: void sha256_init (...)"), leaving "Initialize the SHA256 state." about nothing.
-    Read whole, its menus and node links ("Next: ..., Up: ...") are navigation and stay out."""
-    menu = ('<table class="menu"><tr><td>&bull; <a href="#Intro">Introduction</a>:</td><td>&nbsp;</td>'
-            '<td>What is Nettle?</td></tr><tr><td>&bull; <a href="#Hash">Hash functions</a>:</td><td>&nbsp;</td>'
-            "<td>Functions that hash their input and are used for integrity checks.</td></tr></table>\n")
-    nav = '<div class="header"><p>Next: <a href="#Hash">Hash functions</a>, Up: <a href="#Top">Top</a></p></div>\n'
-    page = ('<html><body lang="en">\n' + menu + nav + '<h2 class="chapter">1 Introduction</h2>\n' + _manual_paragraph("library")
-            + _manual_paragraph("manual") + nav + '<h2 class="chapter">2 Hash functions</h2>\n' + _manual_paragraph("hash")
-            + "<dl><dt>Function: <em>void</em> <strong>sha256_init</strong> <em>(struct sha256_ctx *<var>ctx</var>)"
-            "</em></dt>\n<dd><p>Initialize the SHA256 state.</p></dd></dl>\n" + _manual_paragraph("digest")
-            + "</body></html>")
-    doc = parse_document(page.encode(), "manual.html", ".html")
-    assert _spans_of(doc, "heading") == ["1 Introduction", "2 Hash functions"]
-    assert "• Function: void sha256_init (struct sha256_ctx *ctx): Initialize the SHA256 state." in doc.text
-    assert "The digest functions are designed" in doc.text
-    for navigation in ("What is Nettle?", "used for integrity checks", "Next:", "Up:"):
-        assert navigation not in doc.text, f"{navigation!r}: the menu and node links point to sections, they are none"
-
-
-@pytest.mark.parametrize(
-    ("definitions", "expected"),
-    [
-        pytest.param("<dt><code>--enable-fat</code></dt><dd><p>Include multiple versions of certain functions.</p></dd>",
-                     ["• --enable-fat: Include multiple versions of certain functions."], id="option"),
-        pytest.param("<dt>bytecode</dt><dd>Python source code is compiled into bytecode.</dd>",
-                     ["• bytecode: Python source code is compiled into bytecode."], id="glossary-term-plain-definition"),
-        pytest.param('<dt id="json.dumps">json.dumps(<em>obj</em>)<a class="headerlink" href="#json.dumps">¶</a></dt>'
-                     "<dd><p>Serialize <em>obj</em> to a JSON formatted str.</p></dd>",
-                     ["• json.dumps(obj): Serialize obj to a JSON formatted str."], id="sphinx-signature-permalink"),
-        pytest.param("<dt>Macro: CBC_ENCRYPT</dt><dt>Macro: CBC_DECRYPT</dt><dd><p>A simpler way to invoke them.</p></dd>",
-                     ["• Macro: CBC_ENCRYPT, Macro: CBC_DECRYPT: A simpler way to invoke them."], id="two-terms-one-definition"),
-        pytest.param("<dt>Example:</dt><dd><p>Hash the file first.</p></dd>", ["• Example: Hash the file first."],
-                     id="term-ending-in-a-colon"),
-        pytest.param("<dt>CBC_CTX</dt><dd><pre>struct { uint8_t iv[16]; }</pre></dd>",
-                     ["• CBC_CTX", "• struct { uint8_t iv[16]; }"], id="definition-opening-with-code-stays-apart"),
-    ],
-)
-def test_a_definition_term_begins_its_definition(definitions: str, expected: list[str]) -> None:
-    """A manual's definition rarely names what it defines ("Initialize the SHA256 state."): apart, the
-    term is a name that answers nothing and the definition a sentence about nothing."""
-    page = ("<html><body><article><h2>Reference</h2>" + _manual_paragraph("reference") + f"<dl>{definitions}</dl>"
-            + _manual_paragraph("other") + "</article></body></html>")
-    lines = html_text(page).splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("The reference functions")) + 2
-    assert [line for line in lines[start:start + len(expected) + 1] if line][:len(expected)] == expected
-
-
-def test_a_code_block_inside_a_definition_ends_where_it_ends() -> None:
-    """trafilatura wrote a <pre> inside a <dd> as "- Expands to ```": Markdown took the closing fence
-    for an opening one, and the rest of the page (Nettle's manual: 107,000 characters) became code."""
-    page = ("<html><body><article><h2>Cipher modes</h2>" + _manual_paragraph("cipher")
-            + "<dl><dt>Macro: <strong>CBC_CTX</strong></dt><dd><p>Expands to</p><pre class='example'>{\n   uint8_t "
-            "iv[16];\n}\n</pre></dd></dl>" + _manual_paragraph("mode") + "</article></body></html>")
-    doc = parse_document(page.encode(), "manual.html", ".html")
-    assert _spans_of(doc, "code") == ["{\n   uint8_t iv[16];\n}"]
-    assert "```" not in doc.text
-    assert "The mode functions are designed" in doc.text
-
-
 # --------------------------------------------------------------------------- errors in plain words
 
 
@@ -280,7 +208,7 @@ def test_an_html_page_that_cannot_be_parsed_fails_in_plain_words(monkeypatch) ->
     def crash(markup: str) -> str:
         raise RecursionError("maximum recursion depth exceeded while calling a Python object")
 
-    monkeypatch.setattr(markup, "_html_text", crash)
+    monkeypatch.setattr(html_reader, "_html_text", crash)
     with pytest.raises(DocumentError) as info:
         html_text("<div>" * 50 + "Deep.")
     assert str(info.value).startswith("page.html: could not read this HTML page: its markup is broken")
