@@ -26,6 +26,7 @@ from .files import (HIDDEN_REASON, MAX_FILE_BYTES, is_hidden, is_inside, is_vali
                     read_inside, read_problem, source_name)
 from .html_reader import html_document
 from .markup import markdown_document
+from .notebook import notebook_document
 from .pdf import pdf_document
 from .rst import rst_document
 from .plaintext import decode_text, illustration_regions, normalize_text, utf16_encoding
@@ -33,9 +34,10 @@ from .plaintext import decode_text, illustration_regions, normalize_text, utf16_
 log = logging.getLogger(__name__)
 
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".ipynb"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 RST_SUFFIXES = {".rst"}
+NOTEBOOK_SUFFIXES = {".ipynb"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx"}
@@ -44,7 +46,7 @@ BINARY_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
 # The one list of file types as people are told them (uploads, the chat, the CLI, messages); every
 # extension in SUPPORTED_SUFFIXES is read (.markdown and .htm as .md and .html).
-DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx")
+DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
 
 def extract_document(data: bytes, suffix: str, source: str = "document") -> tuple[str, list[tuple[int, int, str]]]:
     """Text of a file's bytes according to its type, and the spans of it that are not body text
-    (`Document.regions`): headings and figure captions (Markdown, reStructuredText, HTML), running page headers
+    (`Document.regions`): headings and figure captions (Markdown, reStructuredText, HTML, notebooks), running page headers
     and footers and large-type headings (PDF), "[Illustration: ...]" lines (plain text)."""
     if suffix in PDF_SUFFIXES:
         return pdf_document(data, source)
@@ -238,6 +240,8 @@ def extract_document(data: bytes, suffix: str, source: str = "document") -> tupl
                                 f"too deeply ({type(exc).__name__})") from exc
     if suffix in MARKDOWN_SUFFIXES:
         return markdown_document(text)
+    if suffix in NOTEBOOK_SUFFIXES:
+        return notebook_document(text, source)
     return text, illustration_regions(text)
 
 

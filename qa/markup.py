@@ -149,13 +149,22 @@ _GITHUB_ALERT = re.compile(r"^(\s*>\s*)\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]
 
 def joined_blocks(blocks: list[tuple[str, str]]) -> tuple[str, list[tuple[int, int, str]]]:
     """Paragraphs joined by blank lines, and the spans of those that are not BODY (`Document.regions`)."""
+    return joined_parts([(text, [] if kind == BODY else [(0, len(text), kind)]) for text, kind in blocks])
+
+
+def joined_parts(parts: list[tuple[str, list[tuple[int, int, str]]]]) -> tuple[str, list[tuple[int, int, str]]]:
+    """Texts with their regions, joined by blank lines into one text with the regions moved along;
+    blank texts are left out."""
+    texts: list[str] = []
     regions: list[tuple[int, int, str]] = []
     pos = 0
-    for text, kind in blocks:
-        if kind != BODY:
-            regions.append((pos, pos + len(text), kind))
+    for text, spans in parts:
+        if not text.strip():
+            continue
+        regions += [(a + pos, b + pos, kind) for a, b, kind in spans]
+        texts.append(text)
         pos += len(text) + 2
-    return "\n\n".join(text for text, _ in blocks), regions
+    return "\n\n".join(texts), regions
 
 
 @functools.lru_cache(maxsize=1)
