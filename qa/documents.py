@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .docx_reader import docx_document
+from .epub import epub_document
 from .errors import DocumentError, NoDocumentsError
 from .files import (HIDDEN_REASON, MAX_FILE_BYTES, is_hidden, is_inside, is_valid_name, printable, read_file,
                     read_inside, read_problem, source_name)
@@ -28,8 +29,8 @@ from .html_reader import html_document
 from .markup import markdown_document
 from .notebook import notebook_document
 from .pdf import pdf_document
-from .rst import rst_document
 from .plaintext import decode_text, illustration_regions, normalize_text, utf16_encoding
+from .rst import rst_document
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,13 @@ NOTEBOOK_SUFFIXES = {".ipynb"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx"}
+EPUB_SUFFIXES = {".epub"}
 # Binary formats: never refused for holding NUL bytes.
-BINARY_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
+BINARY_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES | EPUB_SUFFIXES
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | BINARY_SUFFIXES
 # The one list of file types as people are told them (uploads, the chat, the CLI, messages); every
 # extension in SUPPORTED_SUFFIXES is read (.markdown and .htm as .md and .html).
-DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".ipynb")
+DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".epub", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -228,6 +230,8 @@ def extract_document(data: bytes, suffix: str, source: str = "document") -> tupl
         return pdf_document(data, source)
     if suffix in DOCX_SUFFIXES:
         return docx_document(data, source)
+    if suffix in EPUB_SUFFIXES:
+        return epub_document(data, source)
     text = decode_text(data)
     if suffix in HTML_SUFFIXES or suffix in RST_SUFFIXES:
         html = suffix in HTML_SUFFIXES

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from .archive import MAX_UNPACKED_BYTES, ArchiveError, open_zip
 from .errors import DocumentError
 from .plaintext import normalize_text
 from .sentence_kinds import CELLS, HEADING
@@ -13,9 +14,8 @@ from .sentence_kinds import CELLS, HEADING
 log = logging.getLogger("qa.documents")
 
 
-# A .docx is a zip archive; one that would unpack to more than this is refused before it is read
-# (a "zip bomb" would fill the memory).
-MAX_DOCX_UNPACKED_BYTES = 256 * 1024 * 1024
+# A .docx is a zip archive; one that would unpack to more than this is refused before it is read.
+MAX_DOCX_UNPACKED_BYTES = MAX_UNPACKED_BYTES
 # An OLE compound file: what Word writes for a password-protected .docx, and an old .doc file.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -74,7 +74,6 @@ def docx_blocks(data: bytes, source: str = "document") -> list[DocxBlock]:
 def _open_docx(data: bytes, source: str):  # type: ignore[no-untyped-def]
     """The python-docx Document of `data`; DocumentError in plain words if it is not a readable .docx."""
     import io
-    import zipfile
 
     def refuse(problem: str, exc: BaseException | None = None) -> DocumentError:
         if exc is not None:
@@ -84,12 +83,9 @@ def _open_docx(data: bytes, source: str):  # type: ignore[no-untyped-def]
     if data.startswith(_OLE_MAGIC):
         raise refuse("it is password-protected, or it is an older Word (.doc) file; save it as .docx")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except Exception as exc:  # BadZipFile, and odd headers that zipfile trips over
-        raise refuse("the file is damaged or incomplete", exc) from exc
-    if unpacked > MAX_DOCX_UNPACKED_BYTES:
-        raise refuse(f"it would take more than {MAX_DOCX_UNPACKED_BYTES // (1024 * 1024)} MB once unpacked")
+        open_zip(data, MAX_DOCX_UNPACKED_BYTES).close()
+    except ArchiveError as exc:
+        raise refuse(str(exc), exc.__cause__) from exc
     try:
         import docx
 

@@ -303,6 +303,29 @@ def files_under(folder: Path) -> set[Path]:
     return {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
 
 
+def zip_bytes(members: dict[str, str]) -> bytes:
+    """A zip archive holding `members` (name -> text), as bytes."""
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def assistant_over(folder: Path, files: dict[str, bytes]):  # type: ignore[no-untyped-def]
+    """An Assistant (the real model) over a new seeds folder in `folder` holding `files` (name -> bytes)."""
+    from qa import Assistant
+
+    seeds = folder / "seeds"
+    seeds.mkdir()
+    for name, data in files.items():
+        (seeds / name).write_bytes(data)
+    return Assistant.from_seeds(seeds, folder / "index", show_progress_bar=False)
+
+
 def make_pdf(lines: list[str]) -> bytes:
     """A minimal one-page PDF with real text (Helvetica), with a correct xref table."""
     return make_pages_pdf([lines])

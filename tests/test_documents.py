@@ -20,7 +20,7 @@ from qa.indexer import update_index
 from qa.markup import markdown_document
 from qa.sentence_kinds import HEADING
 from qa.settings import Settings
-from conftest import make_pdf
+from conftest import make_pdf, zip_bytes
 
 DOCS = Path(__file__).parent / "data" / "docs"
 MARKUP = re.compile(r"\*\*|__|`|\|\s*-{3}|^#{1,6}\s|\]\(|!\[|<!--|<[a-z/][^>]*>", re.MULTILINE)
@@ -405,17 +405,6 @@ def _docx_bytes(build) -> bytes:  # type: ignore[no-untyped-def]
     return out.getvalue()
 
 
-def _zip(members: dict[str, str]) -> bytes:
-    import io
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return out.getvalue()
-
-
 SPREADSHEET_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
                      '2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.'
                      'openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>')
@@ -432,8 +421,8 @@ SPREADSHEET_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns=
         pytest.param(lambda: REPORT.read_bytes()[:-200], "the file is damaged or incomplete", id="end-missing"),
         pytest.param(lambda: b"This is plain text saved with a .docx name.\n", "the file is damaged or incomplete",
                      id="not-a-zip"),
-        pytest.param(lambda: _zip({"notes.txt": "Not a Word document."}), "it is not a Word document", id="other-zip"),
-        pytest.param(lambda: _zip({"[Content_Types].xml": SPREADSHEET_TYPES, "_rels/.rels": SPREADSHEET_RELS,
+        pytest.param(lambda: zip_bytes({"notes.txt": "Not a Word document."}), "it is not a Word document", id="other-zip"),
+        pytest.param(lambda: zip_bytes({"[Content_Types].xml": SPREADSHEET_TYPES, "_rels/.rels": SPREADSHEET_RELS,
                                    "xl/workbook.xml": "<workbook/>"}), "it is not a Word document", id="spreadsheet"),
         pytest.param(lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "it is password-protected, or it is "
                      "an older Word (.doc) file", id="encrypted-or-doc"),

@@ -11,6 +11,8 @@ from qa.documents import parse_document
 from qa.errors import DocumentError
 from qa.sentence_kinds import CODE, HEADING
 
+from conftest import assistant_over
+
 
 def notebook(*cells: dict) -> bytes:
     return json.dumps({"cells": list(cells), "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
@@ -53,12 +55,7 @@ def test_a_file_that_is_no_notebook_is_refused_in_plain_words(data: bytes) -> No
 
 
 def test_a_notebook_is_answered_from_its_markdown_cells(tmp_path: Path, check_citations) -> None:  # type: ignore[no-untyped-def]
-    from qa import Assistant
-
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "train.ipynb").write_bytes(NOTEBOOK)
-    bot = Assistant.from_seeds(seeds, tmp_path / "index", show_progress_bar=False)
+    bot = assistant_over(tmp_path, {"train.ipynb": NOTEBOOK})
     answer = bot.ask("What validation accuracy did the model reach?")
     check_citations(bot.document_text, answer)
     assert answer.answered and answer.short == "0.93"

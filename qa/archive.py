@@ -1,0 +1,27 @@
+"""Documents that are zip archives (.docx, .epub), opened in memory: one that would unpack to more
+than MAX_UNPACKED_BYTES is refused before anything in it is read (a "zip bomb" would fill the memory)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+
+class ArchiveError(ValueError):
+    """Why a zip archive cannot be read, in plain words ("the file is damaged or incomplete")."""
+
+
+def open_zip(data: bytes, max_unpacked: int | None = None) -> zipfile.ZipFile:
+    """The archive in `data`; ArchiveError when it is no readable zip file or unpacks too large."""
+    limit = MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(info.file_size for info in archive.infolist())
+    except Exception as exc:  # BadZipFile, and odd headers that zipfile trips over
+        raise ArchiveError("the file is damaged or incomplete") from exc
+    if unpacked > limit:
+        archive.close()
+        raise ArchiveError(f"it would take more than {limit // (1024 * 1024)} MB once unpacked")
+    return archive
