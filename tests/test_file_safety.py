@@ -320,14 +320,14 @@ def test_file_names_that_are_not_utf8_are_reported_and_the_rest_indexed(seeds, t
 
 
 def test_a_parser_crash_on_one_file_is_reported_and_the_rest_indexed(seeds, tmp_path, fake_encoder, settings, monkeypatch) -> None:
-    import qa.markup
+    import qa.html_reader
 
     write(seeds / "odd.html", "<p>Some page.</p>")
 
     def crash(markup: str) -> str:
         raise RecursionError("maximum recursion depth exceeded (simulated)")
 
-    monkeypatch.setattr(qa.markup, "_html_text", crash)
+    monkeypatch.setattr(qa.html_reader, "_html_text", crash)
     data, report = build(seeds, tmp_path / "index", fake_encoder, settings)
     assert set(data.documents) == set(DOCS)
     assert "RecursionError" in report.failed["odd.html"]
