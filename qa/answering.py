@@ -363,11 +363,14 @@ def compose(trace: Trace, data: IndexData) -> Answer:
 
 
 def introduced_end(data: IndexData, c: Candidate, limit: int) -> int:
-    """Where a quote of `c` ends: after what `c` introduces when it ends with a colon, never past
-    `limit` (its passage's end): the list that follows ("The valid values are:" then "• json",
-    "• table", "• text"; up to LIST_ITEMS items) or a short code block ("Install it with pip:" then
-    "pip install rich"; up to CODE_CHARS); else at the end of `c`."""
-    if not c.text.rstrip().endswith(":"):
+    """Where a quote of `c` ends: after what `c` introduces, never past `limit` (its passage's end).
+    A sentence that ends with a colon introduces the list that follows ("The valid values are:"
+    then "• json", "• table", "• text"; up to LIST_ITEMS items) or a short code block ("Install it
+    with pip:" then "pip install rich"; up to CODE_CHARS); one that ends without punctuation, a
+    short code block ("Macro: CBC_CTX (context_type, block_size): Expands to" then its struct).
+    Else the quote ends at the end of `c`."""
+    last = c.text.rstrip()[-1:]
+    if last != ":" and (not last or last in _ENDS):
         return c.end
     doc = data.documents[c.source]
     if c.sentence + 1 < len(doc.sentences):
@@ -375,6 +378,8 @@ def introduced_end(data: IndexData, c: Candidate, limit: int) -> int:
         block = next(((a, b) for a, b, kind in doc.regions if kind == CODE and a <= after < b), None)
         if block is not None:
             return block[1] if block[1] - block[0] <= CODE_CHARS and block[1] <= limit else c.end
+    if last != ":":
+        return c.end
     end, items = c.end, 0
     for a, b in doc.sentences[c.sentence + 1:]:
         starts_item = _LIST_ITEM.match(doc.text, a) is not None
@@ -389,6 +394,8 @@ def introduced_end(data: IndexData, c: Candidate, limit: int) -> int:
 _LIST_ITEM = re.compile(r"[•\-*] |\d{1,3}[.)] ")
 LIST_ITEMS = 8
 CODE_CHARS = 300
+# What ends a sentence that introduces nothing (a closing quote or bracket after a full stop too).
+_ENDS = frozenset(".!?…\"'”’)]")
 
 
 def no_answer_text(question: str) -> str:

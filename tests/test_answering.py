@@ -280,6 +280,10 @@ LISTED = "The valid values are:\n\n• wire - Display it as received. Exactly so
                      "pip", "pip", id="a-long-code-block-is-not-quoted"),
         pytest.param(INSTALL, INSTALL.index("rich"), "Install it with pip:", "pip", "pip",
                      id="code-past-the-passage-is-not-quoted"),
+        pytest.param(INSTALL.replace("pip:", "pip"), None, INSTALL.replace("pip:", "pip")[:INSTALL.index("\n\nThen") - 1],
+                     "pip", "pip", id="no-punctuation-quotes-the-short-code-after-it"),
+        pytest.param(INSTALL.replace("pip:", "pip."), None, "Install it with pip.", "pip", "pip",
+                     id="a-full-stop-introduces-nothing"),
     ],
 )
 def test_a_sentence_that_introduces_a_list_is_quoted_with_it(text: str, passage_end: int | None, quote: str, marked: str,
