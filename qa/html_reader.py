@@ -26,13 +26,17 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
 
     soup = BeautifulSoup(markup, "html.parser")
     _drop_permalinks(soup)
-    _flatten_inline_code(soup)
+    _plain_code(soup)
     _terms_into_definitions(soup)
     kinds: dict[str, str] = {}
     for tag in soup.find_all(["figcaption", *HTML_HEADINGS]):
         line = "".join(tag.get_text().split())  # without spaces: the extracted line may space inline tags otherwise
         if line:
             kinds.setdefault(line, CAPTION if tag.name == "figcaption" else HEADING)
+    # trafilatura drops a <figure> whole, with the code listing or caption in it (the Rust book's
+    # "Listing 8-1"): a figure is read as a block, its caption as a paragraph (marked a caption above).
+    for tag in soup.find_all(["figure", "figcaption"]):
+        tag.name = "div" if tag.name == "figure" else "p"
     text, code = _html_text(str(soup))
     marked = _marked_lines(text, kinds)
     headings = sum(kind == HEADING for kind in kinds.values())
@@ -104,13 +108,30 @@ def _terms_into_definitions(soup) -> None:  # type: ignore[no-untyped-def]
 _BLOCKS = frozenset({"pre", "ul", "ol", "dl", "table", "div", "blockquote", "figure", *HTML_HEADINGS})
 
 
-def _flatten_inline_code(soup) -> None:  # type: ignore[no-untyped-def]
-    """Inline code holding markup (Sphinx's `<code><span>python3-</span><em>name</em></code>`, a key
-    combination `<kbd><kbd>Ctrl</kbd>+<kbd>C</kbd></kbd>`) becomes its plain text: trafilatura moves
-    such inner words elsewhere in the paragraph, drops them or leaves backticks."""
+def _plain_code(soup) -> None:  # type: ignore[no-untyped-def]
+    """Code holding markup becomes its plain text. Inline code (Sphinx's `<code><span>python3-</span>
+    <em>name</em></code>`, a key combination `<kbd><kbd>Ctrl</kbd>+<kbd>C</kbd></kbd>`): trafilatura
+    moves such inner words elsewhere in the paragraph, drops them or leaves backticks."""
     for code in soup.find_all(["code", "kbd", "samp"]):
         if code.find(True) is not None and code.find_parent("pre") is None:
             code.string = code.get_text()
+    # A code block is <pre><code> with plain text, the one form trafilatura writes as code: it wrote a
+    # bare <pre> (gtk-doc's signatures) as prose lines, and dropped highlighted code.
+    for pre in soup.find_all("pre"):
+        if pre.find_parent("pre") is not None:
+            continue
+        for br in pre.find_all("br"):
+            br.replace_with("\n")
+        text = pre.get_text()
+        pre.clear()
+        code = soup.new_tag("code")
+        code.string = text
+        pre.append(code)
+    # A link without words (rustdoc's "Run" button beside an example, an icon) shows nothing, and
+    # trafilatura dropped everything after one that followed a code block.
+    for a in soup.find_all("a"):
+        if a.parent is not None and not a.get_text(strip=True):
+            a.decompose()
 
 
 def _html_text(markup: str, whole_body: bool = False) -> tuple[str, list[tuple[int, int, str]]]:

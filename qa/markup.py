@@ -72,7 +72,7 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
             if row is not None:
                 row.append(text)
             elif text:
-                add(marker + text, HEADING if heading else BODY)
+                add(marker + text, HEADING if heading else CODE if not lists and _only_code(tok) else BODY)
                 marker = ""
         elif kind in ("fence", "code_block"):
             add(tok.content.strip("\n"), CODE)
@@ -190,6 +190,15 @@ def _inline_text(tok: "Token", softbreak: str = "\n") -> str:
 
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+
+def _only_code(tok: "Token") -> bool:
+    """Whether an inline token is nothing but inline code: a paragraph "`pip install qa`" (how
+    trafilatura writes a one-line <pre>) is a code block, not prose."""
+    children = tok.children or []
+    return any(c.type == "code_inline" for c in children) and all(
+        c.type in ("code_inline", "softbreak", "hardbreak") or (c.type == "text" and not c.content.strip())
+        for c in children)
 
 
 def _soup_lines(soup) -> str:  # type: ignore[no-untyped-def]

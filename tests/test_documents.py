@@ -134,6 +134,12 @@ def test_markdown_text(markdown: str, expected: str) -> None:
     assert markdown_document(markdown)[0] == expected
 
 
+def test_a_paragraph_of_only_inline_code_is_code() -> None:
+    """How trafilatura writes a one-line <pre>, and how READMEs show a command: code, not prose."""
+    text, regions = markdown_document("Install it:\n\n`pip install qa`\n\nUse `qa ask` to ask.")
+    assert [(text[a:b], kind) for a, b, kind in regions] == [("pip install qa", "code")]
+
+
 def test_a_front_matter_title_is_the_pages_heading() -> None:
     """Jekyll, Hugo and MkDocs pages often have their title only in the front matter; Markdown alone
     read "title: Getting started / layout: page" as a heading and every sentence's section title."""

@@ -82,3 +82,37 @@ def test_a_code_block_inside_a_definition_ends_where_it_ends() -> None:
     assert _spans_of(doc, "code") == ["{\n   uint8_t iv[16];\n}"]
     assert "```" not in doc.text
     assert "The mode functions are designed" in doc.text
+
+
+def _article(*blocks: str) -> str:
+    return ("<html><body><article><h2>Vectors</h2>" + _manual_paragraph("vector") + "".join(blocks)
+            + "<p>Note that we added a type annotation here, because nothing is inserted into the vector yet.</p>"
+            + "</article></body></html>")
+
+
+@pytest.mark.parametrize(
+    ("block", "code", "caption"),
+    [
+        pytest.param('<figure class="listing"><pre class="playground"><code class="language-rust"><span class="kw">let'
+                     '</span> v: Vec&lt;i32&gt; = Vec::new();\nv.push(1);</code></pre><figcaption><a href="#l">Listing 8-1'
+                     "</a>: Creating a new, empty vector</figcaption></figure>",
+                     "let v: Vec<i32> = Vec::new();\nv.push(1);", "Listing 8-1: Creating a new, empty vector",
+                     id="code-listing-in-a-figure"),
+        pytest.param('<pre class="programlisting">xmlDocPtr\txsltApplyStylesheet\t(<a href="x.html#t">xsltStylesheetPtr'
+                     "</a> style, <br/>\t\t xmlDocPtr doc)<br/>\n</pre>",
+                     "xmlDocPtr\txsltApplyStylesheet\t(xsltStylesheetPtr style, \n\t\t xmlDocPtr doc)", None,
+                     id="bare-pre-with-links-and-line-breaks"),
+        pytest.param('<div class="example-wrap"><pre class="rust"><code><span class="kw">let mut</span> v = vec![1];\n'
+                     'v.push(<span class="number">3</span>);</code></pre><a class="test-arrow" title="Run code" '
+                     'href="https://play.rust-lang.org/?code=x"></a></div>',
+                     "let mut v = vec![1];\nv.push(3);", None, id="highlighted-code-beside-a-run-link"),
+    ],
+)
+def test_code_blocks_are_kept_as_code_with_their_captions(block: str, code: str, caption: str | None) -> None:
+    """trafilatura dropped a <figure> whole (the Rust book's listings and their captions), wrote a
+    bare <pre> as prose lines (gtk-doc's signatures), and dropped highlighted code beside an empty
+    "Run" link, with everything after it."""
+    doc = parse_document(_article(block).encode(), "page.html", ".html")
+    assert _spans_of(doc, "code") == [code]
+    assert _spans_of(doc, "caption") == ([caption] if caption else [])
+    assert doc.text.endswith("because nothing is inserted into the vector yet.")
