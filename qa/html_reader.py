@@ -39,8 +39,7 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
         tag.name = "div" if tag.name == "figure" else "p"
     text, code = _html_text(str(soup))
     marked = _marked_lines(text, kinds)
-    headings = sum(kind == HEADING for kind in kinds.values())
-    if headings >= 2 and sum(kind == HEADING for *_, kind in marked) < headings / 2:
+    if _lost_headings(soup, text, marked):
         # The main content was not found, and trafilatura's recovery of loose paragraphs dropped the
         # headings and definition terms (a Texinfo manual's "7.1.1.1 SHA256" and "Function: void
         # sha256_init (...)"): read the page's whole body as its content instead.
@@ -49,6 +48,23 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
         if len(whole_marked) > len(marked):
             text, code, marked = whole, whole_code, whole_marked
     return text, sorted([*code, *marked])
+
+
+def _lost_headings(soup, text: str, marked: list[tuple[int, int, str]]) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the extracted `text` lost most of the headings of the content it kept: headings whose
+    next paragraph is in `text` while they are not. (Headings of what it rightly left out, a
+    sidebar's "Newsletter" or a footer's "Contact", have no paragraph in `text` either.)"""
+    kept = {"".join(text[a:b].split()) for a, b, kind in marked if kind == HEADING}
+    flat = "".join(text.split())
+    inside = lost = 0
+    for heading in soup.find_all(HTML_HEADINGS):
+        paragraph = heading.find_next("p")
+        words = "".join(paragraph.get_text().split())[:60] if paragraph is not None else ""
+        if len(words) < 20 or words not in flat:
+            continue
+        inside += 1
+        lost += "".join(heading.get_text().split()) not in kept
+    return lost >= 2 and lost > inside / 2
 
 
 def _marked_lines(text: str, kinds: dict[str, str]) -> list[tuple[int, int, str]]:

@@ -116,3 +116,20 @@ def test_code_blocks_are_kept_as_code_with_their_captions(block: str, code: str,
     assert _spans_of(doc, "code") == [code]
     assert _spans_of(doc, "caption") == ([caption] if caption else [])
     assert doc.text.endswith("because nothing is inserted into the vector yet.")
+
+
+def test_a_news_page_whose_sidebar_headings_were_left_out_is_not_read_whole() -> None:
+    """Six of the page's eight headings are a sidebar's and a footer's, rightly left out: the page is
+    not retried whole (only headings lost inside the kept text count)."""
+    article = ("<article><h1>Harbor Bridge restoration finishes under budget</h1>" + _manual_paragraph("restoration")
+               + "<h2>Costs</h2>" + _manual_paragraph("cost") + "</article>")
+    boxes = "".join(f'<div class="box"><h3>{title}</h3><ul><li><a href="/s{i}">Story {i} about the council vote</a></li>'
+                    f"</ul><p>Our {title.lower()} page has more on the bridge works, updated every morning.</p></div>"
+                    for i, title in enumerate(["Newsletter", "Follow us", "About the paper", "Regional sports", "Weather"]))
+    page = (f'<html><body><div class="main">{article}</div><div class="col-4">{boxes}</div><div class="bottom">'
+            "<h4>Contact</h4><p>Write to the newsroom at any time of day or night, we read every letter.</p></div>"
+            "</body></html>")
+    text = html_text(page)
+    assert "The cost functions are designed" in text
+    for chrome in ("Newsletter", "updated every morning", "Contact", "newsroom"):
+        assert chrome not in text, f"{chrome!r} (a sidebar or footer) was kept"
