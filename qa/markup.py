@@ -230,4 +230,6 @@ def _html_fragment_parts(markup: str) -> list[tuple[str, str]]:
     return [p for p in parts if p[0]]
 
 
-HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# The tags whose text titles what follows: <h1>-<h6>, and a <details>' <summary> (an FAQ's question
+# above its answer, a README's collapsed section).
+HTML_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6", "summary")

@@ -7,6 +7,8 @@ import pytest
 
 from qa.documents import parse_document
 
+from conftest import assistant_over
+
 
 def html_text(markup: str) -> str:
     return parse_document(markup.encode("utf-8"), "page.html", ".html").text
@@ -133,3 +135,21 @@ def test_a_news_page_whose_sidebar_headings_were_left_out_is_not_read_whole() ->
     assert "The cost functions are designed" in text
     for chrome in ("Newsletter", "updated every morning", "Contact", "newsroom"):
         assert chrome not in text, f"{chrome!r} (a sidebar or footer) was kept"
+
+
+FAQ = ("<html><body><main><h1>Help</h1><p>Our service stores your files and shares them with your team members "
+       "safely, from any browser.</p><details><summary>How do I reset my password?</summary><p>Open the settings page "
+       "and choose Reset password; a link is sent to your email address.</p></details><details><summary>How many "
+       "people can a folder be shared with?</summary><p>Up to fifty at once.</p></details></main></body></html>")
+
+
+def test_an_faqs_questions_title_their_answers(tmp_path, check_citations) -> None:  # type: ignore[no-untyped-def]
+    """A <details>' <summary> titles what it folds (an FAQ's question above its answer): never the
+    answer itself, and the section title its answer is found and read with."""
+    doc = parse_document(FAQ.encode(), "help.html", ".html")
+    assert _spans_of(doc, "heading") == ["Help", "How do I reset my password?", "How many people can a folder be shared with?"]
+    bot = assistant_over(tmp_path, {"help.html": FAQ.encode()})
+    answer = bot.ask("How many people can I share a folder with?")
+    check_citations(bot.document_text, answer)
+    assert answer.answered and answer.citations[0].quote == "Up to fifty at once."
+    assert answer.citations[0].section == "How many people can a folder be shared with?"
