@@ -25,7 +25,7 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")
-    _drop_permalinks(soup)
+    _drop_link_chrome(soup)
     _plain_code(soup)
     _terms_into_definitions(soup)
     kinds: dict[str, str] = {}
@@ -84,13 +84,18 @@ def _marked_lines(text: str, kinds: dict[str, str]) -> list[tuple[int, int, str]
 _PERMALINK_TEXT = frozenset({"", "¶", "#", "§", "🔗"})
 
 
-def _drop_permalinks(soup) -> None:  # type: ignore[no-untyped-def]
+def _drop_link_chrome(soup) -> None:  # type: ignore[no-untyped-def]
     """Remove the permalink anchors in headings and definition terms (`<a href="#id">¶</a>`), so that
-    "2.6. CDBS¶" reads "2.6. CDBS"."""
+    "2.6. CDBS¶" reads "2.6. CDBS", and the links without words (rustdoc's "Run" button beside an
+    example, an icon): they show nothing, and trafilatura dropped everything after one that
+    followed a code block."""
     for heading in soup.find_all([*HTML_HEADINGS, "dt"]):
         for a in heading.find_all("a", href=True):
             if a["href"].startswith("#") and a.get_text().strip() in _PERMALINK_TEXT:
                 a.decompose()
+    for a in soup.find_all("a"):
+        if a.parent is not None and not a.get_text(strip=True):
+            a.decompose()
 
 
 def _terms_into_definitions(soup) -> None:  # type: ignore[no-untyped-def]
@@ -143,11 +148,6 @@ def _plain_code(soup) -> None:  # type: ignore[no-untyped-def]
         code = soup.new_tag("code")
         code.string = text
         pre.append(code)
-    # A link without words (rustdoc's "Run" button beside an example, an icon) shows nothing, and
-    # trafilatura dropped everything after one that followed a code block.
-    for a in soup.find_all("a"):
-        if a.parent is not None and not a.get_text(strip=True):
-            a.decompose()
 
 
 def _html_text(markup: str, whole_body: bool = False) -> tuple[str, list[tuple[int, int, str]]]:
