@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
@@ -15,7 +16,7 @@ import numpy as np
 
 from . import index as store
 from .chunking import chunk_sentences, split_sentences
-from .documents import DOCUMENT_TYPES, Document, load_documents
+from .documents import DOCUMENT_TYPES, Document, load_documents, other_files
 from .embedding import Encoder, ProgressFn
 from .errors import (
     IndexCorruptError,
@@ -131,9 +132,10 @@ def update_index(
         if not docs and not excluded:
             why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
             raise NoDocumentsError(f"no readable {', '.join(DOCUMENT_TYPES)} documents in {seeds_dir}{why}")
-        return apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded, progress=progress,
-                               show_progress_bar=show_progress_bar, started=t0, replace_all=True,
-                               on_progress=on_progress, cancel=cancel)
+        data, report = apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded,
+                                       progress=progress, show_progress_bar=show_progress_bar, started=t0,
+                                       replace_all=True, on_progress=on_progress, cancel=cancel)
+        return data, replace(report, other_files=other_files(Path(seeds_dir)))
 
 
 def apply_documents(

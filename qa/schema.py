@@ -179,6 +179,8 @@ class UpdateReport:
     excluded: list[str] = field(default_factory=list)
     # Files whose vectors came from a build that was killed before it saved (see qa.partial).
     resumed: list[str] = field(default_factory=list)
+    # Files in the documents folder of types that are not read, by type ({".pptx": 2}).
+    other_files: dict[str, int] = field(default_factory=dict)
     chunks_embedded: int = 0
     sentences_embedded: int = 0
     rebuilt: bool = False
@@ -207,6 +209,9 @@ class UpdateReport:
             parts.append(f"resumed {len(self.resumed)} file(s) an interrupted build had embedded")
         if self.excluded:
             parts.append(f"excluded {len(self.excluded)} (removed from the index, files kept): {_some(self.excluded)}")
+        if self.other_files:
+            parts.append("not read, not a supported type: "
+                         + _some([f"{n} {kind}" for kind, n in sorted(self.other_files.items(), key=lambda kv: -kv[1])]))
         parts.append(f"embedded {self.chunks_embedded} chunks and {self.sentences_embedded} sentences "
                      f"in {self.seconds:.1f}s")
         return "; ".join(parts)

@@ -487,3 +487,18 @@ def test_pooled_chunk_vectors_come_from_one_pass_per_sentence(tmp_path: Path) ->
         for i, (a, b) in enumerate(doc.sentences):
             np.testing.assert_array_equal(data.sentence_vectors.vectors_at([data.sentence_rows(source, i, i + 1)[0]])[0],
                                           encoder.vector(doc.text[a:b]))
+
+
+def test_files_of_types_that_are_not_read_are_named_in_the_report(tmp_path: Path) -> None:
+    """A folder of slides, scripts and images beside the documents: indexing says what it passed over
+    instead of skipping it unsaid (hidden files and folders stay unmentioned, as they are never read)."""
+    seeds = tmp_path / "seeds"
+    (seeds / "talks").mkdir(parents=True)
+    (seeds / ".git").mkdir()
+    (seeds / "notes.txt").write_text("The bridge reopened on Friday after the works.", encoding="utf-8")
+    for name in ("talks/slides.pptx", "talks/demo.pptx", "build.py", "Makefile", ".env", ".git/config"):
+        (seeds / name).write_text("x", encoding="utf-8")
+    _, report = update_index(seeds, tmp_path / "index", FakeEncoder(), settings(), show_progress_bar=False)
+    assert report.added == ["notes.txt"]
+    assert report.other_files == {"(no extension)": 1, ".pptx": 2, ".py": 1}
+    assert "not read, not a supported type: 2 .pptx, 1 (no extension), 1 .py" in report.summary()
