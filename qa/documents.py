@@ -76,8 +76,10 @@ def discover(seeds_dir: Path) -> list[Path]:
     return scan(seeds_dir)[0]
 
 
-def scan(seeds_dir: Path) -> tuple[list[Path], dict[str, str]]:
-    """Supported files under `seeds_dir` (stable order), and why each unusable one was skipped.
+def scan(seeds_dir: Path, others: Counter[str] | None = None) -> tuple[list[Path], dict[str, str]]:
+    """Supported files under `seeds_dir` (stable order), and why each unusable one was skipped;
+    `others` (when given) counts the files of other types by extension ({".pptx": 2}, "(no
+    extension)"), so that the indexing report passes over none unsaid.
 
     Hidden names (`is_hidden`) are never indexed: a hidden file of a supported type is
     reported (HIDDEN_REASON); hidden folders (.git, .venv…) are not descended into. Links
@@ -90,25 +92,12 @@ def scan(seeds_dir: Path) -> tuple[list[Path], dict[str, str]]:
         raise NoDocumentsError(f"seeds folder not found: {seeds_dir}")
     found: list[Path] = []
     failed: dict[str, str] = {}
-    _walk(seeds_dir, seeds_dir, os.path.realpath(seeds_dir), found, failed)
+    _walk(seeds_dir, seeds_dir, os.path.realpath(seeds_dir), found, failed, Counter() if others is None else others)
     return sorted(found, key=lambda p: source_name(p, seeds_dir)), failed
 
 
-def other_files(seeds_dir: Path) -> dict[str, int]:
-    """How many files of each type that is not read are under `seeds_dir` ({".py": 3, ".pptx": 1};
-    "(no extension)"), hidden ones and links left out: the indexing report names them, so that no
-    file is passed over unsaid."""
-    counts: Counter[str] = Counter()
-    for folder, dirs, files in os.walk(seeds_dir):
-        dirs[:] = [d for d in dirs if not is_hidden(d)]
-        for name in files:
-            path = Path(folder, name)
-            if not is_hidden(name) and not is_supported(path) and not path.is_symlink():
-                counts[path.suffix.lower() or "(no extension)"] += 1
-    return dict(sorted(counts.items()))
-
-
-def _walk(folder: Path, seeds_dir: Path, root: str, found: list[Path], failed: dict[str, str]) -> None:
+def _walk(folder: Path, seeds_dir: Path, root: str, found: list[Path], failed: dict[str, str],
+          others: Counter[str]) -> None:
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
@@ -125,9 +114,11 @@ def _walk(folder: Path, seeds_dir: Path, root: str, found: list[Path], failed: d
             if entry.is_symlink():
                 _add_link(path, seeds_dir, root, found, failed)
             elif entry.is_dir(follow_symlinks=False):
-                _walk(path, seeds_dir, root, found, failed)
+                _walk(path, seeds_dir, root, found, failed, others)
             elif entry.is_file(follow_symlinks=False) and is_supported(path):
                 _add_file(path, seeds_dir, found, failed)
+            elif entry.is_file(follow_symlinks=False):
+                others[path.suffix.lower() or "(no extension)"] += 1
         except OSError as exc:
             failed[printable(source_name(path, seeds_dir))] = f"cannot read file ({exc.strerror or exc})"
 
@@ -264,14 +255,15 @@ def extract_document(data: bytes, suffix: str, source: str = "document") -> tupl
     return text, illustration_regions(text)
 
 
-def load_documents(seeds_dir: Path, exclude: Collection[str] = (),
-                   check: Callable[[], None] | None = None) -> tuple[list[Document], dict[str, str], list[str]]:
+def load_documents(seeds_dir: Path, exclude: Collection[str] = (), check: Callable[[], None] | None = None,
+                   others: Counter[str] | None = None) -> tuple[list[Document], dict[str, str], list[str]]:
     """The readable documents under `seeds_dir`, the reason each unusable file was skipped,
     and the sources skipped because they are in `exclude` (removed from the index on purpose).
 
-    `check` is called before each file is read; what it raises (a cancel, a time limit) stops the reading."""
+    `check` is called before each file is read; what it raises (a cancel, a time limit) stops the
+    reading. `others` counts the files of other types (`scan`)."""
     seeds_dir = Path(seeds_dir)
-    paths, failed = scan(seeds_dir)
+    paths, failed = scan(seeds_dir, others)
     docs: list[Document] = []
     excluded: list[str] = []
     for path in paths:

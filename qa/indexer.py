@@ -16,7 +16,7 @@ import numpy as np
 
 from . import index as store
 from .chunking import chunk_sentences, split_sentences
-from .documents import DOCUMENT_TYPES, Document, load_documents, other_files
+from .documents import DOCUMENT_TYPES, Document, load_documents
 from .embedding import Encoder, ProgressFn
 from .errors import (
     IndexCorruptError,
@@ -127,15 +127,16 @@ def update_index(
     """
     t0 = time.perf_counter()
     with store.writer_lock(index_dir, lock_timeout):
+        others: Counter[str] = Counter()
         docs, failed, excluded = load_documents(Path(seeds_dir), store.read_excluded(index_dir),
-                                                check=lambda: _check_reading(cancel, t0, settings))
+                                                check=lambda: _check_reading(cancel, t0, settings), others=others)
         if not docs and not excluded:
             why = f" ({len(failed)} unreadable: " + "; ".join(f"{k}: {v}" for k, v in failed.items()) + ")" if failed else ""
             raise NoDocumentsError(f"no readable {', '.join(DOCUMENT_TYPES)} documents in {seeds_dir}{why}")
         data, report = apply_documents(index_dir, docs, encoder, settings, failed=failed, excluded=excluded,
                                        progress=progress, show_progress_bar=show_progress_bar, started=t0,
                                        replace_all=True, on_progress=on_progress, cancel=cancel)
-        return data, replace(report, other_files=other_files(Path(seeds_dir)))
+        return data, replace(report, other_files=dict(sorted(others.items())))
 
 
 def apply_documents(

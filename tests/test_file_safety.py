@@ -362,8 +362,8 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(seeds, tmp_path, o
     (seeds / "alias.txt").symlink_to(seeds / "alpha.txt")
     real_scan, swapped = qa.documents.scan, []
 
-    def scan_then_swap(folder):  # type: ignore[no-untyped-def]
-        found = real_scan(folder)
+    def scan_then_swap(folder, others=None):  # type: ignore[no-untyped-def]
+        found = real_scan(folder, others)
         swapped.append(_swap_for_link(seeds, outside, what))
         return found
 
@@ -404,8 +404,8 @@ def test_reading_opens_no_fifo_or_folder_swapped_in_after_the_scan(seeds, tmp_pa
 
     real_scan = qa.documents.scan
 
-    def scan_then_swap(folder):  # type: ignore[no-untyped-def]
-        found = real_scan(folder)
+    def scan_then_swap(folder, others=None):  # type: ignore[no-untyped-def]
+        found = real_scan(folder, others)
         (seeds / "alpha.txt").unlink()
         os.mkfifo(seeds / "alpha.txt")  # opening a FIFO for reading would wait for a writer forever
         (seeds / "beta.md").unlink()
