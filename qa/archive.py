@@ -4,7 +4,12 @@ than MAX_UNPACKED_BYTES is refused before anything in it is read (a "zip bomb" w
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
+
+from .errors import DocumentError
+
+log = logging.getLogger("qa.documents")
 
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
@@ -25,3 +30,11 @@ def open_zip(data: bytes, max_unpacked: int | None = None) -> zipfile.ZipFile:
         archive.close()
         raise ArchiveError(f"it would take more than {limit // (1024 * 1024)} MB once unpacked")
     return archive
+
+
+def unreadable(source: str, what: str, problem: str, exc: BaseException | None = None) -> DocumentError:
+    """"`source`: could not read this `what`: `problem`", in plain words; the parser's own error goes
+    to the log."""
+    if exc is not None:
+        log.info("%s: could not read the %s: %s: %s", source, what, type(exc).__name__, exc)
+    return DocumentError(f"{source}: could not read this {what}: {problem}")

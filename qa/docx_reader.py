@@ -3,15 +3,12 @@ headings marked; a damaged, encrypted or oversized file refused in plain words."
 
 from __future__ import annotations
 
-import logging
+import functools
 from dataclasses import dataclass
 
-from .archive import MAX_UNPACKED_BYTES, ArchiveError, open_zip
-from .errors import DocumentError
+from .archive import MAX_UNPACKED_BYTES, ArchiveError, open_zip, unreadable
 from .plaintext import normalize_text
 from .sentence_kinds import CELLS, HEADING
-
-log = logging.getLogger("qa.documents")
 
 
 # A .docx is a zip archive; one that would unpack to more than this is refused before it is read.
@@ -67,19 +64,14 @@ def docx_blocks(data: bytes, source: str = "document") -> list[DocxBlock]:
     try:
         return [b for b in _docx_body(document.element.body, document._body) if b.text]
     except Exception as exc:  # malformed XML parts python-docx accepted when it opened the file
-        log.info("%s: python-docx could not read the document: %s: %s", source, type(exc).__name__, exc)
-        raise DocumentError(f"{source}: could not read this Word document: the file is damaged or incomplete") from exc
+        raise unreadable(source, "Word document", "the file is damaged or incomplete", exc) from exc
 
 
 def _open_docx(data: bytes, source: str):  # type: ignore[no-untyped-def]
     """The python-docx Document of `data`; DocumentError in plain words if it is not a readable .docx."""
     import io
 
-    def refuse(problem: str, exc: BaseException | None = None) -> DocumentError:
-        if exc is not None:
-            log.info("%s: python-docx could not read the document: %s: %s", source, type(exc).__name__, exc)
-        return DocumentError(f"{source}: could not read this Word document: {problem}")
-
+    refuse = functools.partial(unreadable, source, "Word document")
     if data.startswith(_OLE_MAGIC):
         raise refuse("it is password-protected, or it is an older Word (.doc) file; save it as .docx")
     try:

@@ -3,30 +3,23 @@ by `qa.html_reader`; a damaged, DRM-protected or oversized file refused in plain
 
 from __future__ import annotations
 
-import logging
+import functools
 import posixpath
 import zipfile
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from .archive import ArchiveError, open_zip
-from .errors import DocumentError
+from .archive import ArchiveError, open_zip, unreadable
 from .html_reader import html_document
 from .markup import joined_parts
 from .plaintext import decode_text
-
-log = logging.getLogger("qa.documents")
 
 _PAGES = {"application/xhtml+xml", "text/html"}
 
 
 def epub_document(data: bytes, source: str) -> tuple[str, list[tuple[int, int, str]]]:
     """The book's chapters in reading order as one text, and the spans that are not body text."""
-    def refuse(problem: str, exc: BaseException | None = None) -> DocumentError:
-        if exc is not None:
-            log.info("%s: could not read the EPUB book: %s: %s", source, type(exc).__name__, exc)
-        return DocumentError(f"{source}: could not read this EPUB book: {problem}")
-
+    refuse = functools.partial(unreadable, source, "EPUB book")
     try:
         archive = open_zip(data)
     except ArchiveError as exc:
