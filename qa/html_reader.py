@@ -9,7 +9,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from .markup import HTML_HEADINGS, markdown_document
+from .markup import HTML_HEADINGS, definition_prefix, markdown_document
 from .sentence_kinds import CAPTION, CELLS, CODE, HEADING
 
 if TYPE_CHECKING:
@@ -37,13 +37,14 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
     # "Listing 8-1"): a figure is read as a block, its caption as a paragraph (marked a caption above).
     for tag in soup.find_all(["figure", "figcaption"]):
         tag.name = "div" if tag.name == "figure" else "p"
-    text, code = _html_text(str(soup))
+    page = str(soup)
+    text, code = _html_text(page)
     marked = _marked_lines(text, kinds)
     if _lost_headings(soup, text, marked):
         # The main content was not found, and trafilatura's recovery of loose paragraphs dropped the
         # headings and definition terms (a Texinfo manual's "7.1.1.1 SHA256" and "Function: void
         # sha256_init (...)"): read the page's whole body as its content instead.
-        whole, whole_code = _html_text(str(soup), whole_body=True)
+        whole, whole_code = _html_text(page, whole_body=True)
         whole_marked = _marked_lines(whole, kinds)
         if len(whole_marked) > len(marked):
             text, code, marked = whole, whole_code, whole_marked
@@ -80,8 +81,9 @@ def _marked_lines(text: str, kinds: dict[str, str]) -> list[tuple[int, int, str]
     return regions
 
 
-# The text of a heading's permalink anchor (Sphinx and MkDocs "¶", Docusaurus "#", GitHub an icon): page chrome.
-_PERMALINK_TEXT = frozenset({"", "¶", "#", "§", "🔗"})
+# The text of a heading's permalink anchor (Sphinx and MkDocs "¶", Docusaurus "#"): page chrome. An anchor
+# without words (GitHub's icon) goes with every link without words.
+_PERMALINK_TEXT = frozenset({"¶", "#", "§", "🔗"})
 
 
 def _drop_link_chrome(soup) -> None:  # type: ignore[no-untyped-def]
@@ -119,8 +121,7 @@ def _terms_into_definitions(soup) -> None:  # type: ignore[no-untyped-def]
             target = dd
         else:
             continue
-        names = ", ".join(" ".join(t.get_text().split()) for t in terms)
-        target.insert(0, soup.new_string(f"{names}: " if not names.endswith(":") else f"{names} "))
+        target.insert(0, soup.new_string(definition_prefix(", ".join(" ".join(t.get_text().split()) for t in terms))))
         for t in terms:
             t.decompose()
 

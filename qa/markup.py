@@ -108,8 +108,8 @@ def admonitions(source: str) -> str:
     """Markdown's admonitions as plain paragraphs: MkDocs' `!!! warning "Title"` (and collapsible
     `???`) with its indented body, Docusaurus' `:::note Title` ... `:::`, GitHub's `> [!NOTE]`.
     Each opens with a line "Warning: Title", or without a title "Note:" before its first paragraph's
-    words ("Note: Do not run it as root."). Markdown alone read an
-    MkDocs body's second paragraph as a code block (never quoted) and kept the markers as text."""
+    words ("Note: Do not run it as root."). Markdown alone read an MkDocs body's second paragraph
+    as a code block (never quoted) and kept the markers as text."""
     out: list[str] = []
     fence = ""
     body = False  # inside an MkDocs admonition's indented body
@@ -133,6 +133,13 @@ def admonitions(source: str) -> str:
         else:
             out.append(_GITHUB_ALERT.sub(lambda a: f"{a.group(1)}{_label(a.group(2), '')}", line))
     return "\n".join(out)
+
+
+def definition_prefix(term: str) -> str:
+    """What begins a definition's first paragraph, whatever the format: its term and a colon
+    ("--verbose: Print more."), the term alone when it ends with one ("Example: ..."), "" for none."""
+    term = term.strip()
+    return "" if not term else f"{term} " if term.endswith(":") else f"{term}: "
 
 
 def _label(kind: str, title: str | None) -> str:

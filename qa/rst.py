@@ -10,7 +10,7 @@ import functools
 import re
 from typing import Any
 
-from .markup import joined_blocks
+from .markup import definition_prefix, joined_blocks
 from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING, TABLE_HEADER
 
 # docutils settings: quiet (a Sphinx-only construct is an error to plain docutils), no file or URL
@@ -89,8 +89,7 @@ def _blocks(node: Any, out: list[tuple[str, str]], prefix: str) -> str:
                        for c in child.children]
             names = [_line(c) for c, name in zip(child.children, is_name) if name]
             bodies = [c for c, name in zip(child.children, is_name) if not name]
-            label = ", ".join(n for n in names if n)
-            left = f"{label}: " if label and not label.endswith(":") else f"{label} " if label else ""
+            left = definition_prefix(", ".join(n for n in names if n))
             for body in bodies:
                 left = _blocks(body, out, left)
             _flush(left, out)
