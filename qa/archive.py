@@ -1,4 +1,4 @@
-"""Documents that are zip archives (.docx, .epub), opened in memory: one that would unpack to more
+"""Documents that are zip archives (.docx, .xlsx, .pptx, .epub), opened in memory: one that would unpack to more
 than MAX_UNPACKED_BYTES is refused before anything in it is read (a "zip bomb" would fill the memory)."""
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from .errors import DocumentError
 log = logging.getLogger("qa.documents")
 
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+# The first bytes of an OLE compound file: an Office file that is password-protected (encrypted
+# into one), or of the older binary kind (.doc, .xls, .ppt).
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class ArchiveError(ValueError):
@@ -38,3 +41,16 @@ def unreadable(source: str, what: str, problem: str, exc: BaseException | None =
     if exc is not None:
         log.info("%s: could not read the %s: %s: %s", source, what, type(exc).__name__, exc)
     return DocumentError(f"{source}: could not read this {what}: {problem}")
+
+
+def check_office_file(data: bytes, source: str, what: str, older: str, max_unpacked: int | None = None) -> None:
+    """DocumentError in plain words unless `data` is a zip archive that unpacks within the limit, as
+    every Office file of today is (.docx, .xlsx, .pptx): `what` is its kind ("Excel workbook"), and
+    `older` the suffix of the binary kind before it (".xls"), which is also what a password makes of one."""
+    if data.startswith(OLE_MAGIC):
+        raise unreadable(source, what, f"it is password-protected, or it is an older {what.split()[0]} ({older}) "
+                                       f"file; save it as {older}x")
+    try:
+        open_zip(data, max_unpacked).close()
+    except ArchiveError as exc:
+        raise unreadable(source, what, str(exc), exc.__cause__) from exc

@@ -32,24 +32,29 @@ from .notebook import notebook_document
 from .pdf import pdf_document
 from .plaintext import decode_text, illustration_regions, normalize_text, utf16_encoding
 from .rst import rst_document
+from .slides import pptx_document
+from .spreadsheet import csv_document, xlsx_document
 
 log = logging.getLogger(__name__)
 
 
-TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".ipynb"}
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".ipynb", ".csv", ".tsv"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 RST_SUFFIXES = {".rst"}
 NOTEBOOK_SUFFIXES = {".ipynb"}
+TABLE_SUFFIXES = {".csv", ".tsv"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 DOCX_SUFFIXES = {".docx"}
 EPUB_SUFFIXES = {".epub"}
+XLSX_SUFFIXES = {".xlsx"}
+PPTX_SUFFIXES = {".pptx"}
 # Binary formats: never refused for holding NUL bytes.
-BINARY_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES | EPUB_SUFFIXES
+BINARY_SUFFIXES = PDF_SUFFIXES | DOCX_SUFFIXES | EPUB_SUFFIXES | XLSX_SUFFIXES | PPTX_SUFFIXES
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | BINARY_SUFFIXES
 # The one list of file types as people are told them (uploads, the chat, the CLI, messages); every
 # extension in SUPPORTED_SUFFIXES is read (.markdown and .htm as .md and .html).
-DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".epub", ".ipynb")
+DOCUMENT_TYPES = (".txt", ".md", ".rst", ".html", ".pdf", ".docx", ".epub", ".ipynb", ".csv", ".tsv", ".xlsx", ".pptx")
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def discover(seeds_dir: Path) -> list[Path]:
 
 def scan(seeds_dir: Path, others: Counter[str] | None = None) -> tuple[list[Path], dict[str, str]]:
     """Supported files under `seeds_dir` (stable order), and why each unusable one was skipped;
-    `others` (when given) counts the files of other types by extension ({".pptx": 2}, "(no
+    `others` (when given) counts the files of other types by extension ({".ppt": 2}, "(no
     extension)"), so that the indexing report passes over none unsaid.
 
     Hidden names (`is_hidden`) are never indexed: a hidden file of a supported type is
@@ -231,13 +236,18 @@ def extract_text(data: bytes, suffix: str, source: str = "document") -> str:
 def extract_document(data: bytes, suffix: str, source: str = "document") -> tuple[str, list[tuple[int, int, str]]]:
     """Text of a file's bytes according to its type, and the spans of it that are not body text
     (`Document.regions`): headings and figure captions (Markdown, reStructuredText, HTML, notebooks), running page headers
-    and footers and large-type headings (PDF), "[Illustration: ...]" lines (plain text)."""
+    and footers and large-type headings (PDF), "[Illustration: ...]" lines (plain text), slide titles (PowerPoint), table header
+    rows (every format with tables; CSV, TSV and Excel files are tables)."""
     if suffix in PDF_SUFFIXES:
         return pdf_document(data, source)
     if suffix in DOCX_SUFFIXES:
         return docx_document(data, source)
     if suffix in EPUB_SUFFIXES:
         return epub_document(data, source)
+    if suffix in XLSX_SUFFIXES:
+        return xlsx_document(data, source)
+    if suffix in PPTX_SUFFIXES:
+        return pptx_document(data, source)
     text = decode_text(data)
     if suffix in HTML_SUFFIXES or suffix in RST_SUFFIXES:
         html = suffix in HTML_SUFFIXES
@@ -252,6 +262,8 @@ def extract_document(data: bytes, suffix: str, source: str = "document") -> tupl
         return markdown_document(text)
     if suffix in NOTEBOOK_SUFFIXES:
         return notebook_document(text, source)
+    if suffix in TABLE_SUFFIXES:
+        return csv_document(text, suffix, source)
     return text, illustration_regions(text)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from .archive import MAX_UNPACKED_BYTES, ArchiveError, open_zip, unreadable
+from .archive import MAX_UNPACKED_BYTES, check_office_file, unreadable
 from .plaintext import normalize_text
 from .sentence_kinds import CELLS, HEADING
 
@@ -14,7 +14,6 @@ from .sentence_kinds import CELLS, HEADING
 # A .docx is a zip archive; one that would unpack to more than this is refused before it is read.
 MAX_DOCX_UNPACKED_BYTES = MAX_UNPACKED_BYTES
 # An OLE compound file: what Word writes for a password-protected .docx, and an old .doc file.
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 @dataclass(frozen=True)
@@ -72,12 +71,7 @@ def _open_docx(data: bytes, source: str):  # type: ignore[no-untyped-def]
     import io
 
     refuse = functools.partial(unreadable, source, "Word document")
-    if data.startswith(_OLE_MAGIC):
-        raise refuse("it is password-protected, or it is an older Word (.doc) file; save it as .docx")
-    try:
-        open_zip(data, MAX_DOCX_UNPACKED_BYTES).close()
-    except ArchiveError as exc:
-        raise refuse(str(exc), exc.__cause__) from exc
+    check_office_file(data, source, "Word document", ".doc", MAX_DOCX_UNPACKED_BYTES)
     try:
         import docx
 

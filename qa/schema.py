@@ -179,7 +179,7 @@ class UpdateReport:
     excluded: list[str] = field(default_factory=list)
     # Files whose vectors came from a build that was killed before it saved (see qa.partial).
     resumed: list[str] = field(default_factory=list)
-    # Files in the documents folder of types that are not read, by type ({".pptx": 2}).
+    # Files in the documents folder of types that are not read, by type ({".ppt": 2}).
     other_files: dict[str, int] = field(default_factory=dict)
     chunks_embedded: int = 0
     sentences_embedded: int = 0

@@ -600,7 +600,7 @@ def test_formats_nesting_and_hidden_files(tmp_path, fake_encoder, settings) -> N
     write(seeds / ".hidden.txt", "Hidden files are skipped.")
     write(seeds / ".git" / "notes.txt", "Hidden folders are skipped.")
     write(seeds / "sub" / ".draft.md", "Hidden files in subfolders are skipped.")
-    write(seeds / "table.csv", "a,b\n1,2\n")
+    write(seeds / "table.json", '{"a": 1}')
     write(seeds / "README", "No suffix, not a document.")
 
     data, report = build(seeds, tmp_path / "index", fake_encoder, settings)

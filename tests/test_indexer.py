@@ -496,9 +496,9 @@ def test_files_of_types_that_are_not_read_are_named_in_the_report(tmp_path: Path
     (seeds / "talks").mkdir(parents=True)
     (seeds / ".git").mkdir()
     (seeds / "notes.txt").write_text("The bridge reopened on Friday after the works.", encoding="utf-8")
-    for name in ("talks/slides.pptx", "talks/demo.pptx", "build.py", "Makefile", ".env", ".git/config"):
+    for name in ("talks/slides.ppt", "talks/demo.ppt", "build.py", "Makefile", ".env", ".git/config"):
         (seeds / name).write_text("x", encoding="utf-8")
     _, report = update_index(seeds, tmp_path / "index", FakeEncoder(), settings(), show_progress_bar=False)
     assert report.added == ["notes.txt"]
-    assert report.other_files == {"(no extension)": 1, ".pptx": 2, ".py": 1}
-    assert "not read, not a supported type: 2 .pptx, 1 (no extension), 1 .py" in report.summary()
+    assert report.other_files == {"(no extension)": 1, ".ppt": 2, ".py": 1}
+    assert "not read, not a supported type: 2 .ppt, 1 (no extension), 1 .py" in report.summary()
