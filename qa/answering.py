@@ -217,7 +217,7 @@ def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexDat
     for c, s in zip(head, scores):
         a, b = (s.answer_start, s.answer_end) if s.answer_end > s.answer_start else (-1, -1)
         if a >= 0 and CELLS in c.text:  # a table row: the answer is one cell, of the column the question names
-            header = table_header(data, c)
+            header = data.table_header(c.source, c.sentence)
             a, b = answer_cell(query, c.text, _sentence(data, c.source, header) if header is not None else "", a, b)
         out.append(Candidate(**{**c.to_dict(), "probability": round(s.probability, 4),
                                 "answer_start": c.start + a if a >= 0 else -1, "answer_end": c.start + b if a >= 0 else -1}))
@@ -229,28 +229,19 @@ def _sentence(data: IndexData, source: str, i: int) -> str:
     return data.documents[source].text[a:b]
 
 
-def table_header(data: IndexData, c: Candidate) -> int | None:
-    """The sentence number of a table row's header row: the first row of the run of rows `c` is in
-    (None when `c` is no table row, or is that first row)."""
-    if CELLS not in c.text:
-        return None
-    first = c.sentence
-    while first > 0 and CELLS in _sentence(data, c.source, first - 1):
-        first -= 1
-    return first if first < c.sentence else None
-
-
 def context_before(data: IndexData, c: Candidate) -> str:
     """What the reader reads after a candidate sentence: the sentence before it (who "he" is), after
-    what titles the sentence when that is further up: a table row's header row ("Server | Memory"
-    above "nginx | 12 MB"), else the title of its section (what a manual's "Returns null if ..." is about)."""
+    the title of its section when that is further up (what a manual's "Returns null if ..." is
+    about). A table row is read after its section's title and its table's header row instead
+    ("Releases", "Version | Codename" above "10 | Buster"): the row above it is another row."""
+    section = data.section_heading(c.source, c.sentence)
+    header = data.table_header(c.source, c.sentence)
+    if header is not None:
+        return " … ".join(_sentence(data, c.source, i) for i in (section, header) if i is not None)
     previous = _sentence(data, c.source, c.sentence - 1) if c.sentence > 0 else ""
-    title = table_header(data, c)
-    if title is None:
-        title = data.section_heading(c.source, c.sentence)
-    if title is None or title == c.sentence - 1:
+    if section is None or section == c.sentence - 1:
         return previous
-    return f"{_sentence(data, c.source, title)} … {previous}"
+    return f"{_sentence(data, c.source, section)} … {previous}"
 
 
 def decision_features(pool: list[Candidate], best: int | None = None) -> tuple[float, float]:

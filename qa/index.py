@@ -52,7 +52,7 @@ from typing import Any, Iterable, Iterator, Protocol
 import numpy as np
 
 from .errors import IndexBusyError, IndexCorruptError, IndexNotFoundError
-from .sentence_kinds import HEADING
+from .sentence_kinds import CELLS, HEADING
 from .text import tokenize
 
 log = logging.getLogger(__name__)
@@ -454,6 +454,29 @@ class IndexData:
                     last = i
             out[source] = headings
         return out
+
+    @cached_property
+    def _table_firsts(self) -> dict[str, np.ndarray]:
+        """For each document with table rows: the first row of the run of rows each sentence is in
+        (-1 for a sentence that is no row)."""
+        out: dict[str, np.ndarray] = {}
+        for source, doc in self.documents.items():
+            if CELLS not in doc.text:
+                continue
+            firsts = np.full(len(doc.sentences), -1, dtype=np.int32)
+            first = -1
+            for i, (a, b) in enumerate(doc.sentences):
+                first = (i if first < 0 else first) if CELLS in doc.text[a:b] else -1
+                firsts[i] = first
+            out[source] = firsts
+        return out
+
+    def table_header(self, source: str, index: int) -> int | None:
+        """The sentence number of a table row's header row: the first row of the run of rows it is in
+        (None when the sentence is no table row, or is that first row)."""
+        firsts = self._table_firsts.get(source)
+        first = -1 if firsts is None else int(firsts[index])
+        return first if 0 <= first < index else None
 
     def section_heading(self, source: str, index: int) -> int | None:
         """The sentence number of the nearest heading before a document's sentence: the title of

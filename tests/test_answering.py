@@ -52,6 +52,9 @@ class FakeData:
     def section_heading(self, source: str, index: int) -> int | None:
         return None
 
+    def table_header(self, source: str, index: int) -> int | None:
+        return None
+
 
 @pytest.mark.parametrize(
     ("logits", "expected_read"),
@@ -364,13 +367,13 @@ def test_the_reader_reads_a_sentence_after_its_section_title(manual) -> None:  #
     assert context("Activate inspector on host:port.") == "--inspect[=[host:]port]"
     assert context("Default is 127.0.0.1:9229.") == "--inspect[=[host:]port] … Activate inspector on host:port."
     assert context("All options allow words to be separated by both dashes and underscores.") == "Command-line options"
-    # A table row is read after its table's header row, not its section's title; the header row
-    # itself names the columns and is never an answer.
+    # A table row is read after its section's title and its table's header row, not the row above
+    # it; the header row itself names the columns and is never an answer.
     assert data.sentence_kind("cli.md", texts.index("Setting | Default | Largest")) == TABLE_HEADER
     assert "Setting | Default | Largest" not in [c.text for c in manual.explain("What is the largest stack size?").candidates]
     assert context("Setting | Default | Largest") == "Limits"
-    assert context("--stack-size | 984 KB | 64 MB") == "Setting | Default | Largest"
-    assert context("--max-http-header-size | 16 KB | 80 KB") == "Setting | Default | Largest … --stack-size | 984 KB | 64 MB"
+    assert context("--stack-size | 984 KB | 64 MB") == "Limits … Setting | Default | Largest"
+    assert context("--max-http-header-size | 16 KB | 80 KB") == "Limits … Setting | Default | Largest"
 
 
 def test_a_sentence_holds_its_section_titles_terms_and_is_never_lowered_by_it(manual) -> None:  # type: ignore[no-untyped-def]

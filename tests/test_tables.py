@@ -17,6 +17,11 @@ def test_cells_are_the_text_between_separators_without_spaces() -> None:
     assert [row[a:b] for a, b in cells(row)] == ["--port", "8080", "", "last"]
 
 
+def test_a_row_that_lost_its_empty_last_cells_ends_without_a_bare_bar() -> None:
+    row = "Saturn | 120,536 | 146 |"  # "Saturn | 120,536 | 146 | " as its sentence keeps it
+    assert [row[a:b] for a, b in cells(row)] == ["Saturn", "120,536", "146"]
+
+
 def words(row: str, marked: str) -> tuple[int, int]:
     start = row.index(marked)
     return start, start + len(marked)
@@ -36,7 +41,9 @@ def words(row: str, marked: str) -> tuple[int, int]:
         pytest.param("How large is the body limit?", OPTIONS, "--max-body | 10 MB | The largest body accepted.",
                      "10 MB", "10 MB", id="no-column-named-words-in-one-cell-stay"),
         pytest.param("What is the default port?", "Option | Default", PORT, "--port | 8080", "8080",
-                     id="a-header-of-other-width-is-not-used"),
+                     id="a-narrower-header-is-not-used"),
+        pytest.param("How many moons does Saturn have?", "Planet | Diameter | Moons | Discovered by",
+                     "Saturn | 120,536 | 146", "120,536", "146", id="a-row-without-its-empty-last-cells"),
     ],
 )
 def test_answer_words_are_one_cell(question: str, header: str, row: str, marked: str, expected: str) -> None:
