@@ -1,5 +1,6 @@
-"""Questions about manuals, one column per set: dev and holdout (Node.js API pages in Markdown) and
-html (Rust book chapters and the Nettle manual).
+"""Questions about manuals, one column per set: dev and holdout (Node.js API pages in Markdown),
+html (Rust book chapters and the Nettle manual) and tables (CSV files: Debian's and Ubuntu's
+releases, the Titanic's passengers).
 
 Each set is its own folder of documents (benchmarks/data/manuals/, see its README) and question
 file, indexed in benchmarks/.cache/manuals/ and measured with qa.evaluation.evaluate (evidence
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CACHE, REPO, bench_settings, index_key, log, open_assistant, prune, settings_line, sha, write_json  # noqa: E402
 
 MANUALS = REPO / "benchmarks" / "data" / "manuals"
-SETS = ("dev", "holdout", "html")
+SETS = ("dev", "holdout", "html", "tables")
 
 
 def main() -> None:
@@ -52,10 +53,10 @@ def main() -> None:
                     f"confidence={r.answer.confidence:.2f}\n    {' '.join(r.answer.text.split())[:200]}")
 
     print("\n".join([
-        "## Answers: manuals (Node.js API pages in Markdown; Rust book and Nettle in HTML)",
+        "## Answers: manuals (Node.js API pages in Markdown; Rust book and Nettle in HTML; tables in CSV)",
         "",
         f"benchmarks/data/manuals/ (dev: cli, timers, events; holdout: path, url, os, readline; html: six "
-        f"Rust book chapters, the Nettle manual) via "
+        f"Rust book chapters, the Nettle manual; tables: Debian's and Ubuntu's releases, the Titanic's passengers) via "
         f"qa.evaluation.evaluate ({settings_line(settings)}). Evidence hit = a citation's quote overlaps the "
         "question's evidence sentence. Questions written by someone who saw only the documents.",
         "",
