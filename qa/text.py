@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+# A number with decimal or thousands separators is one term ("22.04", "1,200" as "1200"): as two it
+# would match "21.04" or "2021-04-02" by its "04".
+_WORD = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being below
@@ -42,6 +44,8 @@ def _content(text: str) -> list[str]:
     out = []
     for m in _WORD.finditer(text.lower()):
         w = m.group(0).replace("’", "'")
+        if w[0].isdigit():
+            w = w.replace(",", "")
         if w.endswith("'s"):
             w = w[:-2]
         if w and w not in STOPWORDS:
