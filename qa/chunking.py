@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from .sentence_kinds import CELLS
+
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 
@@ -62,12 +64,17 @@ def split_sentences(text: str) -> list[Span]:
 
     Handles paragraph breaks, lines without a final period (captions, headings, bylines),
     abbreviations and initials, decimals and hyphenated numbers, and quotes around the
-    final punctuation.
+    final punctuation. A table row (a line of three or more cells joined by CELLS) is one
+    sentence, whatever its cells hold.
     """
     spans: list[Span] = []
     for block_start, block_end in _blocks(text):
         for line_start, line_end in _lines(text, block_start, block_end):
-            spans.extend(_split_line(text, line_start, line_end))
+            line = text[line_start:line_end]
+            if line.count(CELLS) >= 2 and "\n" not in line.strip():  # a table row: "12 | Bonnell, Miss. Elizabeth | 58"
+                spans.extend(_trimmed(text, line_start, line_end))
+            else:
+                spans.extend(_split_line(text, line_start, line_end))
     return spans
 
 

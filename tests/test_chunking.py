@@ -304,6 +304,12 @@ SPLIT_CASES = [
      "talks with officials from several of the ministries.\nThe talks went well.",
      ["Yesterday the delegation of the resistance front, led by Mr.\nAhmad Massoud, arrived in the capital and held\n"
       "talks with officials from several of the ministries.", "The talks went well."]),
+    ("a-table-row-is-one-sentence",
+     "PassengerId | Name | Sex\n\n12 | Bonnell, Miss. Elizabeth | female\n\n13 | Saundercock, Mr. William Henry | male",
+     ["PassengerId | Name | Sex", "12 | Bonnell, Miss. Elizabeth | female", "13 | Saundercock, Mr. William Henry | male"]),
+    ("prose-with-a-pipe-is-split-as-prose",
+     "Pipe it with a | b. Then read it.\n\nTerm | One. Two.",
+     ["Pipe it with a | b.", "Then read it.", "Term | One.", "Two."]),
 ]
 
 
