@@ -6,8 +6,9 @@ import re
 from functools import lru_cache
 
 # A number with decimal or thousands separators is one term ("22.04", "1,200" as "1200"): as two it
-# would match "21.04" or "2021-04-02" by its "04".
-_WORD = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+# would match "21.04" by its "04". An ISO date is two terms, itself and its year ("2021-10-14",
+# "2021"): its month and day alone would match "Debian 10" or "chapter 14".
+_WORD = re.compile(r"\d{4}-\d\d-\d\d(?!\d)|\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 STOPWORDS = frozenset(
     """
     a about above after again against all am an and any are as at be because been before being below
@@ -46,6 +47,8 @@ def _content(text: str) -> list[str]:
         w = m.group(0).replace("’", "'")
         if w[0].isdigit():
             w = w.replace(",", "")
+            if len(w) == 10 and w[4] == "-":  # an ISO date
+                out.append(w[:4])
         if w.endswith("'s"):
             w = w[:-2]
         if w and w not in STOPWORDS:

@@ -13,7 +13,8 @@ from qa.text import query_terms, tokenize
         pytest.param("Ubuntu 22.04 LTS", ["ubuntu", "22.04", "lts"], id="a-version-is-one-term"),
         pytest.param("In 1,200 BC, 3.5 km", ["1200", "bc", "3.5", "km"], id="separators-inside-a-number"),
         pytest.param("It ended in 2002.", ["end", "2002"], id="a-full-stop-after-a-number-is-no-part-of-it"),
-        pytest.param("2021-04-22 | 21.04", ["2021", "04", "22", "21.04"], id="a-date-is-its-parts"),
+        pytest.param("2021-04-22 | 21.04", ["2021", "2021-04-22", "21.04"], id="an-iso-date-is-itself-and-its-year"),
+        pytest.param("In 2021-04-220", ["2021", "04", "220"], id="no-date-without-its-end"),
         pytest.param("Iran's 570-mile border", ["iran", "570", "mile", "border"], id="possessive-and-hyphen"),
     ],
 )
@@ -26,3 +27,4 @@ def test_a_version_in_a_question_matches_only_its_own_row() -> None:
     assert "22.04" in question
     assert "22.04" in tokenize("22.04 LTS | Jammy Jellyfish | 2022-04-21")
     assert not question & set(tokenize("21.04 | Hirsute Hippo | 2021-04-22")) - {"ubuntu", "releas"}
+    assert "10" not in tokenize("2.1 | Slink | 1998-07-24 | 2000-10-30"), "Debian 10 is not any date's October"
