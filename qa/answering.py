@@ -216,10 +216,11 @@ def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexDat
     out = []
     for c, s in zip(head, scores):
         a, b = (s.answer_start, s.answer_end) if s.answer_end > s.answer_start else (-1, -1)
+        header = data.table_header(c.source, c.sentence)
+        columns = _sentence(data, c.source, header) if header is not None else ""
         if a >= 0 and CELLS in c.text:  # a table row: the answer is one cell, of the column the question names
-            header = data.table_header(c.source, c.sentence)
-            a, b = answer_cell(query, c.text, _sentence(data, c.source, header) if header is not None else "", a, b)
-        out.append(Candidate(**{**c.to_dict(), "probability": round(s.probability, 4),
+            a, b = answer_cell(query, c.text, columns, a, b)
+        out.append(Candidate(**{**c.to_dict(), "probability": round(s.probability, 4), "columns": columns,
                                 "answer_start": c.start + a if a >= 0 else -1, "answer_end": c.start + b if a >= 0 else -1}))
     return out
 
@@ -344,7 +345,7 @@ def compose(trace: Trace, data: IndexData) -> Answer:
         citations.append(Citation(
             number=number, source=lead.source, text=passage.text, start=passage.start, end=passage.end,
             quote=quote, quote_start=q_start, quote_end=q_end, score=lead.probability or 0.0,
-            answer_start=marked[0], answer_end=marked[1], section=group[0].section,
+            answer_start=marked[0], answer_end=marked[1], section=group[0].section, columns=group[0].columns,
         ))
         parts.append(f"{' '.join(quote.split())} [{number}]")
     # One line, as the quote is shown: a PDF's answer words may run across a line break.

@@ -175,8 +175,11 @@ def citation_html(
 
 
 def _section_html(c: Citation) -> str:
-    """" › the section's title" after a citation's source name, when the document has headings."""
-    return f' <span class="qa-cite-section">› {html.escape(c.section, quote=True)}</span>' if c.section else ""
+    """" › the section's title" after a citation's source name, when the document has headings, and
+    the columns of a quoted table row ("› columns: Planet | Moons")."""
+    return "".join(f' <span class="{cls}">› {html.escape(label + text, quote=True)}</span>'
+                   for cls, label, text in (("qa-cite-section", "", c.section), ("qa-cite-columns", "columns: ", c.columns))
+                   if text)
 
 
 #: Longest passage excerpt in the hover card of a marker.
@@ -292,6 +295,7 @@ def answer_markdown(answer: Answer) -> str:
             parts.append(
                 f"{c.number}. `{c.source.replace('`', '')}`"
                 + (f" › {_md_escape_inline(c.section)}" if c.section else "")
+                + (f" › columns: {_md_escape_inline(c.columns)}" if c.columns else "")
                 + f" (characters {c.quote_start}–{c.quote_end})"
             )
             parts.append("")

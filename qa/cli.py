@@ -161,7 +161,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _say(answer.text)
     bold = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("**", "**")
     for c in answer.citations:
-        where = terminal_safe(c.source) + (f" › {terminal_safe(c.section)}" if c.section else "")
+        where = terminal_safe(c.source) + "".join(f" › {label}{terminal_safe(text)}" for label, text in
+                                                  (("", c.section), ("columns: ", c.columns)) if text)
         print(f"\n[{c.number}] {where} (chars {c.quote_start}-{c.quote_end}, score {c.score:.3f})\n"
               f"    “{_quote_with_words(c, bold)}”")
     if answer.closest:

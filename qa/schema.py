@@ -30,7 +30,9 @@ class Citation:
     words the reader marked are `doc[answer_start:answer_end]` (-1 when none were marked).
     `verified` is None for an extractive answer (the quote is the answer); for a model-written
     one, True when the support check found the cited sentence supports what cites it.
-    `section` is the title of the document's section the quote is in ("" when it has no headings).
+    `section` is the title of the document's section the quote is in ("" when it has no headings);
+    `columns` the header row of the table the quote is a row of ("" when it is no table row), so
+    that "Saturn | 120,536 | 146" can be read as "Planet | Diameter (km) | Moons".
     """
 
     number: int
@@ -46,6 +48,7 @@ class Citation:
     answer_end: int = -1
     verified: bool | None = None
     section: str = ""
+    columns: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,7 +114,8 @@ class Candidate:
     `prefilter` is the cheap score (similarity and term overlap) that chose which sentences the
     reader sees; `probability` is the reader's calibrated estimate that the sentence answers
     (None for sentences the reader did not see). Offsets are into the document's text.
-    `section` is the title of the section it is in ("" when there is none above it).
+    `section` is the title of the section it is in ("" when there is none above it); `columns` the
+    header row of its table, once the reader has read it ("" when it is no table row).
     """
 
     source: str
@@ -125,6 +129,7 @@ class Candidate:
     answer_start: int = -1
     answer_end: int = -1
     section: str = ""
+    columns: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -161,7 +161,8 @@ def compose(question: str, query: str, checked: Sequence[WrittenSentence], shown
                 citations.append(Citation(
                     number=numbering[n], source=c.source, text=text, start=start, end=end, quote=c.text,
                     quote_start=c.start, quote_end=c.end, score=s.support, answer_start=c.answer_start,
-                    answer_end=c.answer_end, verified=True, section=c.section))
+                    answer_end=c.answer_end, verified=True, section=c.section,
+                    columns=c.columns))
             numbers.append(numbering[n])
         marks = "".join(f" [{m}]" for m in numbers) if numbers else ("" if s.supported else f" {UNSUPPORTED_MARK}")
         parts.append(s.text + marks)

@@ -135,6 +135,8 @@ def test_a_row_answers_a_question_about_it_with_the_cell_its_column_names(tmp_pa
     assert saturn.answered and saturn.citations[0].source == "planets.csv"
     assert saturn.citations[0].quote == "Saturn | 120,536 | 146 | 10,747"
     assert saturn.short == "146", "the Moons column, though the row's empty last cell is left out"
+    assert saturn.citations[0].columns == "Planet | Diameter (km) | Moons | Orbital period (days) | Discovered by"
+    assert saturn.citations[0].section == "planets"
     leeds = bot.ask("What is the address of the Leeds office?")
     check_citations(bot.document_text, leeds)
     assert leeds.answered and leeds.citations[0].source == "staff.xlsx" and leeds.short == "12 Park Row"

@@ -210,4 +210,13 @@ def test_a_citations_section_title_follows_its_source_name() -> None:
     assert html.count('<span class="qa-cite-section">› --inspect[=&lt;host&gt;]</span>') == 2  # the source and the card
     assert "1. `cli.md` › --inspect\\[=\\<host\\>\\] (characters" in conversation_markdown([Turn(answer.question, answer)])
     plain = render_chat([Turn("Q?", _answer(n=1))], show_scores=False)[1]["content"]
-    assert "qa-cite-section" not in plain
+    assert "qa-cite-section" not in plain and "qa-cite-columns" not in plain
+
+
+def test_a_quoted_table_rows_columns_follow_its_source_name() -> None:
+    cited = Citation(**{**_citation(1, "planets.csv").to_dict(), "section": "planets", "columns": "Planet | Moons"})
+    answer = Answer(question="How many moons?", text="Saturn | 146 [1]", answered=True, citations=[cited])
+    html = render_chat([Turn(answer.question, answer)], show_scores=False)[1]["content"]
+    assert html.count('<span class="qa-cite-columns">› columns: Planet | Moons</span>') == 2  # the source and the card
+    assert "1. `planets.csv` › planets › columns: Planet \\| Moons (characters" in conversation_markdown(
+        [Turn(answer.question, answer)])
