@@ -1,6 +1,6 @@
 """PowerPoint presentations (.pptx, python-pptx): each slide's title as a heading, its text boxes top
-to bottom, its tables row by row, and its speaker notes; a damaged or protected file refused in
-plain words."""
+to bottom, its tables row by row, and its speaker notes (its footer, slide number and date left
+out); a damaged or protected file refused in plain words."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def _in_reading_order(shapes: Iterator[Any]) -> list[Any]:
 
 
 def _shape_blocks(shape: Any) -> list[tuple[str, str]]:
+    if _is_running(shape):
+        return []
     if getattr(shape, "shapes", None) is not None:  # a group
         return [b for inner in _in_reading_order(iter(shape.shapes)) for b in _shape_blocks(inner)]
     if getattr(shape, "has_table", False) and shape.has_table:
@@ -56,6 +58,15 @@ def _shape_blocks(shape: Any) -> list[tuple[str, str]]:
     if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
         return _text_blocks(shape.text_frame)
     return []
+
+
+def _is_running(shape: Any) -> bool:
+    """A footer, slide number or date placeholder: the same words on every slide, no content."""
+    from pptx.enum.shapes import PP_PLACEHOLDER
+
+    if not shape.is_placeholder:
+        return False
+    return shape.placeholder_format.type in (PP_PLACEHOLDER.FOOTER, PP_PLACEHOLDER.SLIDE_NUMBER, PP_PLACEHOLDER.DATE)
 
 
 def _text_blocks(frame: Any) -> list[tuple[str, str]]:

@@ -17,7 +17,10 @@ from conftest import assistant_over, zip_bytes
 
 
 def make_pptx() -> bytes:
+    import copy
+
     from pptx import Presentation
+    from pptx.enum.shapes import PP_PLACEHOLDER
     from pptx.util import Inches
 
     deck = Presentation()
@@ -29,6 +32,9 @@ def make_pptx() -> bytes:
         p = points.add_paragraph()
         p.text, p.level = text, level
     slide.notes_slide.notes_text_frame.text = "The migration took eleven weeks because of the database cutover."
+    footer = next(p for p in slide.slide_layout.placeholders if p.placeholder_format.type == PP_PLACEHOLDER.FOOTER)
+    slide.shapes._spTree.append(copy.deepcopy(footer._element))  # add_slide leaves footers out; a deck's own has one
+    slide.placeholders[footer.placeholder_format.idx].text_frame.text = "Confidential: ACME Corp"
     # Added bottom first: read top to bottom all the same.
     lower = slide.shapes.add_textbox(Inches(1), Inches(6), Inches(4), Inches(1))
     lower.text_frame.text = "Next review in January."
@@ -51,6 +57,7 @@ DECK = make_pptx()
 
 def test_slides_are_read_title_text_tables_and_notes() -> None:
     doc = parse_document(DECK, "review.pptx", ".pptx")
+    assert "Confidential" not in doc.text, "a footer is on every slide and says nothing of it"
     assert [line for line in doc.text.splitlines() if line] == [
         "Highlights",
         "• Migrated the billing service to Kubernetes", "• Cut p95 latency from 480 ms to 210 ms",
