@@ -214,13 +214,13 @@ def _read_some(reader: Reader, query: str, head: list[Candidate], data: IndexDat
     contexts = [context_before(data, c) for c in head]
     scores = reader.score(query, [c.text for c in head], contexts)
     out = []
-    for c, s in zip(head, scores):
+    for c, s, context in zip(head, scores, contexts):
         a, b = (s.answer_start, s.answer_end) if s.answer_end > s.answer_start else (-1, -1)
         header = data.table_header(c.source, c.sentence)
         columns = _sentence(data, c.source, header) if header is not None else ""
         if a >= 0 and CELLS in c.text:  # a table row: the answer is one cell, of the column the question names
             a, b = answer_cell(query, c.text, columns, a, b)
-        out.append(Candidate(**{**c.to_dict(), "probability": round(s.probability, 4), "columns": columns,
+        out.append(Candidate(**{**c.to_dict(), "probability": round(s.probability, 4), "columns": columns, "context": context,
                                 "answer_start": c.start + a if a >= 0 else -1, "answer_end": c.start + b if a >= 0 else -1}))
     return out
 
@@ -282,7 +282,8 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
     (`qa.answer_type`) and more than its own words (`fitting`). If they are not but its sentence
     holds such words elsewhere, the confidence drops by SPAN_PENALTY; if the sentence holds none,
     the first of the next TYPE_ALTERNATIVES read candidates whose words fit is decided on instead,
-    and without one the confidence drops by MISMATCH_PENALTY."""
+    and without one the confidence drops by MISMATCH_PENALTY. It drops by MISMATCH_PENALTY too
+    when the question names numbers and the candidate decided on holds none of them (`missing_numbers`)."""
     if not pool or pool[0].probability is None:
         return Decision([], False, "no passages were retrieved", 0.0)
     kind = expected_kind(query) if query else None
@@ -303,6 +304,10 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
         else:
             z -= MISMATCH_PENALTY
             note = f" (answer words not {wanted}: lowered)"
+    missing = missing_numbers(query, pool[best])
+    if missing:
+        z -= MISMATCH_PENALTY
+        note += f" (the question's {', '.join(missing)} is not in the sentence or its titles: lowered)"
     confidence = round(float(sigmoid(z)), 4)
     if confidence < min_confidence:
         return Decision([], False, f"confidence {confidence:.2f} that the documents answer is below min_confidence "
@@ -316,6 +321,17 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
             chosen.append(i)
     return Decision(chosen, True, f"confidence {confidence:.2f} that the documents answer reaches min_confidence "
                                   f"{min_confidence:.2f}{note}", confidence)
+
+
+def missing_numbers(query: str, c: Candidate) -> list[str]:
+    """The numbers the question names ("Debian 15", "in 1999") when the candidate's sentence, its
+    section title and its table's header row hold none of them: a sentence about another release
+    or year answers something else."""
+    numbers = [t for t in dict.fromkeys(query_terms(query)) if t[0].isdigit()]
+    if not numbers:
+        return []
+    held = set(tokenize(" ".join((c.text, c.context, c.section, c.columns))))
+    return [] if held & set(numbers) else numbers
 
 
 def compose(trace: Trace, data: IndexData) -> Answer:

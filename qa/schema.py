@@ -115,7 +115,8 @@ class Candidate:
     reader sees; `probability` is the reader's calibrated estimate that the sentence answers
     (None for sentences the reader did not see). Offsets are into the document's text.
     `section` is the title of the section it is in ("" when there is none above it); `columns` the
-    header row of its table, once the reader has read it ("" when it is no table row).
+    header row of its table and `context` what the reader read after it (`qa.answering.context_before`),
+    once the reader has read it ("" when it is no table row, or was not read).
     """
 
     source: str
@@ -130,6 +131,7 @@ class Candidate:
     answer_end: int = -1
     section: str = ""
     columns: str = ""
+    context: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -47,6 +47,8 @@ def _content(text: str) -> list[str]:
         w = m.group(0).replace("’", "'")
         if w[0].isdigit():
             w = w.replace(",", "")
+            if w[-2:] in ("st", "nd", "rd", "th") and w[:-2].isdigit():  # an ordinal: "25th" as "25"
+                w = w[:-2]
             if len(w) == 10 and w[4] == "-":  # an ISO date
                 out.append(w[:4])
         if w.endswith("'s"):

@@ -11,6 +11,7 @@ import pytest
 
 from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, RANK_PREFILTER_WEIGHT, SURE, TYPE_ALTERNATIVES,
                           answer_confidence, answer_words, compose, context_before, decide, decision_features, in_section,
+                          missing_numbers,
                           no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate, Passage, Trace
@@ -409,3 +410,25 @@ def test_a_manual_answer_whose_subject_is_only_in_its_heading(manual, question: 
     answer = manual.ask(question)
     assert answer.answered and answer.citations[0].quote == quote and answer.short == short
     assert answer.citations[0].section == section
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "context", "missing"),
+    [
+        pytest.param("What is the codename of Debian 15?", "2.2 | Potato | potato | 1999-03-09", "debian … version | codename",
+                     ["15"], id="another-releases-row"),
+        pytest.param("What is the codename of Debian 10?", "10 | Buster | buster | 2017-06-17", "debian", [], id="its-row"),
+        pytest.param("What did he patent in 1891?", "In the same year, he patented the Tesla coil.",
+                     "In 1891, he became a citizen.", [], id="the-year-in-the-sentence-read-before"),
+        pytest.param("What happened on October 25th?", "On October 25, three contracts were awarded.", "", [],
+                     id="an-ordinal-written-as-a-number"),
+        pytest.param("Who founded the company?", "Ada founded it in 1990.", "", [], id="no-number-asked"),
+    ],
+)
+def test_an_answer_must_hold_a_number_the_question_names(question: str, text: str, context: str,
+                                                         missing: list[str]) -> None:
+    c = Candidate(source="a.txt", sentence=1, start=0, end=len(text), text=text, chunk_id="c", prefilter=0.5,
+                  probability=0.99, context=context)
+    assert missing_numbers(question, c) == missing
+    pool = [Candidate(**{**c.to_dict(), "answer_start": 0, "answer_end": len(text.split()[0])})]
+    assert ("is not in the sentence" in decide(pool, 2, 0.5, question).reason) == bool(missing)

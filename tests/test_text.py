@@ -15,6 +15,7 @@ from qa.text import query_terms, tokenize
         pytest.param("It ended in 2002.", ["end", "2002"], id="a-full-stop-after-a-number-is-no-part-of-it"),
         pytest.param("2021-04-22 | 21.04", ["2021", "2021-04-22", "21.04"], id="an-iso-date-is-itself-and-its-year"),
         pytest.param("In 2021-04-220", ["2021", "04", "220"], id="no-date-without-its-end"),
+        pytest.param("On October 25th, the 1st", ["octob", "25", "1"], id="an-ordinal-is-its-number"),
         pytest.param("Iran's 570-mile border", ["iran", "570", "mile", "border"], id="possessive-and-hyphen"),
     ],
 )
