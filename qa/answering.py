@@ -324,9 +324,9 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
 
 
 def missing_numbers(query: str, c: Candidate) -> list[str]:
-    """The numbers the question names ("Debian 15", "in 1999") when the candidate's sentence, its
-    section title and its table's header row hold none of them: a sentence about another release
-    or year answers something else."""
+    """The numbers the question names ("Debian 15", "in 1999") when the candidate's sentence, what
+    the reader read before it, its section title and its table's header row hold none of them: a
+    sentence about another release or year answers something else."""
     numbers = [t for t in dict.fromkeys(query_terms(query)) if t[0].isdigit()]
     if not numbers:
         return []

@@ -13,7 +13,6 @@ from .sentence_kinds import CELLS, HEADING
 
 # A .docx is a zip archive; one that would unpack to more than this is refused before it is read.
 MAX_DOCX_UNPACKED_BYTES = MAX_UNPACKED_BYTES
-# An OLE compound file: what Word writes for a password-protected .docx, and an old .doc file.
 
 
 @dataclass(frozen=True)
