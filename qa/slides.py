@@ -53,9 +53,9 @@ def _shape_blocks(shape: Any) -> list[tuple[str, str]]:
         return []
     if getattr(shape, "shapes", None) is not None:  # a group
         return [b for inner in _in_reading_order(iter(shape.shapes)) for b in _shape_blocks(inner)]
-    if getattr(shape, "has_table", False) and shape.has_table:
+    if getattr(shape, "has_table", False):
         return table_blocks([[cell.text for cell in row.cells] for row in shape.table.rows])
-    if getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+    if getattr(shape, "has_text_frame", False):
         return _text_blocks(shape.text_frame)
     return []
 
