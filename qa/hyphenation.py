@@ -1,5 +1,6 @@
 """Joining a word hyphenated across a line break ("dan-" + "gerous") when the joined word is a
-word (pure functions; the word list is read once)."""
+word, and a name broken after an underscore ("asn1_der_" + "decoding()") (pure functions; the word
+list is read once)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ log = logging.getLogger("qa.documents")
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _HYPHEN_END = re.compile(r"([^\W\d_]+)-$")
+_UNDERSCORE_END = re.compile(r"[^\W_]_$")
+_NAME_START = re.compile(r"(\w\S*)\s*(.*)", re.DOTALL)
 # The word a line starts with, the punctuation stuck to it, and the rest of the line.
 _WORD_START = re.compile(r"([^\W\d_]+)(\S*)\s*(.*)", re.DOTALL)
 
@@ -28,10 +31,15 @@ def dehyphenate(lines: list[str], words: dict[str, int]) -> list[str]:
 
     "dan-" + "gerous" becomes "dangerous" when that is a word: it occurs elsewhere in the document,
     or it is in the word list (`_known_words`); otherwise (e.g. "well-" + "known", where
-    "wellknown" is no word) the hyphen stays. The second part must start in lower case.
+    "wellknown" is no word) the hyphen stays. The second part must start in lower case. A name
+    broken after an underscore ("ASN1_MAX_" + "NAME_SIZE") is always joined: no word ends in one.
     """
     out = list(lines)
     for i in range(len(out) - 1):
+        if _UNDERSCORE_END.search(out[i]) and (name := _NAME_START.match(out[i + 1])):
+            out[i] += name.group(1)
+            out[i + 1] = name.group(2)
+            continue
         end = _HYPHEN_END.search(out[i])
         start = _WORD_START.match(out[i + 1])
         if not end or not start or not start.group(1)[0].islower():

@@ -438,7 +438,7 @@ class IndexData:
 
     def sentence_kind(self, source: str, index: int) -> str:
         """The kind of a document's sentence: "body", or "heading", "caption", "running" (a running
-        page header or footer), "code" or "table_header" (see `qa.sentence_kinds.SENTENCE_KINDS`)."""
+        page header or footer), "code", "table_header" or "contents" (see `qa.sentence_kinds.SENTENCE_KINDS`)."""
         return self._sentence_kinds.get(source, {}).get(index, "body")
 
     @cached_property

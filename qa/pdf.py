@@ -1,17 +1,19 @@
 """A PDF's text in reading order (pdfminer.six line positions): fragments on one baseline joined,
 pages read column by column, running headers and footers and large-type headings marked, a
-paragraph cut by a column or page break joined again, hyphenated words made whole."""
+paragraph cut by a column or page break joined again, hyphenated words made whole, table of
+contents entries marked."""
 
 from __future__ import annotations
 
 import bisect
 import logging
 import math
+import re
 from dataclasses import dataclass
 
 from .errors import DocumentError
 from .hyphenation import dehyphenate, word_counts
-from .sentence_kinds import BODY, HEADING, RUNNING
+from .sentence_kinds import BODY, CONTENTS, HEADING, RUNNING
 
 log = logging.getLogger("qa.documents")
 
@@ -50,6 +52,12 @@ _PDF_EDGE_ROWS = 2
 # A paragraph of at most three lines set this much larger than the document's usual lines is a heading.
 _PDF_HEADING_SIZE = 1.3
 _PDF_RUNNING_SHARE = 0.5
+# A list marker drawn as a glyph of its own, often in another size than its item's first line.
+_BULLETS = frozenset("•◦▪▫■□●○‣⁃∙")
+# A glyph pdfminer could not map to a character ("c(cid:13)" for ©).
+_UNMAPPED = re.compile(r"\(cid:\d+\)")
+# A table of contents entry: a title, dot leaders, a page number ("2.1 Naming . . . . 3", "A.1 GNU … 24").
+_CONTENTS_ENTRY = re.compile(r"(?:\.\s?){4,}\s*(?:\d+|[ivxlc]+)$")
 
 
 def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple[int, int, str]]]:
@@ -58,7 +66,8 @@ def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple
     pdfminer.six finds the lines of each page; fragments on one baseline are joined, then the page
     is read column by column (`_pdf_blocks`); lines repeated at the top or bottom of most pages
     are running headers and footers (each its own paragraph, marked RUNNING), a short paragraph in
-    larger type than the document's usual lines is a HEADING; a paragraph cut by a column or page
+    larger type than the document's usual lines is a HEADING, one of table of contents entries
+    (dot leaders and a page number) is CONTENTS; a paragraph cut by a column or page
     break is joined again; a word hyphenated across two lines is joined when the joined word is a
     word (`dehyphenate`). Offsets into the returned text are what `Document.text` holds.
     DocumentError in plain words if the file cannot be read.
@@ -76,6 +85,9 @@ def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple
             texts = [ln.text for ln in block]
             if len(block) <= 3 and min(ln.height for ln in block) >= _PDF_HEADING_SIZE * body_height:
                 paragraphs.append((texts, HEADING))
+                continue
+            if 2 * sum(bool(_CONTENTS_ENTRY.search(t)) for t in texts) >= len(texts):
+                paragraphs.append((texts, CONTENTS))
                 continue
             # A paragraph cut by a column or page break (running lines between stay after it).
             last = next((i for i in range(len(paragraphs) - 1, -1, -1) if paragraphs[i][1] != RUNNING), None)
@@ -120,7 +132,7 @@ def _pdf_lines(data: bytes, source: str) -> list[list[_Line]]:
             while stack:
                 el = stack.pop()
                 if isinstance(el, LTTextLine):
-                    text = " ".join(el.get_text().split())
+                    text = " ".join(_UNMAPPED.sub("", el.get_text()).split())
                     if text:
                         found.append(_Line(el.x0, el.y0, el.x1, el.y1, text))
                 elif isinstance(el, (LTTextContainer, LTFigure)):
@@ -133,9 +145,10 @@ def _pdf_lines(data: bytes, source: str) -> list[list[_Line]]:
 
 
 def _join_fragments(lines: list[_Line]) -> list[_Line]:
-    """Fragments on one baseline with a gap of under `_PDF_JOIN_GAP` line heights become one line."""
+    """Fragments on one baseline with a gap of under `_PDF_JOIN_GAP` line heights become one line;
+    a list marker drawn apart goes to the start of its item's line (`_attach_bullets`)."""
     out: list[_Line] = []
-    for ln in sorted(lines, key=lambda ln: (-ln.y0, ln.x0)):
+    for ln in sorted(_attach_bullets(lines), key=lambda ln: (-ln.y0, ln.x0)):
         for i in range(len(out) - 1, -1, -1):  # the lines above, nearest first
             prev = out[i]
             if prev.y0 - ln.y0 >= 0.3 * prev.height:
@@ -151,6 +164,27 @@ def _join_fragments(lines: list[_Line]) -> list[_Line]:
                 break
         else:
             out.append(ln)
+    return out
+
+
+def _attach_bullets(lines: list[_Line]) -> list[_Line]:
+    """Each line that is only a list marker ("•") joined to the start of the line just right of it
+    whose height holds the marker's middle: drawn in its own size, the marker is no fragment of that
+    baseline, and read as a line of its own it lands inside the item's sentence."""
+    bullets = [ln for ln in lines if ln.text in _BULLETS]
+    if not bullets:
+        return lines
+    out = [ln for ln in lines if ln.text not in _BULLETS]
+    for b in bullets:
+        middle = (b.y0 + b.y1) / 2
+        right = [i for i, ln in enumerate(out)
+                 if ln.y0 <= middle <= ln.y1 and 0 <= ln.x0 - b.x1 < 3 * ln.height]
+        if not right:
+            out.append(b)
+            continue
+        i = min(right, key=lambda i: out[i].x0)
+        ln = out[i]
+        out[i] = _Line(b.x0, ln.y0, ln.x1, ln.y1, f"{b.text} {ln.text}")
     return out
 
 

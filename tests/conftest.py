@@ -331,21 +331,36 @@ def make_pdf(lines: list[str]) -> bytes:
     return make_pages_pdf([lines])
 
 
+def _pdf_string(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
 def make_pages_pdf(pages: list[list[str]]) -> bytes:
     """A PDF of several pages, each with its lines top to bottom (Helvetica, 14 pt apart), with a correct xref table."""
-    def esc(s: str) -> str:
-        return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    contents = [("BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({_pdf_string(ln)}) Tj T*" for ln in lines) + " ET")
+                for lines in pages]
+    return _pdf_file(contents)
 
-    n = len(pages)
+
+def make_drawn_pdf(runs: list[tuple[float, float, float, str]], encoding: str = "") -> bytes:
+    """A one-page PDF of text runs (x, y, font size, text) drawn where they say, in Helvetica with
+    `encoding` as its /Encoding entry when given (e.g. a /Differences array)."""
+    content = " ".join(f"BT /F1 {size:g} Tf {x:g} {y:g} Td ({_pdf_string(text)}) Tj ET" for x, y, size, text in runs)
+    return _pdf_file([content], encoding)
+
+
+def _pdf_file(contents: list[str], encoding: str = "") -> bytes:
+    """A PDF whose pages have these content streams (font /F1: Helvetica), with a correct xref table."""
+    n = len(contents)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{3 + 2 * i} 0 R" for i in range(n)).encode(), n)]
     font = 3 + 2 * n
-    for i, lines in enumerate(pages):
-        content = ("BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({esc(ln)}) Tj T*" for ln in lines) + " ET").encode("latin-1")
+    for i, text in enumerate(contents):
+        content = text.encode("latin-1")
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
                        b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * i, font))
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica %s>>" % (f"/Encoding {encoding} " if encoding else "").encode())
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

@@ -1,5 +1,5 @@
 """Each sentence's kind (issue 22 item 3, issue 24 item 1): body, heading, caption, running page
-header/footer or code, found when a document is read, stored in the index, and never quoted as an answer.
+header/footer, code or table of contents entry, found when a document is read, stored in the index, and never quoted as an answer.
 Also the PDF layout: columns in reading order, hyphenated words joined, offsets exact."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from qa.chunking import split_sentences
 from qa.documents import parse_document
 from qa.hyphenation import dehyphenate
 from qa.index import IndexedDocument
-from qa.sentence_kinds import BODY, CAPTION, CODE, HEADING, RUNNING, SENTENCE_KINDS, TABLE_HEADER
+from qa.sentence_kinds import BODY, CAPTION, CODE, CONTENTS, HEADING, RUNNING, SENTENCE_KINDS, TABLE_HEADER
 from qa.settings import Settings
 
-from conftest import make_pages_pdf
+from conftest import make_drawn_pdf, make_pages_pdf
 
 PDFS = Path(__file__).parent / "data" / "pdf"
 VICKSBURG = PDFS / "siege-of-vicksburg-ocr.pdf"  # a real OCR'd book scan (pypdf's test resources)
@@ -158,6 +158,41 @@ def test_a_line_on_one_page_only_is_not_a_running_header() -> None:
 # --------------------------------------------------------------------------- PDF layout
 
 
+def test_a_pdf_table_of_contents_is_marked_and_the_text_after_it_is_body() -> None:
+    pages = [["The Libfoo Manual", "", "Table of Contents", "", "1 Introduction . . . . . . . . . . 1",
+              "2 Naming . . . . . . . . . . . . 3", "2.1 Simple names . . . . . . . . 3",
+              "Appendix A Licence . . . . . . . xii"],
+             ["1 Introduction", "", "This library parses and writes structures."],
+             ["2 Naming", "", "Every structure has a name."]]
+    doc = parse_document(make_pages_pdf(pages), "manual.pdf", ".pdf")
+    check_regions(doc)
+    contents = [doc.text[a:b] for a, b, kind in doc.regions if kind == CONTENTS]
+    assert contents == ["1 Introduction . . . . . . . . . . 1\n2 Naming . . . . . . . . . . . . 3\n"
+                        "2.1 Simple names . . . . . . . . 3\nAppendix A Licence . . . . . . . xii"]
+    assert kinds_of(doc)["This library parses and writes structures."] == BODY
+
+
+def test_a_pdf_list_marker_drawn_apart_starts_its_item() -> None:
+    # As DocBook's PDFs draw them: the bullet (StandardEncoding 0xB7) in smaller type, its middle
+    # on the item's first line, a few points left of it; read as a line of its own it landed inside
+    # the item's sentence ("... (in the\n•\nnormal Unix way) ...").
+    runs = [(72, 700, 10, "Rules for finding the type of a file are described below."),
+            (120, 687.4, 8, "\xb7"), (129.5, 686.9, 10, "It must be possible to install applications in /usr (in the"),
+            (129.5, 673.9, 10, "normal Unix way) and have the information used."),
+            (120, 660.4, 8, "\xb7"), (129.5, 659.9, 10, "Applications must not need to restart.")]
+    text = parse_document(make_drawn_pdf(runs), "spec.pdf", ".pdf").text
+    assert text == ("Rules for finding the type of a file are described below.\n"
+                    "• It must be possible to install applications in /usr (in the\n"
+                    "normal Unix way) and have the information used.\n• Applications must not need to restart.")
+
+
+def test_a_pdf_glyph_without_a_character_is_left_out() -> None:
+    # pdfminer writes a glyph it cannot map to a character as "(cid:13)" (a "©" drawn from a TeX font).
+    pdf = make_drawn_pdf([(72, 700, 10, "Copyright \x0d 2001 Free Software Foundation.")],
+                         encoding="<< /Type /Encoding /Differences [13 /copyrightcircle] >>")
+    assert parse_document(pdf, "manual.pdf", ".pdf").text == "Copyright 2001 Free Software Foundation."
+
+
 @pytest.mark.parametrize("path", [VICKSBURG, REPORT], ids=["vicksburg-ocr", "two-column-report"])
 def test_real_pdfs_read_column_by_column(path: Path) -> None:
     doc = parse_document(path.read_bytes(), path.name, ".pdf")
@@ -213,8 +248,11 @@ def test_running_headers_of_real_pdfs() -> None:
     (["the river Rappahan-", "nock"], ["the river Rappahan-nock"]),  # no word: the hyphen stays
     (["see the East-", "West line"], ["see the East-", "West line"]),  # a capital: not a broken word
     (["one glorious morn-", "ing"], ["one glorious morning"]),
+    (["used the function asn1_der_", "decoding() to fill"], ["used the function asn1_der_decoding()", "to fill"]),
+    (["more than ASN1_MAX_", "NAME_SIZE characters."], ["more than ASN1_MAX_NAME_SIZE", "characters."]),
+    (["is called by __init__", "when made"], ["is called by __init__", "when made"]),  # a name that ends in "_"
 ])
-def test_hyphenated_words_are_joined_when_the_joined_word_is_a_word(lines: list[str], expected: list[str]) -> None:
+def test_hyphenated_words_and_names_broken_after_an_underscore_are_joined(lines: list[str], expected: list[str]) -> None:
     assert dehyphenate(lines, {}) == expected
 
 
