@@ -32,6 +32,7 @@ class _Line:
     x1: float
     y1: float
     text: str
+    bold: bool = False  # every letter in a bold font
 
     @property
     def height(self) -> float:
@@ -49,9 +50,13 @@ _PDF_PARAGRAPH_GAP = 0.8
 # A line at the top or bottom of a page (the first or last _PDF_EDGE_ROWS rows) that repeats
 # there, digits aside, on at least this share of the pages is a running header or footer.
 _PDF_EDGE_ROWS = 2
-# A paragraph of at most three lines set this much larger than the document's usual lines is a heading.
+# At most three lines set this much larger than the document's usual lines, starting a paragraph, are a heading.
 _PDF_HEADING_SIZE = 1.3
 _PDF_RUNNING_SHARE = 0.5
+# A bold line of at most this many words at the start of a paragraph, in any size, is a heading.
+_PDF_BOLD_HEADING_WORDS = 12
+# Font names of bold faces ("Helvetica-Bold", "Arial,Bold", TeX's "CMBX12" and "CMB10").
+_BOLD_FONT = re.compile(r"bold|black|heavy|demi|cmbx|cmb\d|bx\d", re.IGNORECASE)
 # A list marker drawn as a glyph of its own, often in another size than its item's first line.
 _BULLETS = frozenset("•◦▪▫■□●○‣⁃∙")
 # A glyph pdfminer could not map to a character ("c(cid:13)" for ©).
@@ -65,8 +70,8 @@ def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple
 
     pdfminer.six finds the lines of each page; fragments on one baseline are joined, then the page
     is read column by column (`_pdf_blocks`); lines repeated at the top or bottom of most pages
-    are running headers and footers (each its own paragraph, marked RUNNING), a short paragraph in
-    larger type than the document's usual lines is a HEADING, one of table of contents entries
+    are running headers and footers (each its own paragraph, marked RUNNING), a paragraph's first
+    lines in larger type or short and bold are a HEADING (`_heading_lines`), one of table of contents entries
     (dot leaders and a page number) is CONTENTS; a paragraph cut by a column or page
     break is joined again; a word hyphenated across two lines is joined when the joined word is a
     word (`dehyphenate`). Offsets into the returned text are what `Document.text` holds.
@@ -76,16 +81,20 @@ def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple
     running = _running_lines(pages)
     heights = sorted(ln.height for lines in pages for ln in lines)
     body_height = heights[len(heights) // 2] if heights else 0.0
+    bold_stands_out = 2 * sum(ln.bold for lines in pages for ln in lines) < len(heights)  # not a bold body
     paragraphs: list[tuple[list[str], str]] = []  # (lines, kind), in reading order
     for page, lines in enumerate(pages):
         edge = {zone: _rows_in_order([ln for ln in lines if running.get((page, id(ln))) == zone])
                 for zone in ("top", "bottom")}
         paragraphs.extend(([ln.text], RUNNING) for ln in edge["top"])
         for block in _pdf_blocks([ln for ln in lines if (page, id(ln)) not in running]):
+            heading = _heading_lines(block, body_height, bold_stands_out)
+            if heading:  # perhaps set as close above its first paragraph as a line
+                paragraphs.append(([ln.text for ln in block[:heading]], HEADING))
+                block = block[heading:]
+                if not block:
+                    continue
             texts = [ln.text for ln in block]
-            if len(block) <= 3 and min(ln.height for ln in block) >= _PDF_HEADING_SIZE * body_height:
-                paragraphs.append((texts, HEADING))
-                continue
             if 2 * sum(bool(_CONTENTS_ENTRY.search(t)) for t in texts) >= len(texts):
                 paragraphs.append((texts, CONTENTS))
                 continue
@@ -112,6 +121,24 @@ def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple
     return "".join(parts), regions
 
 
+def _heading_lines(block: list[_Line], body_height: float, bold_stands_out: bool = True) -> int:
+    """How many of a paragraph's first lines are a heading: up to three set larger than the
+    document's usual lines, or one or two short bold lines without closing punctuation ("asn1
+    create element", "Scope of this policy") unless the document's usual lines are bold too."""
+    def count(test) -> int:  # type: ignore[no-untyped-def]
+        return next((i for i, ln in enumerate(block) if not test(ln) or len(ln.text) < 2
+                     or _CONTENTS_ENTRY.search(ln.text)), len(block))
+
+    large = count(lambda ln: ln.height >= _PDF_HEADING_SIZE * body_height)
+    if 0 < large <= 3:
+        return large
+    bold = count(lambda ln: ln.bold) if bold_stands_out else 0
+    words = sum(len(ln.text.split()) for ln in block[:bold])
+    if 0 < bold <= 2 and words <= _PDF_BOLD_HEADING_WORDS and block[bold - 1].text[-1] not in ".,;:!?":
+        return bold
+    return 0
+
+
 def _continues(line: str, next_line: str) -> bool:
     """Whether `next_line`, at the top of a column or page, goes on with the sentence `line` left open."""
     return line[-1] not in ".!?:;\"”’)]" and next_line[0].islower()
@@ -134,7 +161,9 @@ def _pdf_lines(data: bytes, source: str) -> list[list[_Line]]:
                 if isinstance(el, LTTextLine):
                     text = " ".join(_UNMAPPED.sub("", el.get_text()).split())
                     if text:
-                        found.append(_Line(el.x0, el.y0, el.x1, el.y1, text))
+                        fonts = {getattr(ch, "fontname", "") for ch in el if ch.get_text().isalpha()}
+                        bold = bool(fonts) and all(_BOLD_FONT.search(f.split("+")[-1]) for f in fonts)
+                        found.append(_Line(el.x0, el.y0, el.x1, el.y1, text, bold))
                 elif isinstance(el, (LTTextContainer, LTFigure)):
                     stack.extend(el)
             pages.append(_join_fragments(found))
@@ -157,10 +186,12 @@ def _join_fragments(lines: list[_Line]) -> list[_Line]:
             if abs(prev.y1 - ln.y1) >= 0.3 * prev.height or abs(prev.height - ln.height) > 0.2 * prev.height:
                 continue  # not on this baseline, or in another type size (a caption beside a column)
             if 0 <= ln.x0 - prev.x1 < _PDF_JOIN_GAP * prev.height:
-                out[i] = _Line(prev.x0, min(prev.y0, ln.y0), ln.x1, max(prev.y1, ln.y1), prev.text + " " + ln.text)
+                out[i] = _Line(prev.x0, min(prev.y0, ln.y0), ln.x1, max(prev.y1, ln.y1), prev.text + " " + ln.text,
+                               prev.bold and ln.bold)
                 break
             if 0 <= prev.x0 - ln.x1 < _PDF_JOIN_GAP * prev.height:  # a fragment to its left
-                out[i] = _Line(ln.x0, min(prev.y0, ln.y0), prev.x1, max(prev.y1, ln.y1), ln.text + " " + prev.text)
+                out[i] = _Line(ln.x0, min(prev.y0, ln.y0), prev.x1, max(prev.y1, ln.y1), ln.text + " " + prev.text,
+                               prev.bold and ln.bold)
                 break
         else:
             out.append(ln)
@@ -184,7 +215,7 @@ def _attach_bullets(lines: list[_Line]) -> list[_Line]:
             continue
         i = min(right, key=lambda i: out[i].x0)
         ln = out[i]
-        out[i] = _Line(b.x0, ln.y0, ln.x1, ln.y1, f"{b.text} {ln.text}")
+        out[i] = _Line(b.x0, ln.y0, ln.x1, ln.y1, f"{b.text} {ln.text}", ln.bold)
     return out
 
 

@@ -342,15 +342,18 @@ def make_pages_pdf(pages: list[list[str]]) -> bytes:
     return _pdf_file(contents)
 
 
-def make_drawn_pdf(runs: list[tuple[float, float, float, str]], encoding: str = "") -> bytes:
-    """A one-page PDF of text runs (x, y, font size, text) drawn where they say, in Helvetica with
-    `encoding` as its /Encoding entry when given (e.g. a /Differences array)."""
-    content = " ".join(f"BT /F1 {size:g} Tf {x:g} {y:g} Td ({_pdf_string(text)}) Tj ET" for x, y, size, text in runs)
+def make_drawn_pdf(runs: list[tuple], encoding: str = "") -> bytes:
+    """A one-page PDF of text runs (x, y, font size, text[, bold]) drawn where they say, in
+    Helvetica (with `encoding` as its /Encoding entry when given, e.g. a /Differences array) or
+    Helvetica-Bold."""
+    content = " ".join(f"BT /F{2 if bold else 1} {size:g} Tf {x:g} {y:g} Td ({_pdf_string(text)}) Tj ET"
+                       for x, y, size, text, bold in [(*run, False)[:5] for run in runs])
     return _pdf_file([content], encoding)
 
 
 def _pdf_file(contents: list[str], encoding: str = "") -> bytes:
-    """A PDF whose pages have these content streams (font /F1: Helvetica), with a correct xref table."""
+    """A PDF whose pages have these content streams (fonts /F1: Helvetica, /F2: Helvetica-Bold),
+    with a correct xref table."""
     n = len(contents)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Pages /Kids [%s] /Count %d >>" % (" ".join(f"{3 + 2 * i} 0 R" for i in range(n)).encode(), n)]
@@ -358,9 +361,10 @@ def _pdf_file(contents: list[str], encoding: str = "") -> bytes:
     for i, text in enumerate(contents):
         content = text.encode("latin-1")
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * i, font))
+                       b"/Resources << /Font << /F1 %d 0 R /F2 %d 0 R >> >> >>" % (4 + 2 * i, font, font + 1))
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica %s>>" % (f"/Encoding {encoding} " if encoding else "").encode())
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold >>")
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []

@@ -172,6 +172,30 @@ def test_a_pdf_table_of_contents_is_marked_and_the_text_after_it_is_body() -> No
     assert kinds_of(doc)["This library parses and writes structures."] == BODY
 
 
+def test_a_pdf_heading_set_close_above_its_paragraph_is_a_heading() -> None:
+    # Texinfo's PDFs: "3.1 Invoking asn1Parser" in larger type, as close above its text as a line.
+    runs = [(90, 700, 14, "3.1 Invoking the parser"),
+            (90, 685, 10, "The parser reads a single file with definitions."),
+            (90, 673, 10, "It writes a file with an array to use with the library."),
+            (90, 640, 14, "3.2 Invoking the coder"), (90, 625, 10, "The coder writes an encoding.")]
+    kinds = kinds_of(parse_document(make_drawn_pdf(runs), "manual.pdf", ".pdf"))
+    assert kinds["3.1 Invoking the parser"] == HEADING and kinds["3.2 Invoking the coder"] == HEADING
+    assert kinds["The parser reads a single file with definitions."] == BODY
+    assert kinds["The coder writes an encoding."] == BODY
+
+
+def test_a_short_bold_pdf_line_is_a_heading_a_bold_sentence_is_not() -> None:
+    # Texinfo's function entries: "asn1 create element" in bold, then the prototype and its text.
+    runs = [(90, 700, 10, "The functions are described below."),
+            (90, 680, 10, "asn1 create element", True), (90, 667, 10, "int asn1_create_element (node, name)"),
+            (90, 654, 10, "Creates a structure of the named type."),
+            (90, 630, 10, "Never call this twice.", True), (90, 617, 10, "The second call fails.")]
+    kinds = kinds_of(parse_document(make_drawn_pdf(runs), "manual.pdf", ".pdf"))
+    assert kinds["asn1 create element"] == HEADING
+    assert kinds["Creates a structure of the named type."] == BODY
+    assert kinds["Never call this twice."] == BODY, "a sentence set in bold for emphasis"
+
+
 def test_a_pdf_list_marker_drawn_apart_starts_its_item() -> None:
     # As DocBook's PDFs draw them: the bullet (StandardEncoding 0xB7) in smaller type, its middle
     # on the item's first line, a few points left of it; read as a line of its own it landed inside
