@@ -24,9 +24,19 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
     " | ". Line breaks inside a paragraph stay, as in the file (the sentence splitter joins
     hard-wrapped prose).
 
+    MyST's Sphinx syntax is read as Sphinx shows it: a role (``{ref}`pip freeze` ``) as its text, a
+    directive (```` ```{note} ````) as `myst_directive` reads it; a target line "(label)=" goes.
+
     Also returns the spans of the text that are headings (HEADING), figure captions (an HTML
     <figcaption>, CAPTION), code blocks (CODE) and table header rows (TABLE_HEADER), as `Document.regions`.
     """
+    meta, source = front_matter(source)
+    return joined_blocks(meta + _markdown_blocks(source))
+
+
+def _markdown_blocks(source: str, softbreak: str = "\n") -> list[tuple[str, str]]:
+    """Markdown (without front matter) as (paragraph, kind) blocks, as `markdown_document` describes;
+    a line break inside a paragraph becomes `softbreak` (" " inside a list item, as a list's lines)."""
     blocks: list[tuple[str, str]] = []  # (paragraph, kind), joined by blank lines
     heading = False  # inside a heading
     lines: list[str] = []  # the lines of the list being read
@@ -43,8 +53,6 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
         else:
             blocks.append((text, kind))
 
-    meta, source = front_matter(source)
-    blocks.extend(meta)
     for tok in _markdown_parser().parse(admonitions(source)):
         kind = tok.type
         if kind in ("bullet_list_open", "ordered_list_open"):
@@ -68,18 +76,23 @@ def markdown_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
         elif kind == "inline":
             # A list item's wrapped lines are one line: the sentence splitter takes every line of a
             # list for a unit of its own, so "... console window that would" would end a sentence.
-            text = _inline_text(tok, softbreak=" " if lists else "\n")
+            text = _inline_text(tok, softbreak=" " if lists else softbreak)
+            text = "\n".join(line for line in text.split("\n") if not _MYST_TARGET.fullmatch(line))
             if row is not None:
                 row.append(text)
             elif text:
                 add(marker + text, HEADING if heading else CODE if not lists and _only_code(tok) else BODY)
                 marker = ""
+        elif kind == "fence" and (directive := _MYST_DIRECTIVE.fullmatch(tok.info.strip())):
+            parts = myst_directive(directive.group(1), directive.group(2), tok.content, " " if lists else softbreak)
+            for text, part_kind in parts:
+                add(text, part_kind)
         elif kind in ("fence", "code_block"):
             add(tok.content.strip("\n"), CODE)
         elif kind == "html_block":
             for text, part_kind in _html_fragment_parts(tok.content):
                 add(text, part_kind)
-    return joined_blocks(blocks)
+    return blocks
 
 
 def front_matter(source: str) -> tuple[list[tuple[str, str]], str]:
@@ -116,7 +129,8 @@ def admonitions(source: str) -> str:
     for line in source.split("\n"):
         if fence or _FENCE.match(line):
             mark = _FENCE.match(line)
-            fence = "" if fence and mark and mark.group(1)[0] == fence[0] else fence or (mark.group(1) if mark else "")
+            closes = fence and mark and mark.group(1)[0] == fence[0] and len(mark.group(1)) >= len(fence)
+            fence = "" if closes else fence or (mark.group(1) if mark else "")
             out.append(line)
             continue
         if body and (line.startswith("    ") or line.startswith("\t") or not line.strip()):
@@ -135,6 +149,87 @@ def admonitions(source: str) -> str:
     return "\n".join(out)
 
 
+# Sphinx's directives whose content is prose (in reST, or in MyST's Markdown), and what introduces it:
+# a label read before the argument ("Changed in version" + "20.0"), "" for the argument alone (a tab's
+# or dropdown's title), None for nothing (the argument no text either: "only:: html").
+PROSE_DIRECTIVES: dict[str, str | None] = {
+    "versionadded": "New in version", "versionchanged": "Changed in version", "deprecated": "Deprecated since version",
+    "versionremoved": "Removed in version", "seealso": "See also", "only": None, "glossary": None, "centered": None,
+    "hlist": None, "tabs": None, "tab": "", "group-tab": "", "tab-set": None, "tab-item": "", "dropdown": ""}
+ADMONITIONS = ("attention", "caution", "danger", "error", "hint", "important", "note", "tip", "warning")
+
+
+def directive_intro(label: str | None, argument: str) -> tuple[str, str]:
+    """What introduces a prose directive's content (its `PROSE_DIRECTIVES` label): the term ("Changed
+    in version 20.0", a tab's title "Linux", "Note"; "" for none) and the words of its first line
+    that begin its content ("versionadded:: 3.2 The spam parameter.", "note:: Do not run it.")."""
+    argument = " ".join(argument.split())
+    if label is None:
+        return "", ""
+    if not label:
+        return argument, ""
+    if label.endswith(" version"):
+        version, _, rest = argument.partition(" ")
+        return f"{label} {version}".strip(), rest
+    return label, argument
+
+
+def myst_directive(name: str, argument: str, content: str, softbreak: str = "\n") -> list[tuple[str, str]]:
+    """A MyST directive (the fence ```` ```{name} argument ````: Sphinx's directives in Markdown) as
+    (text, kind) blocks. One whose content is prose (an admonition, a version note, a tab) is
+    Markdown introduced by its label ("Changed in version 20.0:", "Note:", a tab's title "Linux:"):
+    its words can be quoted, and a code block inside it is still code. A table of contents keeps
+    its entries' titles; raw output and other files' contents go; any other (code, math, diagrams,
+    reST, a directive not known here) is a code block, as a plain fence is. Leading ":key: value"
+    lines (or a "---" YAML block) are the directive's options, not its content. A line break inside a
+    paragraph becomes `softbreak`, as in `_markdown_blocks`."""
+    name = name.lower()
+    content = _DIRECTIVE_OPTIONS.sub("", content, count=1).lstrip("\n")
+    if name == "toctree":
+        return [("\n".join(f"• {title}" for title in toctree_titles(content.split("\n"))), BODY)]
+    if name in ("contents", "raw", "include"):
+        return []
+    if name in ADMONITIONS:
+        label: str | None = name.capitalize()
+    elif name in PROSE_DIRECTIVES or name == "admonition":  # "{admonition} Title": its title is its label
+        label = PROSE_DIRECTIVES.get(name, "")
+    else:
+        return [(content.strip("\n"), CODE)]
+    term, first = directive_intro(label, argument)
+    body = f"{first}\n{content}" if first else content
+    if not body.strip():
+        return [(term, BODY)]  # "```{versionadded} 6.0" and nothing more: "New in version 6.0"
+    return _markdown_blocks(f"{definition_prefix(term).rstrip()}\n{body}" if term else body, softbreak)
+
+
+def toctree_titles(entries: list[str]) -> list[str]:
+    """The titles a table of contents' entries give ("CMP0140: The return() command checks its
+    arguments. </policy/CMP0140>"); an entry that is a bare path (the other page's title) gives none."""
+    return [m.group(1) for entry in entries if (m := _TITLED_TARGET.fullmatch(entry.strip()))]
+
+
+def role_text(name: str, text: str) -> str:
+    """The words a Sphinx role (reST ":ref:`...`", MyST "{ref}`...`") shows: "Title <target>" reads
+    "Title"; a leading "!" (no link) goes; "~a.b.c" reads "c"; ":pep:`8`" reads "PEP 8". A target
+    needs a space before its "<", as in Sphinx's own docs: CMake's "CMAKE_<LANG>_FLAGS" and
+    "$<CONFIG>" are the text itself."""
+    m = _TITLED_TARGET.fullmatch(text)
+    shown = (m.group(1) if m else text).lstrip("!")
+    if shown.startswith("~"):
+        shown = shown[1:].rsplit(".", 1)[-1]
+    kind = name.rsplit(":", 1)[-1].lower()
+    return f"{kind.upper()} {shown.split('#')[0]}" if kind in ("pep", "rfc") and not m else shown
+
+
+_TITLED_TARGET = re.compile(r"(?s)(.*\S)\s+<(.+)>")
+_MYST_DIRECTIVE = re.compile(r"\{([\w.:-]+)\}\s*(.*)")  # a fence's info string "{versionchanged} 20.0"
+_MYST_ROLE = re.compile(r"\{([A-Za-z][\w.:+-]*)\}$")  # "{ref}" just before inline code
+_MYST_TARGET = re.compile(r"\s*\([^\s()]+\)=\s*")  # "(wheel-caching)=": a label a reference points to
+# A directive's options: ":key: value" lines, or a YAML block between "---" lines, opening its content.
+_DIRECTIVE_OPTIONS = re.compile(r"\A(?:---[ \t]*\n.*?\n---[ \t]*(?:\n|\Z)|(?:[ \t]*:[\w-]+:[^\n]*(?:\n|\Z))+)",
+                                re.DOTALL)
+
+
 def definition_prefix(term: str) -> str:
     """What begins a definition's first paragraph, whatever the format: its term and a colon
     ("--verbose: Print more."), the term alone when it ends with one ("Example: ..."), "" for none."""
@@ -147,7 +242,7 @@ def _label(kind: str, title: str | None) -> str:
     return f"{kind.capitalize()}: {title}" if title else f"{kind.capitalize()}:"
 
 
-_FENCE = re.compile(r"\s{0,3}(```|~~~)")
+_FENCE = re.compile(r"\s{0,3}(`{3,}|~{3,})")
 _MKDOCS = re.compile(r'(?:!!!|\?\?\?\+?)\s+([A-Za-z]+)(?:\s+[\w -]*?)?(\s*"[^"]*")?\s*$')
 _DOCUSAURUS = re.compile(r":::([A-Za-z]+)(?:\[[^\]]*\]|\{[^}]*\})?([^\n]*)$")
 _DOCUSAURUS_END = re.compile(r":::\s*$")
@@ -183,11 +278,16 @@ def _markdown_parser() -> "MarkdownIt":
 
 
 def _inline_text(tok: "Token", softbreak: str = "\n") -> str:
-    """The visible text of an inline token: text, code and link text; images and inline HTML dropped.
+    """The visible text of an inline token: text, code, link text and MyST roles' text; images and
+    inline HTML dropped.
     A line break in the source (a soft break) becomes `softbreak`; a hard break or <br> a new line."""
     parts: list[str] = []
     for child in tok.children or ():
-        if child.type in ("text", "text_special", "code_inline"):
+        role = _MYST_ROLE.search(parts[-1]) if child.type == "code_inline" and parts else None
+        if role:  # MyST's "{ref}`pip freeze`"
+            parts[-1] = parts[-1][:role.start()]
+            parts.append(role_text(role.group(1), child.content))
+        elif child.type in ("text", "text_special", "code_inline"):
             parts.append(child.content)
         elif child.type == "softbreak":
             parts.append(softbreak)

@@ -10,7 +10,8 @@ import functools
 import re
 from typing import Any
 
-from .markup import definition_prefix, joined_blocks
+from .markup import ADMONITIONS, PROSE_DIRECTIVES, definition_prefix, directive_intro, joined_blocks, role_text, \
+    toctree_titles
 from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING, TABLE_HEADER
 
 # docutils settings: quiet (a Sphinx-only construct is an error to plain docutils), no file or URL
@@ -18,30 +19,20 @@ from .sentence_kinds import BODY, CAPTION, CELLS, CODE, HEADING, TABLE_HEADER
 _SETTINGS = {"report_level": 5, "halt_level": 5, "warning_stream": False, "file_insertion_enabled": False,
              "raw_enabled": False, "_disable_config": True, "input_encoding": "unicode", "traceback": True}
 
-# Sphinx's cross-reference and markup roles, shown as their text (":func:`~json.dumps`" reads "dumps").
-_DOMAIN_ROLES = ("func", "meth", "class", "attr", "mod", "data", "exc", "obj", "const", "type", "member", "macro",
-                 "struct", "var", "enum", "enumerator", "expr", "texpr", "union", "concept")
-_SPHINX_ROLES = ("ref", "doc", "term", "any", "numref", "download", "keyword", "option", "envvar", "token", "program",
-                 "file", "samp", "command", "kbd", "guilabel", "menuselection", "mailheader", "mimetype", "newsgroup",
-                 "makevar", "regexp", "dfn", "abbr", "eq", "confval", "rst:dir", "rst:role",
-                 *_DOMAIN_ROLES, *(f"{d}:{r}" for d in ("py", "c", "cpp", "js") for r in _DOMAIN_ROLES))
-# Sphinx directives whose content is part of the text, and the label it is read under ("" none).
-# (None: the content alone, its argument too being no text.)
-_LABELLED: dict[str, str | None] = {
-    "versionadded": "New in version", "versionchanged": "Changed in version", "deprecated": "Deprecated since version",
-    "versionremoved": "Removed in version", "seealso": "See also", "only": None, "glossary": None, "centered": None,
-    "hlist": None, "tabs": None, "tab": "", "group-tab": ""}
+# Sphinx's directives whose content is part of the text, and the label it is read under: markup's
+# PROSE_DIRECTIVES. Any role docutils does not know (Sphinx's and its extensions' cross-references,
+# ":func:`~json.dumps`", CMake's ":prop_tgt:`COMPILE_DEFINITIONS`") reads as its text (`_parser`).
+
 # Sphinx's object descriptions ("py:function:: spam(eggs)"): the signature is the term its description defines.
 _OBJECTS = ("function", "method", "class", "attribute", "module", "data", "exception", "property", "decorator",
             "classmethod", "staticmethod", "option", "envvar", "describe", "object", "program", "confval",
             "macro", "struct", "member", "type", "var", "enum", "enumerator", "union")
 _DOMAINS = ("py", "c", "cpp", "js", "std", "rst")
-# Sphinx directives whose content is not prose (a table of contents, generated API docs, index entries).
-_SKIPPED = ("toctree", "autofunction", "automodule", "autoclass", "automethod", "autoattribute", "autodata",
+# Directives whose content is not prose (a generated table of contents, generated API docs, index entries).
+_SKIPPED = ("contents", "autofunction", "automodule", "autoclass", "automethod", "autoattribute", "autodata",
             "autoexception", "autosummary", "currentmodule", "module", "py:module", "highlight", "index", "literalinclude",
             "tabularcolumns", "sectionauthor", "codeauthor", "moduleauthor", "default-role", "default-domain",
             "testsetup", "testcleanup", "doctest-skip", "spelling:word-list", "graphviz", "plot", "mermaid")
-_ADMONITIONS = ("attention", "caution", "danger", "error", "hint", "important", "note", "tip", "warning")
 
 
 def rst_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
@@ -54,7 +45,7 @@ def rst_document(source: str) -> tuple[str, list[tuple[int, int, str]]]:
 
     _register_sphinx()
     blocks: list[tuple[str, str]] = []
-    _blocks(publish_doctree(source, settings_overrides=_SETTINGS), blocks, "")
+    _blocks(publish_doctree(source, parser=_parser(), settings_overrides=_SETTINGS), blocks, "")
     return joined_blocks(blocks)
 
 
@@ -97,7 +88,7 @@ def _blocks(node: Any, out: list[tuple[str, str]], prefix: str) -> str:
             _table(child, out)
         elif isinstance(child, nodes.line_block):
             out.append(("\n".join(_line(line) for line in child.findall(nodes.line)), BODY))
-        elif isinstance(child, nodes.Admonition) and child.tagname in _ADMONITIONS:
+        elif isinstance(child, nodes.Admonition) and child.tagname in ADMONITIONS:
             _blocks(child, out, f"{child.tagname.capitalize()}: ")
         elif isinstance(child, nodes.system_message):
             # What docutils could not parse (a malformed table, a directive it does not know) stays
@@ -134,21 +125,37 @@ def _table(table: Any, out: list[tuple[str, str]]) -> None:
 
 def _role(name: str, rawtext: str, text: str, lineno: int, inliner: Any, options: Any = None,
           content: Any = None) -> tuple[list, list]:
-    """A Sphinx role as the words it shows: "Title <target>" reads "Title"; "~a.b.c" reads "c"."""
+    """A Sphinx role as the words it shows (`role_text`: "Title <target>" reads "Title")."""
     from docutils import nodes
 
-    m = re.fullmatch(r"(?s)(.*\S)\s*<[^<>]*>", text)
-    shown = m.group(1) if m else text
-    if shown.startswith("~"):
-        shown = shown[1:].rsplit(".", 1)[-1]
-    return [nodes.literal(rawtext, shown.lstrip("!"))], []
+    return [nodes.literal(rawtext, role_text(name, text))], []
+
+
+def _parser() -> Any:
+    """docutils' reST parser, reading any role it does not know as its text (`_role`): Sphinx and its
+    extensions define roles of their own (":cmake:variable:", ":prop_tgt:", ":manual:"), which plain
+    docutils kept verbatim as ":prop_tgt:`COMPILE_DEFINITIONS`"."""
+    from docutils.parsers.rst import Parser, roles
+    from docutils.parsers.rst.states import Inliner
+
+    inliner = Inliner()  # not a subclass: docutils builds its patterns from the class's own attributes
+    known = inliner.interpreted
+
+    def interpreted(rawsource: str, text: str, role: str, lineno: int) -> tuple[list, list]:
+        if roles.role(role, inliner.language, lineno, inliner.reporter)[0] is None:
+            return _role(role, rawsource, text, lineno, inliner)
+        return known(rawsource, text, role, lineno)
+
+    inliner.interpreted = interpreted  # type: ignore[method-assign]
+    return Parser(inliner=inliner)
 
 
 @functools.lru_cache(maxsize=1)
 def _register_sphinx() -> None:
     """Teach docutils Sphinx's common roles and directives (once per process)."""
     from docutils import nodes
-    from docutils.parsers.rst import Directive, directives, roles
+    from docutils.parsers.rst import Directive, directives
+    from docutils.parsers.rst.directives import misc
     from docutils.statemachine import StringList
 
     class AnyOptions(dict):  # Sphinx directives take options plain docutils does not know
@@ -162,11 +169,10 @@ def _register_sphinx() -> None:
         label: str | None = ""
 
         def run(self) -> list:
-            argument, content = (self.arguments or [""])[0], list(self.content)
-            if self.label:  # "versionadded:: 3.2 The spam parameter.": the version, then the first paragraph
-                argument, first = (argument.split(None, 1) + ["", ""])[:2]
-                content = [first, *([""] if content and first else []), *content] if first else content
-            term = "" if self.label is None else " ".join(p for p in (self.label, argument) if p)
+            # "versionadded:: 3.2 The spam parameter.": the version, then the first paragraph
+            term, first = directive_intro(self.label, (self.arguments or [""])[0])
+            content = list(self.content)
+            content = [first, *([""] if content else []), *content] if first else content
             body = nodes.definition()
             self.state.nested_parse(StringList(content), self.content_offset, body)
             if not term:
@@ -180,11 +186,26 @@ def _register_sphinx() -> None:
         def run(self) -> list:
             return []
 
-    for name in _SPHINX_ROLES:
-        roles.register_local_role(name, _role)
-    for name, label in _LABELLED.items():
+    class Toctree(Skipped):
+        """A table of contents as the titles its entries give, a list; bare paths (the other pages'
+        own titles, not in this file) go."""
+
+        def run(self) -> list:
+            items = [nodes.list_item("", nodes.paragraph(title, title)) for title in toctree_titles(list(self.content))]
+            return [nodes.bullet_list("", *items)] if items else []
+
+    class Raw(misc.Raw):
+        """Raw output for another format than HTML or text (LaTeX's "\\begin{small}") is no text: it goes.
+        HTML and text stay searchable as their source (code), as docutils leaves them with raw output off."""
+
+        def run(self) -> list:
+            return super().run() if {"html", "text"} & set(self.arguments[0].lower().split()) else []
+
+    for name, label in PROSE_DIRECTIVES.items():
         directives.register_directive(name, type(name, (Labelled,), {"label": label}))
     for name in (*_OBJECTS, *(f"{d}:{o}" for d in _DOMAINS for o in _OBJECTS)):
         directives.register_directive(name, Labelled)
     for name in _SKIPPED:  # after the object descriptions: "module" and "py:module" are skipped
         directives.register_directive(name, Skipped)
+    directives.register_directive("toctree", Toctree)
+    directives.register_directive("raw", Raw)

@@ -40,6 +40,22 @@ def marked(source: str) -> list[tuple[str, str]]:
         pytest.param(".. versionadded:: 3.2\n   The *spam* parameter.", ["New in version 3.2: The spam parameter."],
                      id="sphinx-version-note"),
         pytest.param(".. toctree::\n\n   intro\n   usage\n\nAfter.", ["After."], id="table-of-contents-skipped"),
+        pytest.param(".. toctree::\n   :maxdepth: 1\n\n   CMP0140: The return() command checks its arguments. </policy/CMP0140>"
+                     "\n   intro\n\nAfter.", ["• CMP0140: The return() command checks its arguments.", "After."],
+                     id="table-of-contents-keeps-its-titles"),
+        pytest.param("Title\n=====\n\n.. contents::\n\nIntro\n-----\n\n.. only:: html\n\n   .. contents::\n\nText.",
+                     ["Title", "Intro", "Text."], id="generated-contents-go"),
+        pytest.param("Before.\n\n.. raw:: latex\n\n   \\begin{small}\n\nAfter.", ["Before.", "After."],
+                     id="raw-latex-goes"),
+        pytest.param("Set :prop_tgt:`COMPILE_DEFINITIONS`, :variable:`CMAKE_MODULE_PATH` and :envvar:`CC`.",
+                     ["Set COMPILE_DEFINITIONS, CMAKE_MODULE_PATH and CC."], id="unknown-roles-read-as-their-text"),
+        pytest.param("See :manual:`generator expressions <cmake-generator-expressions(7)>` and :cmake:policy:`!CMP0140`.",
+                     ["See generator expressions and CMP0140."], id="domain-role-title-and-no-link-mark"),
+        pytest.param("Use :variable:`CMAKE_POLICY_DEFAULT_CMP<NNNN>` or :genex:`$<SEMICOLON>`.",
+                     ["Use CMAKE_POLICY_DEFAULT_CMP<NNNN> or $<SEMICOLON>."], id="angle-brackets-without-space-are-text"),
+        pytest.param(".. seealso:: The :mod:`zipfile` module.", ["See also: The zipfile module."],
+                     id="see-also-argument-is-its-text"),
+        pytest.param(".. tab-set::\n\n   .. tab-item:: Linux\n\n      Run it.", ["Linux: Run it."], id="sphinx-design-tabs"),
         pytest.param(".. |v| replace:: 2.0\n\nVersion |v| is out.", ["Version 2.0 is out."], id="substitution"),
     ],
 )
@@ -76,6 +92,7 @@ The server has limits.
     [
         pytest.param(".. unknown:: x\n\n   Kept.\n\nShown.", ".. unknown:: x\n\n   Kept.", id="unknown-directive"),
         pytest.param("+---+\n| a |\n+--\n\nShown.", "+---+\n| a |\n+--", id="malformed-table"),
+        pytest.param(".. raw:: html\n\n   <b>x</b>\n\nShown.", ".. raw:: html\n\n   <b>x</b>", id="raw-html"),
     ],
 )
 def test_what_docutils_cannot_parse_stays_searchable_as_code(source: str, code: str) -> None:
