@@ -155,9 +155,15 @@ def could_hold(kind: str | None, sentence: str, question: str = "") -> bool:
     return fits(kind, rest)
 
 
+# A question that asks yes or no: it opens with an auxiliary verb ("Can brackets nest?").
+_YES_NO = re.compile(r"(?i)\s*(?:is|are|was|were|do|does|did|can|could|will|would|should|shall|may|might|must|"
+                     r"has|have|had|isn't|aren't|doesn't|don't|didn't|can't|won't)\b")
+
+
 def echoes(question: str, span: str) -> bool:
     """Whether the answer words `span` only repeat the question: each of its content words (stemmed)
     is one of the question's. Such words answer nothing: "Compression levels" for "What is the
-    default compression level?" is a label, not a level."""
+    default compression level?" is a label, not a level. A yes-or-no question is answered in its
+    own words ("Brackets do not nest" for "Can brackets nest?"): nothing echoes it."""
     words = set(tokenize(span))
-    return bool(words) and words <= set(tokenize(question))
+    return bool(words) and words <= set(tokenize(question)) and not _YES_NO.match(question)

@@ -137,6 +137,9 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
 # Words no sentence ends with: a line ending in one runs on ("... or (2) access to copy the\n
 # Corresponding Source from a network server"), however short the line.
 _UNFINISHED = frozenset("a an the of and or nor to".split())
+# What a wrapped line of prose may start with but a sentence does not: code and names in a manual
+# ("Installing pip with\n$HOME set", "... the\n`--user` option", "... such as\n{ref}`this`").
+_MID_SENTENCE = frozenset("$`{~/<_@%&=")
 
 
 def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bool:
@@ -151,7 +154,8 @@ def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bo
         return not (_LIST_OR_HEADING.match(nxt) or _stands_alone(prev) or _LIST_MARKER.fullmatch(prev[:-1]))
     if _LIST_OR_HEADING.match(nxt) or _stands_alone(prev):
         return False
-    if last in "-,;:(" or nxt[0].islower() or _last_word(prev, 0, len(prev)).lower() in _UNFINISHED:
+    if last in "-,;:(" or nxt[0].islower() or nxt[0] in _MID_SENTENCE \
+            or _last_word(prev, 0, len(prev)).lower() in _UNFINISHED:
         return True
     # An unfinished line followed by a capitalised one: a continuation only in wrapped prose
     # where the line reaches the wrap width.

@@ -93,6 +93,10 @@ def test_fits(kind: str | None, span: str, ok: bool) -> None:
         pytest.param("Which signal does kill() send?", "the 'SIGTERM' signal", False, id="one-new-word-is-enough"),
         pytest.param("Where is it?", "in the", False, id="no-content-words-not-judged"),
         pytest.param("What did he say?", "", False, id="no-words"),
+        pytest.param("Can bracket arguments nest?", "nest", False, id="yes-no-answered-in-its-own-words"),
+        pytest.param("Does a URL's origin include the password?", "include the password", False, id="yes-no-does"),
+        pytest.param("Is os.cpus().length a good way?", "good way", False, id="yes-no-is"),
+        pytest.param("Which nest is it?", "nest", True, id="a-wh-question-still-echoes"),
     ],
 )
 def test_echoes(question: str, span: str, echo: bool) -> None:

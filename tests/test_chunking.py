@@ -304,6 +304,12 @@ SPLIT_CASES = [
      "talks with officials from several of the ministries.\nThe talks went well.",
      ["Yesterday the delegation of the resistance front, led by Mr.\nAhmad Massoud, arrived in the capital and held\n"
       "talks with officials from several of the ministries.", "The talks went well."]),
+    ("hard-wrapped-before-code-runs-on",
+     "Installing pip with\n$HOME set to a folder. Pass the\n`--user` option, or see\n{ref}`the guide`.\nShort line.",
+     ["Installing pip with\n$HOME set to a folder.", "Pass the\n`--user` option, or see\n{ref}`the guide`.",
+      "Short line."]),
+    ("a-title-line-before-a-bracket-stands-alone",
+     "Introduction\n(Reuters) The vote was held.", ["Introduction", "(Reuters) The vote was held."]),
     ("a-table-row-is-one-sentence",
      "PassengerId | Name | Sex\n\n12 | Bonnell, Miss. Elizabeth | female\n\n13 | Saundercock, Mr. William Henry | male",
      ["PassengerId | Name | Sex", "12 | Bonnell, Miss. Elizabeth | female", "13 | Saundercock, Mr. William Henry | male"]),
