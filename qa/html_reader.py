@@ -40,15 +40,47 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
     page = str(soup)
     text, code = _html_text(page)
     marked = _marked_lines(text, kinds)
-    if _lost_headings(soup, text, marked):
+    lost = _lost_share(soup, text)
+    if _lost_headings(soup, text, marked) or lost > _MOST_KEPT:
         # The main content was not found, and trafilatura's recovery of loose paragraphs dropped the
         # headings and definition terms (a Texinfo manual's "7.1.1.1 SHA256" and "Function: void
-        # sha256_init (...)"): read the page's whole body as its content instead.
+        # sha256_init (...)"), or the prose between them (an old hand-written page's text outside
+        # any <p>): read the page's whole body as its content instead.
         whole, whole_code = _html_text(page, whole_body=True)
         whole_marked = _marked_lines(whole, kinds)
-        if len(whole_marked) > len(marked):
+        if len(whole_marked) > len(marked) or (len(whole) > len(text) and _lost_share(soup, whole) < lost / 2):
             text, code, marked = whole, whole_code, whole_marked
     return text, sorted([*code, *marked])
+
+
+# The share of a page's text that the main content may leave out (of the sections it keeps some of:
+# a sidebar's or a footer's do not count) before the page is read whole too, and taken whole if that keeps more than half of what was lost.
+_MOST_KEPT = 0.2
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title"})
+
+
+def _lost_share(soup, text: str, piece: int = 40) -> float:  # type: ignore[no-untyped-def]
+    """The share of the page's visible text that `text` does not hold, counted in the sections (from
+    one heading to the next) that it holds some of: what a reader of the content would miss. A
+    sidebar's or footer's boxes, rightly left out, are left out whole and do not count.
+    Compared as letters and digits only, in pieces of `piece` characters: markup and spacing aside."""
+    squash = lambda s: re.sub(r"[\W_]+", "", s.lower())  # noqa: E731
+    flat = squash(text)
+    held = {flat[i:i + piece] for i in range(len(flat) - piece + 1)}
+    sections: list[list[str]] = [[]]
+    for node in (soup.body or soup).descendants:
+        if getattr(node, "name", None) in HTML_HEADINGS:
+            sections.append([])  # its text comes next, as its first string
+        elif isinstance(node, str) and node.parent is not None and node.parent.name not in _INVISIBLE \
+                and type(node).__name__ == "NavigableString":
+            sections[-1].append(node)
+    kept = lost = 0
+    for strings in sections:
+        squashed = squash("".join(strings))
+        found = [squashed[i:i + piece] in held for i in range(0, len(squashed) - piece + 1, piece)]
+        if any(found):
+            kept, lost = kept + found.count(True), lost + found.count(False)
+    return lost / (kept + lost) if kept else 0.0
 
 
 def _lost_headings(soup, text: str, marked: list[tuple[int, int, str]]) -> bool:  # type: ignore[no-untyped-def]
@@ -195,6 +227,51 @@ def _body_as_article(tree: "HtmlElement") -> None:
     for child in list(body):
         article.append(child)
     body.append(article)
+    _paragraphs_of_loose_text(article)
+
+
+# Elements that are blocks of their own; text and other elements between them form paragraphs.
+_LXML_BLOCKS = frozenset({"p", "pre", "div", "ul", "ol", "dl", "table", "hr", "blockquote", "figure", "section",
+                          "article", "header", "footer", "nav", "aside", "form", "address", "details", "center",
+                          "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _paragraphs_of_loose_text(parent: "HtmlElement") -> None:
+    """Each run of text and inline elements directly in `parent`, between its blocks, into a <p> of
+    its own, as a browser lays it out: an old hand-written page's prose between its <pre> listings
+    (zlib's "zlib Usage Example"), which trafilatura dropped or glued to its inline code."""
+    out: list = []
+    para = None
+
+    def add_text(text: str) -> None:
+        nonlocal para
+        if para is None:
+            if not text.strip():
+                return
+            para = parent.makeelement("p", {})
+            out.append(para)
+        if len(para):
+            para[-1].tail = (para[-1].tail or "") + text
+        else:
+            para.text = (para.text or "") + text
+
+    if parent.text:
+        add_text(parent.text)
+        parent.text = None
+    for child in list(parent):
+        tail, child.tail = child.tail, None
+        parent.remove(child)
+        if not isinstance(child.tag, str) or child.tag in _LXML_BLOCKS:  # a block, or a comment
+            para = None
+            out.append(child)
+        else:
+            if para is None:
+                para = parent.makeelement("p", {})
+                out.append(para)
+            para.append(child)
+        if tail:
+            add_text(tail)
+    parent.extend(out)
 
 
 def _drop_in_page_navigation(tree: "HtmlElement") -> None:

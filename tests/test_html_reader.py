@@ -3,6 +3,8 @@ code inside definitions, in-page navigation). Other HTML cases are in test_docum
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from qa.documents import parse_document
@@ -153,3 +155,18 @@ def test_an_faqs_questions_title_their_answers(tmp_path, check_citations) -> Non
     check_citations(bot.document_text, answer)
     assert answer.answered and answer.citations[0].quote == "Up to fifty at once."
     assert answer.citations[0].section == "How many people can a folder be shared with?"
+
+
+ZLIB_HOW = Path(__file__).parent / "data" / "docs" / "zlib_how.html"  # zlib's "zlib Usage Example" (zlib licence)
+
+
+def test_loose_text_between_code_blocks_is_kept() -> None:
+    """An old hand-written page writes its prose loose in <body>, between <pre> listings and outside
+    any <p>: the main content found held under half of it, and no heading went missing to tell. The
+    page is read whole when that keeps most of what was lost."""
+    text = " ".join(parse_document(ZLIB_HOW.read_bytes(), ZLIB_HOW.name, ".html").text.split())
+    for sentence in ["We often get questions about how the deflate() and inflate() functions should be used.",
+                     "If the memory is available, buffers sizes on the order of 128K or 256K bytes should be used.",
+                     "The zlib format has a very small header of only two bytes to identify it",
+                     "or it is a decompression pipe if zpipe -d is used."]:
+        assert sentence in text
