@@ -283,7 +283,9 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
     holds such words elsewhere, the confidence drops by SPAN_PENALTY; if the sentence holds none,
     the first of the next TYPE_ALTERNATIVES read candidates whose words fit is decided on instead,
     and without one the confidence drops by MISMATCH_PENALTY. It drops by MISMATCH_PENALTY too
-    when the question names numbers and the candidate decided on holds none of them (`missing_numbers`)."""
+    when the question names numbers and the candidate decided on holds none of them (`missing_numbers`).
+    A sentence is quoted once: the same words in another document (a licence's clause in its
+    sister licence) are not a second sentence."""
     if not pool or pool[0].probability is None:
         return Decision([], False, "no passages were retrieved", 0.0)
     kind = expected_kind(query) if query else None
@@ -317,10 +319,14 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
         if len(chosen) >= max_sentences:
             break
         if i != best and c.probability is not None and c.probability >= max(min_confidence, SURE) \
-                and fitting(query, kind, c):
+                and fitting(query, kind, c) and _words(c.text) not in {_words(pool[j].text) for j in chosen}:
             chosen.append(i)
     return Decision(chosen, True, f"confidence {confidence:.2f} that the documents answer reaches min_confidence "
                                   f"{min_confidence:.2f}{note}", confidence)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
 
 
 def missing_numbers(query: str, c: Candidate) -> list[str]:

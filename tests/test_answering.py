@@ -129,6 +129,15 @@ def test_a_sure_runner_up_joins_from_below_an_unsure_one() -> None:
     assert decide(pool, max_sentences=2, min_confidence=0.5).chosen == [0, 2]
 
 
+def test_the_same_sentence_in_another_document_is_not_quoted_twice() -> None:
+    # GPL-3 and GFDL-1.3 share their cure clause word for word (line breaks aside).
+    clause = "Moreover, your license from a particular copyright holder is reinstated permanently"
+    twin = Candidate(source="b.txt", sentence=7, start=70, end=70 + len(clause), text=clause.replace(" from ", "\nfrom "),
+                     chunk_id="d", prefilter=1.2, probability=0.98)
+    pool = [worded(0, clause, "reinstated permanently"), twin, cand(2, prefilter=1.0, probability=0.97)]
+    assert decide(pool, max_sentences=2, min_confidence=0.5).chosen == [0, 2]
+
+
 def test_nothing_read_means_no_answer() -> None:
     assert decide([], 2, 0.5)[1] is False
     assert decide([], 2, 0.5).confidence == 0.0
