@@ -1,5 +1,5 @@
 """Plain text from a file's bytes: the encoding (UTF-8, UTF-16, cp1252), line endings and BOM,
-and a plain-text book's illustration lines (pure functions)."""
+a plain-text book's illustration lines and a plain-text document's headings (pure functions)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import re
 import unicodedata
 
-from .sentence_kinds import CAPTION
+from .sentence_kinds import CAPTION, HEADING
 
 log = logging.getLogger("qa.documents")
 
@@ -83,3 +83,36 @@ def illustration_regions(text: str) -> list[tuple[int, int, str]]:
         start = m.start() + len(m.group()) - len(m.group().lstrip())
         out.append((start, m.end(), CAPTION))
     return out
+
+
+# A plain-text heading: a line underlined with "===" or "---"; or a line standing alone between
+# blank lines that is numbered with its words mostly capitalised ("8. Termination.", "Section 2. Basic
+# Permissions", "IV. The Return") or in capitals ("TERMS AND CONDITIONS", "CHAPTER I."), in at most
+# HEADING_WORDS words.
+_UNDERLINED = re.compile(r"^[ \t]*(\S[^\n]*)\n[ \t]*([=\-~^*])\2{2,}[ \t]*$", re.MULTILINE)
+_ALONE = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*(\S[^\n]*?)[ \t]*(?=\n[ \t]*\n|\n?\Z)")
+_NUMBERED = re.compile(r"(?:(?:section|chapter|article|part|appendix|book)\s+)?(?:\d+(?:\.\d+)*\.?|[IVXLCDM]+\.|[A-Z]\.)"
+                       r"\s+[A-Z]", re.IGNORECASE)
+HEADING_WORDS = 12
+
+
+def heading_regions(text: str) -> list[tuple[int, int, str]]:
+    """The headings of a plain-text document (a licence's "8. Termination.", a manual's underlined
+    titles, a book's "CHAPTER I."), as HEADING regions: the section a quote is under."""
+    out = []
+    for m in _UNDERLINED.finditer(text):
+        title, rule = m.group(1).strip(), m.group().rsplit("\n", 1)[1].strip()
+        if len(title.split()) <= HEADING_WORDS and not title.startswith(m.group(2) * 3) and 2 * len(rule) >= len(title):
+            out.append((m.start(1), m.end(), HEADING))  # the title and its underline
+    taken = [(a, b) for a, b, _ in out]
+    for m in _ALONE.finditer(text):
+        line = m.group(1)
+        if len(line.split()) > HEADING_WORDS or line[-1] in ",;:" or any(a <= m.start(1) < b for a, b in taken):
+            continue
+        letters = [ch for ch in line if ch.isalpha()]
+        capitals = len(letters) >= 2 and all(ch.isupper() for ch in letters)
+        words = [w for w in line.split()[1:] if w[:1].isalpha()]
+        titled = 2 * sum(w[:1].isupper() for w in words) >= len(words)  # "2.1. Grants", not "1. We met on Monday."
+        if capitals or (_NUMBERED.match(line) and titled and not line.endswith(("?", "!"))):
+            out.append((m.start(1), m.end(1), HEADING))
+    return sorted(out)

@@ -14,6 +14,7 @@ from qa import documents, markup
 from qa.chunking import split_sentences
 from qa.documents import parse_document
 from qa.hyphenation import dehyphenate
+from qa.plaintext import heading_regions
 from qa.index import IndexedDocument
 from qa.sentence_kinds import BODY, CAPTION, CODE, CONTENTS, HEADING, RUNNING, SENTENCE_KINDS, TABLE_HEADER
 from qa.settings import Settings
@@ -131,6 +132,24 @@ def test_gutenberg_illustration_lines_are_captions() -> None:
     assert kinds["[Illustration: The ship at anchor,\nseen from the cliffs.]"] == CAPTION
     assert kinds["[Illustration]"] == CAPTION
     assert kinds["The ship lay at anchor in the bay."] == BODY and kinds["She sailed at dawn."] == BODY
+
+
+@pytest.mark.parametrize(("text", "headings"), [
+    pytest.param("TERMS AND CONDITIONS\n\n0. Definitions.\n\nThis License refers to version 3.\n\n8. Termination.\n\n"
+                 "You may not propagate it.", ["TERMS AND CONDITIONS", "0. Definitions.", "8. Termination."],
+                 id="a-licence-numbered-and-in-capitals"),
+    pytest.param("Mozilla Public License\n======================\n\n5. Termination\n--------------\n\n5.1. Rights\n\n"
+                 "The rights granted will terminate.", ["Mozilla Public License\n======================",
+                                                        "5. Termination\n--------------", "5.1. Rights"],
+                 id="underlined-titles"),
+    pytest.param("CHAPTER I.\n\nTHE SURVEY.\n\nThe survey began in May.", ["CHAPTER I.", "THE SURVEY."], id="a-book"),
+    pytest.param("Dear Sir,\n\nThank you.\n\n1. We met on Monday and agreed on the price.\n\nIs it done?\n\n"
+                 "Iranian people protesting against the occupation\n\nNOTE: see below,\n\n" + "A long line. " * 10,
+                 [], id="letters-items-captions-and-sentences-are-no-headings"),
+    pytest.param("The last line of a paragraph\n---\nmore", [], id="a-short-rule-under-a-line-is-no-underline"),
+])
+def test_plain_text_headings_are_marked(text: str, headings: list[str]) -> None:
+    assert [text[a:b] for a, b, kind in heading_regions(text)] == headings
 
 
 def test_a_pdf_running_header_and_page_number_footer_are_marked() -> None:
