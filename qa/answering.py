@@ -128,7 +128,7 @@ def in_section(query_vector: np.ndarray, rows: list[int], spans: list[tuple[str,
     pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     dense[under] = np.maximum(dense[under], pooled @ query_vector)
     for i in under:
-        titles[i] = " ".join(_sentence(data, spans[i][0], headings[i]).split())
+        titles[i] = _title(data, spans[i][0], headings[i])
         terms[i] |= set(tokenize(titles[i]))
     return dense, terms, titles
 
@@ -230,6 +230,15 @@ def _sentence(data: IndexData, source: str, i: int) -> str:
     return data.documents[source].text[a:b]
 
 
+# A plain-text title's underline ("13.1 Options to 'diff'\n======"): part of the heading, not of its words.
+_UNDERLINE = re.compile(r"\s+([=\-~^*])\1{2,}$")
+
+
+def _title(data: IndexData, source: str, i: int) -> str:
+    """A heading sentence's words, on one line and without an underline."""
+    return _UNDERLINE.sub("", " ".join(_sentence(data, source, i).split()))
+
+
 def context_before(data: IndexData, c: Candidate) -> str:
     """What the reader reads after a candidate sentence: the sentence before it (who "he" is), after
     the title of its section when that is further up (what a manual's "Returns null if ..." is
@@ -238,11 +247,11 @@ def context_before(data: IndexData, c: Candidate) -> str:
     section = data.section_heading(c.source, c.sentence)
     header = data.table_header(c.source, c.sentence)
     if header is not None:
-        return " … ".join(_sentence(data, c.source, i) for i in (section, header) if i is not None)
+        return " … ".join(f(data, c.source, i) for f, i in ((_title, section), (_sentence, header)) if i is not None)
     previous = _sentence(data, c.source, c.sentence - 1) if c.sentence > 0 else ""
     if section is None or section == c.sentence - 1:
         return previous
-    return f"{_sentence(data, c.source, section)} … {previous}"
+    return f"{_title(data, c.source, section)} … {previous}"
 
 
 def decision_features(pool: list[Candidate], best: int | None = None) -> tuple[float, float]:

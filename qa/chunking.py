@@ -125,7 +125,7 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
             # exactly as it reads the whole unit.
             prev = "x\n" + text[penult:group_end].rstrip()
         nxt = text[s:e].lstrip()
-        if _line_continues(prev, nxt, width, wrap_width if wrapped else 0):
+        if _describes(prev, text[s:e]) or _line_continues(prev, nxt, width, wrap_width if wrapped else 0):
             out[-1] = (group_start, e)
             penult, last = last, s
         else:
@@ -160,6 +160,22 @@ def _line_continues(prev: str, nxt: str, prev_width: int, wrap_width: int) -> bo
     # An unfinished line followed by a capitalised one: a continuation only in wrapped prose
     # where the line reaches the wrap width.
     return bool(wrap_width) and prev_width >= 0.8 * wrap_width
+
+
+# A command-line option named on a line of its own, its description indented below it (a man page's
+# "-o, --only-matching", an info manual's "'--brief'").
+_OPTION_TERM = re.compile(r"['\"`‘]?--?[\w?#]")
+
+
+def _describes(prev: str, nxt: str) -> bool:
+    """Whether `nxt` (a line as written) describes the option that `prev` (one line) names: it is
+    indented further. Then "-o, --only-matching" and "Print only the matched parts" are one
+    sentence, and a quote of the description names its option."""
+    if "\n" in prev:
+        return False
+    term = prev.lstrip()
+    return (bool(_OPTION_TERM.match(term)) and len(term.split()) <= 6
+            and len(nxt) - len(nxt.lstrip()) > len(prev) - len(term))
 
 
 def _stands_alone(line: str) -> bool:

@@ -27,6 +27,7 @@ from .errors import DocumentError, NoDocumentsError
 from .files import (HIDDEN_REASON, MAX_FILE_BYTES, is_hidden, is_inside, is_valid_name, printable, read_file,
                     read_inside, read_problem, source_name)
 from .html_reader import html_document
+from .hyphenation import join_typeset_hyphens
 from .markup import markdown_document
 from .notebook import notebook_document
 from .pdf import pdf_document
@@ -264,6 +265,7 @@ def extract_document(data: bytes, suffix: str, source: str = "document") -> tupl
         return notebook_document(text, source)
     if suffix in TABLE_SUFFIXES:
         return csv_document(text, suffix, source)
+    text = join_typeset_hyphens(text)
     return text, sorted(illustration_regions(text) + heading_regions(text))
 
 

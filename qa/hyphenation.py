@@ -1,6 +1,6 @@
 """Joining a word hyphenated across a line break ("dan-" + "gerous") when the joined word is a
-word, and a name broken after an underscore ("asn1_der_" + "decoding()") (pure functions; the word
-list is read once)."""
+word, and a name broken after an underscore ("asn1_der_" + "decoding()"), in a PDF's lines or a
+typeset plain text (pure functions; the word list is read once)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,27 @@ def dehyphenate(lines: list[str], words: dict[str, int]) -> list[str]:
         out[i] = out[i][: end.start()] + whole + start.group(2)
         out[i + 1] = start.group(3)
     return [ln for ln in out if ln] or [""]
+
+
+# A word broken across lines by a typesetter's hyphen (U+2010: man pages as groff writes them,
+# "The de‐\n             fault is 22.").
+_TYPESET_BREAK = re.compile(r"([^\W\d_]+)\u2010\n([ \t]*)([^\W\d_]+)(\S*)[ \t]*")
+
+
+def join_typeset_hyphens(text: str) -> str:
+    """Plain text whose words hyphenated by a typesetter across a line break are whole again on the
+    first line ("default"), or hyphenated ("non-empty") when the joined word is no word; the line
+    breaks stay where they were."""
+    if "\u2010\n" not in text:
+        return text
+    words = word_counts(text)
+
+    def join(m: re.Match[str]) -> str:
+        head, indent, tail, rest = m.groups()
+        whole = _is_word((head + tail).lower(), f"{head}-{tail}".lower(), words) and tail[0].islower()
+        return f"{head}{tail if whole else '-' + tail}{rest}\n{indent}"
+
+    return _TYPESET_BREAK.sub(join, text)
 
 
 def _is_word(joined: str, hyphenated: str, words: dict[str, int]) -> bool:

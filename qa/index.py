@@ -447,10 +447,11 @@ class IndexData:
         for source, kinds in self._sentence_kinds.items():
             if HEADING not in kinds.values():
                 continue
+            doc = self.documents[source]
             last, headings = -1, []
-            for i in range(len(self.documents[source].sentences)):
+            for i, (a, b) in enumerate(doc.sentences):
                 headings.append(last)
-                if kinds.get(i) == HEADING:
+                if kinds.get(i) == HEADING and any(ch.isalnum() for ch in doc.text[a:b]):  # not its underline
                     last = i
             out[source] = headings
         return out

@@ -85,34 +85,48 @@ def illustration_regions(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-# A plain-text heading: a line underlined with "===" or "---"; or a line standing alone between
-# blank lines that is numbered with its words mostly capitalised ("8. Termination.", "Section 2. Basic
-# Permissions", "IV. The Return") or in capitals ("TERMS AND CONDITIONS", "CHAPTER I."), in at most
-# HEADING_WORDS words.
+# A plain-text heading: a line underlined with "===" or "---"; or a line after a blank one (or a
+# heading), before a blank one or above text indented further (a man page's "NAME", "EXIT STATUS"), in at most
+# HEADING_WORDS words of plain characters, that is in capitals ("TERMS AND CONDITIONS", "CHAPTER I.")
+# or numbered with its words mostly capitalised ("8. Termination.", "2.1. Grants"; not "1. We met on
+# Monday."), or, above text indented further, all capitalised words ("Generic Program Information").
 _UNDERLINED = re.compile(r"^[ \t]*(\S[^\n]*)\n[ \t]*([=\-~^*])\2{2,}[ \t]*$", re.MULTILINE)
-_ALONE = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]*(\S[^\n]*?)[ \t]*(?=\n[ \t]*\n|\n?\Z)")
 _NUMBERED = re.compile(r"(?:(?:section|chapter|article|part|appendix|book)\s+)?(?:\d+(?:\.\d+)*\.?|[IVXLCDM]+\.|[A-Z]\.)"
                        r"\s+[A-Z]", re.IGNORECASE)
+_PLAIN_LINE = re.compile(r"[\w .,'’&()/-]+")  # no "[:]", "\\0", "|": a table row or a synopsis is no title
 HEADING_WORDS = 12
 
 
 def heading_regions(text: str) -> list[tuple[int, int, str]]:
     """The headings of a plain-text document (a licence's "8. Termination.", a manual's underlined
-    titles, a book's "CHAPTER I."), as HEADING regions: the section a quote is under."""
+    titles, a man page's "DESCRIPTION", a book's "CHAPTER I."), as HEADING regions: the section a
+    quote is under."""
     out = []
     for m in _UNDERLINED.finditer(text):
         title, rule = m.group(1).strip(), m.group().rsplit("\n", 1)[1].strip()
-        if len(title.split()) <= HEADING_WORDS and not title.startswith(m.group(2) * 3) and 2 * len(rule) >= len(title):
+        if len(title.split()) <= HEADING_WORDS and any(ch.isalnum() for ch in title) and 2 * len(rule) >= len(title):
             out.append((m.start(1), m.end(), HEADING))  # the title and its underline
     taken = [(a, b) for a, b, _ in out]
-    for m in _ALONE.finditer(text):
-        line = m.group(1)
-        if len(line.split()) > HEADING_WORDS or line[-1] in ",;:" or any(a <= m.start(1) < b for a, b in taken):
+    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]*", text) if m.start() == 0 or text[m.start() - 1] == "\n"]
+    heading_above = -1  # the line number of the last heading found: a subheading may follow it at once
+    for i, (at, raw) in enumerate(lines):
+        line = raw.strip()
+        if not line or (i and lines[i - 1][1].strip() and heading_above != i - 1) or any(a <= at < b for a, b in taken):
+            continue
+        after = lines[i + 1][1] if i + 1 < len(lines) else ""
+        indent = len(raw) - len(raw.lstrip())
+        above_indented = bool(after.strip()) and len(after) - len(after.lstrip()) > indent
+        if after.strip() and not above_indented:
+            continue
+        if len(line.split()) > HEADING_WORDS or "   " in line or not _PLAIN_LINE.fullmatch(line) or line[-1] in ",;:?!":
             continue
         letters = [ch for ch in line if ch.isalpha()]
+        words = [w for w in line.split() if w[:1].isalpha()]
         capitals = len(letters) >= 2 and all(ch.isupper() for ch in letters)
-        words = [w for w in line.split()[1:] if w[:1].isalpha()]
-        titled = 2 * sum(w[:1].isupper() for w in words) >= len(words)  # "2.1. Grants", not "1. We met on Monday."
-        if capitals or (_NUMBERED.match(line) and titled and not line.endswith(("?", "!"))):
-            out.append((m.start(1), m.end(1), HEADING))
+        numbered = bool(_NUMBERED.match(line)) and 2 * sum(w[:1].isupper() for w in words[1:]) >= len(words) - 1
+        titled = above_indented and bool(words) and all(w[:1].isupper() for w in words) and line[-1] != "."
+        if capitals or numbered or titled:
+            start = at + indent
+            out.append((start, start + len(line), HEADING))
+            heading_above = i
     return sorted(out)

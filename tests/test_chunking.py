@@ -308,6 +308,11 @@ SPLIT_CASES = [
      "Installing pip with\n$HOME set to a folder. Pass the\n`--user` option, or see\n{ref}`the guide`.\nShort line.",
      ["Installing pip with\n$HOME set to a folder.", "Pass the\n`--user` option, or see\n{ref}`the guide`.",
       "Short line."]),
+    ("an-option-named-above-its-description",
+     "OPTIONS\n       -o, --only-matching\n              Print only the matched parts of a line,\n"
+     "              each on a separate output line.\n       -q, --quiet\n              Quiet.",
+     ["OPTIONS", "-o, --only-matching\n              Print only the matched parts of a line,\n"
+      "              each on a separate output line.", "-q, --quiet\n              Quiet."]),
     ("a-title-line-before-a-bracket-stands-alone",
      "Introduction\n(Reuters) The vote was held.", ["Introduction", "(Reuters) The vote was held."]),
     ("a-table-row-is-one-sentence",

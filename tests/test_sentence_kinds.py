@@ -13,7 +13,7 @@ import pytest
 from qa import documents, markup
 from qa.chunking import split_sentences
 from qa.documents import parse_document
-from qa.hyphenation import dehyphenate
+from qa.hyphenation import dehyphenate, join_typeset_hyphens
 from qa.plaintext import heading_regions
 from qa.index import IndexedDocument
 from qa.sentence_kinds import BODY, CAPTION, CODE, CONTENTS, HEADING, RUNNING, SENTENCE_KINDS, TABLE_HEADER
@@ -147,6 +147,12 @@ def test_gutenberg_illustration_lines_are_captions() -> None:
                  "Iranian people protesting against the occupation\n\nNOTE: see below,\n\n" + "A long line. " * 10,
                  [], id="letters-items-captions-and-sentences-are-no-headings"),
     pytest.param("The last line of a paragraph\n---\nmore", [], id="a-short-rule-under-a-line-is-no-underline"),
+    pytest.param("GREP(1)       User Commands       GREP(1)\n\nNAME\n       grep - print lines\n\nOPTIONS\n"
+                 "   Generic Program Information\n       --help Output a usage message.\n\nEXIT STATUS\n"
+                 "       Normally the exit status is 0.\n\n       0      Successful termination.\n\n"
+                 "       OLDUSR NEWUSR[:NEWUID]\n",
+                 ["NAME", "OPTIONS", "Generic Program Information", "EXIT STATUS"], id="a-man-page"),
+    pytest.param("****************\n*              *\n****************\n", [], id="a-box-is-no-title"),
 ])
 def test_plain_text_headings_are_marked(text: str, headings: list[str]) -> None:
     assert [text[a:b] for a, b, kind in heading_regions(text)] == headings
@@ -297,6 +303,16 @@ def test_running_headers_of_real_pdfs() -> None:
 ])
 def test_hyphenated_words_and_names_broken_after_an_underscore_are_joined(lines: list[str], expected: list[str]) -> None:
     assert dehyphenate(lines, {}) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    pytest.param("The de\u2010\n             fault is 22.\n", "The default\n             is 22.\n", id="word-made-whole"),
+    pytest.param("the matched (non\u2010\n  empty) parts", "the matched (non-empty)\n  parts", id="compound-keeps-its-hyphen"),
+    pytest.param("a well-\nknown tool", "a well-\nknown tool", id="an-ascii-hyphen-is-left-alone"),
+])
+def test_a_typesetters_hyphen_at_a_line_end_is_joined(text: str, expected: str) -> None:
+    # groff writes man pages with U+2010 hyphens ("de‐\n fault"): shown as "de‐ fault", searched as "de", "fault".
+    assert join_typeset_hyphens(text) == expected
 
 
 def test_the_document_itself_decides_a_hyphenated_word() -> None:
