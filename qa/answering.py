@@ -175,10 +175,16 @@ def answer_words(c: Candidate) -> str:
 
 
 def fitting(query: str, kind: str | None, c: Candidate) -> bool:
-    """Whether a candidate's answer words are the `kind` of thing `query` asks for (`qa.answer_type`)
-    and more than the question's own words."""
+    """Whether a candidate's answer words are the `kind` of thing `query` asks for (`qa.answer_type`),
+    more than the question's own words, and not a piece of a web address ("1.90.0" of
+    ".../rust-lld-on-1.90.0-stable/", "pull/2568": words a link points to, not words it says)."""
     words = answer_words(c)
-    return fits(kind, words) and not echoes(query, words)
+    start = c.answer_start - c.start
+    in_link = any(m.start() <= start < m.end() for m in _LINK.finditer(c.text)) if words else False
+    return fits(kind, words) and not echoes(query, words) and not in_link
+
+
+_LINK = re.compile(r"\b(?:https?://|www\.)\S+")
 
 
 def read(reader: Reader, query: str, pool: list[Candidate], data: IndexData, limit: int) -> list[Candidate]:

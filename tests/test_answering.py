@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from qa.answering import (DECISION_BIAS, DECISION_WEIGHTS, MISMATCH_PENALTY, RANK_PREFILTER_WEIGHT, SURE, TYPE_ALTERNATIVES,
-                          answer_confidence, answer_words, compose, context_before, decide, decision_features, in_section,
-                          missing_numbers,
-                          no_answer_text, read)
+                          answer_confidence, answer_words, compose, context_before, decide, decision_features, fitting,
+                          in_section, missing_numbers, no_answer_text, read)
 from qa.reader import ReaderScore
 from qa.schema import Candidate, Passage, Trace
 from qa.sentence_kinds import TABLE_HEADER
@@ -127,6 +126,12 @@ def test_a_sure_runner_up_joins_from_below_an_unsure_one() -> None:
     pool = [cand(0, prefilter=1.2, probability=0.8), cand(1, prefilter=1.1, probability=0.3),
             cand(2, prefilter=0.6, probability=0.95)]
     assert decide(pool, max_sentences=2, min_confidence=0.5).chosen == [0, 2]
+
+
+def test_answer_words_inside_a_web_address_do_not_fit() -> None:
+    line = "Add a Windows installer by @someone in https://github.com/pyenv/pyenv/pull/2568"
+    assert not fitting("Which pull request added it?", None, worded(0, line, "2568"))
+    assert fitting("Who added it?", None, worded(0, line, "@someone"))
 
 
 def test_the_same_sentence_in_another_document_is_not_quoted_twice() -> None:
