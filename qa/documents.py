@@ -31,7 +31,8 @@ from .hyphenation import join_typeset_hyphens
 from .markup import markdown_document
 from .notebook import notebook_document
 from .pdf import pdf_document
-from .plaintext import decode_text, heading_regions, illustration_regions, normalize_text, utf16_encoding
+from .plaintext import (decode_text, heading_regions, illustration_regions, normalize_text, shell_example_regions,
+                        utf16_encoding)
 from .rst import rst_document
 from .slides import pptx_document
 from .spreadsheet import csv_document, xlsx_document
@@ -266,7 +267,7 @@ def extract_document(data: bytes, suffix: str, source: str = "document") -> tupl
     if suffix in TABLE_SUFFIXES:
         return csv_document(text, suffix, source)
     text = join_typeset_hyphens(text)
-    return text, sorted(illustration_regions(text) + heading_regions(text))
+    return text, sorted(illustration_regions(text) + heading_regions(text) + shell_example_regions(text))
 
 
 def load_documents(seeds_dir: Path, exclude: Collection[str] = (), check: Callable[[], None] | None = None,

@@ -1,5 +1,6 @@
 """Plain text from a file's bytes: the encoding (UTF-8, UTF-16, cp1252), line endings and BOM,
-a plain-text book's illustration lines and a plain-text document's headings (pure functions)."""
+a plain-text book's illustration lines, a plain-text document's headings and shell examples (pure
+functions)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import re
 import unicodedata
 
-from .sentence_kinds import CAPTION, HEADING
+from .sentence_kinds import CAPTION, CODE, HEADING
 
 log = logging.getLogger("qa.documents")
 
@@ -130,3 +131,13 @@ def heading_regions(text: str) -> list[tuple[int, int, str]]:
             out.append((start, start + len(line), HEADING))
             heading_above = i
     return sorted(out)
+
+
+# A shell example: a command after a "$ " prompt, and what it prints below it, up to a blank line.
+_SHELL_EXAMPLE = re.compile(r"^([ \t]*)\$ \S[^\n]*(?:\n\1[^\n]*\S[^\n]*)*", re.MULTILINE)
+
+
+def shell_example_regions(text: str) -> list[tuple[int, int, str]]:
+    """The shell examples of a plain-text manual ("$ grep -n -- 'f.*\\.c$' *g*.h", then its output),
+    as CODE regions: what the prose explains, not prose to quote."""
+    return [(m.start() + len(m.group(1)), m.end(), CODE) for m in _SHELL_EXAMPLE.finditer(text)]

@@ -158,6 +158,17 @@ def test_plain_text_headings_are_marked(text: str, headings: list[str]) -> None:
     assert [text[a:b] for a, b, kind in heading_regions(text)] == headings
 
 
+def test_a_shell_example_in_plain_text_is_code() -> None:
+    text = ("       The following example shows the line numbers:\n\n"
+            "             $ grep -n -- 'f.*\\.c$' *g*.h /dev/null\n             argmatch.h:1:/* definitions\n\n"
+            "       It costs $ 5 to print.\n")
+    doc = parse_document(text.encode(), "grep.txt", ".txt")
+    check_regions(doc)
+    kinds = kinds_of(doc)
+    assert kinds["$ grep -n -- 'f.*\\.c$' *g*.h /dev/null\n             argmatch.h:1:/* definitions"] == CODE
+    assert kinds["The following example shows the line numbers:"] == BODY and kinds["It costs $ 5 to print."] == BODY
+
+
 def test_a_pdf_running_header_and_page_number_footer_are_marked() -> None:
     body = [["The harbor bridge was opened in 1984.", "It carries four lanes of traffic."],
             ["Salt spray is the enemy of steel.", "Coatings fail first at bolted joints."],
