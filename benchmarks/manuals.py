@@ -1,6 +1,7 @@
 """Questions about manuals, one column per set: dev and holdout (Node.js API pages in Markdown),
-html (Rust book chapters and the Nettle manual) and tables (CSV files: Debian's and Ubuntu's
-releases, the Titanic's passengers).
+html (Rust book chapters and the Nettle manual), tables (CSV files: Debian's and Ubuntu's
+releases, the Titanic's passengers) and licences (seven licence texts in plain text, near
+duplicates of one another).
 
 Each set is its own folder of documents (benchmarks/data/manuals/, see its README) and question
 file, indexed in benchmarks/.cache/manuals/ and measured with qa.evaluation.evaluate (evidence
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import CACHE, REPO, bench_settings, index_key, log, open_assistant, prune, settings_line, sha, write_json  # noqa: E402
 
 MANUALS = REPO / "benchmarks" / "data" / "manuals"
-SETS = ("dev", "holdout", "html", "tables")
+SETS = ("dev", "holdout", "html", "tables", "licences")
 
 
 def main() -> None:
@@ -53,10 +54,11 @@ def main() -> None:
                     f"confidence={r.answer.confidence:.2f}\n    {' '.join(r.answer.text.split())[:200]}")
 
     print("\n".join([
-        "## Answers: manuals (Node.js API pages in Markdown; Rust book and Nettle in HTML; tables in CSV)",
+        "## Answers: manuals (Node.js API pages in Markdown; Rust book and Nettle in HTML; tables in CSV; licences in plain text)",
         "",
         f"benchmarks/data/manuals/ (dev: cli, timers, events; holdout: path, url, os, readline; html: six "
-        f"Rust book chapters, the Nettle manual; tables: Debian's and Ubuntu's releases, the Titanic's passengers) via "
+        f"Rust book chapters, the Nettle manual; tables: Debian's and Ubuntu's releases, the Titanic's passengers; "
+        f"licences: GPL-3, LGPL-3, Apache-2.0, MPL-2.0, GFDL-1.3, Artistic, BSD) via "
         f"qa.evaluation.evaluate ({settings_line(settings)}). Evidence hit = a citation's quote overlaps the "
         "question's evidence sentence. Questions written by someone who saw only the documents.",
         "",
