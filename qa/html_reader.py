@@ -56,17 +56,20 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
 # The share of a page's text that the main content may leave out (of the sections it keeps some of:
 # a sidebar's or a footer's do not count) before the page is read whole too, and taken whole if that keeps more than half of what was lost.
 _MOST_KEPT = 0.2
+_CHECKED_WORDS = 1_000_000  # about 6 MB of text
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title"})
 
 
-def _lost_share(soup, text: str, piece: int = 40) -> float:  # type: ignore[no-untyped-def]
+def _lost_share(soup, text: str, piece: int = 6) -> float:  # type: ignore[no-untyped-def]
     """The share of the page's visible text that `text` does not hold, counted in the sections (from
     one heading to the next) that it holds some of: what a reader of the content would miss. A
     sidebar's or footer's boxes, rightly left out, are left out whole and do not count.
-    Compared as letters and digits only, in pieces of `piece` characters: markup and spacing aside."""
-    squash = lambda s: re.sub(r"[\W_]+", "", s.lower())  # noqa: E731
-    flat = squash(text)
-    held = {flat[i:i + piece] for i in range(len(flat) - piece + 1)}
+    Compared as runs of `piece` words (letters and digits): markup, spacing and punctuation aside."""
+    words = lambda s: re.findall(r"[^\W_]+", s.lower())  # noqa: E731
+    flat = words(text)
+    if len(flat) > _CHECKED_WORDS:
+        return 0.0  # a page this long is taken as read: the check would hold too much in memory
+    held = {hash(tuple(flat[i:i + piece])) for i in range(len(flat) - piece + 1)}
     sections: list[list[str]] = [[]]
     for node in (soup.body or soup).descendants:
         if getattr(node, "name", None) in HTML_HEADINGS:
@@ -76,8 +79,8 @@ def _lost_share(soup, text: str, piece: int = 40) -> float:  # type: ignore[no-u
             sections[-1].append(node)
     kept = lost = 0
     for strings in sections:
-        squashed = squash("".join(strings))
-        found = [squashed[i:i + piece] in held for i in range(0, len(squashed) - piece + 1, piece)]
+        section = words(" ".join(strings))
+        found = [hash(tuple(section[i:i + piece])) in held for i in range(0, len(section) - piece + 1, piece)]
         if any(found):
             kept, lost = kept + found.count(True), lost + found.count(False)
     return lost / (kept + lost) if kept else 0.0

@@ -107,12 +107,12 @@ def heading_regions(text: str) -> list[tuple[int, int, str]]:
         title, rule = m.group(1).strip(), m.group().rsplit("\n", 1)[1].strip()
         if len(title.split()) <= HEADING_WORDS and any(ch.isalnum() for ch in title) and 2 * len(rule) >= len(title):
             out.append((m.start(1), m.end(), HEADING))  # the title and its underline
-    taken = [(a, b) for a, b, _ in out]
+    taken = {text.rfind("\n", 0, a) + 1 for a, _, _ in out} | {text.rfind("\n", 0, b) + 1 for _, b, _ in out}
     lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]*", text) if m.start() == 0 or text[m.start() - 1] == "\n"]
     heading_above = -1  # the line number of the last heading found: a subheading may follow it at once
     for i, (at, raw) in enumerate(lines):
         line = raw.strip()
-        if not line or (i and lines[i - 1][1].strip() and heading_above != i - 1) or any(a <= at < b for a, b in taken):
+        if not line or (i and lines[i - 1][1].strip() and heading_above != i - 1) or at in taken:  # (an underlined one)
             continue
         after = lines[i + 1][1] if i + 1 < len(lines) else ""
         indent = len(raw) - len(raw.lstrip())
