@@ -242,7 +242,12 @@ _UNDERLINE = re.compile(r"\s+([=\-~^*])\1{2,}$")
 
 def _title(data: IndexData, source: str, i: int) -> str:
     """A heading sentence's words, on one line and without an underline."""
-    return _UNDERLINE.sub("", " ".join(_sentence(data, source, i).split()))
+    return _UNDERLINE.sub("", _words(_sentence(data, source, i)))
+
+
+def _words(text: str) -> str:
+    """`text` on one line, single-spaced."""
+    return " ".join(text.split())
 
 
 def context_before(data: IndexData, c: Candidate) -> str:
@@ -338,10 +343,6 @@ def decide(pool: list[Candidate], max_sentences: int, min_confidence: float, que
             chosen.append(i)
     return Decision(chosen, True, f"confidence {confidence:.2f} that the documents answer reaches min_confidence "
                                   f"{min_confidence:.2f}{note}", confidence)
-
-
-def _words(text: str) -> str:
-    return " ".join(text.split())
 
 
 def missing_numbers(query: str, c: Candidate) -> list[str]:

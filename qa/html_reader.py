@@ -54,7 +54,8 @@ def html_document(markup: str) -> tuple[str, list[tuple[int, int, str]]]:
 
 
 # The share of a page's text that the main content may leave out (of the sections it keeps some of:
-# a sidebar's or a footer's do not count) before the page is read whole too, and taken whole if that keeps more than half of what was lost.
+# a sidebar's or a footer's do not count) before the page is read whole too, and taken whole if that
+# keeps more than half of what was lost.
 _MOST_KEPT = 0.2
 _CHECKED_WORDS = 1_000_000  # about 6 MB of text
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title"})

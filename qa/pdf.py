@@ -71,8 +71,8 @@ def pdf_document(data: bytes, source: str = "document") -> tuple[str, list[tuple
     pdfminer.six finds the lines of each page; fragments on one baseline are joined, then the page
     is read column by column (`_pdf_blocks`); lines repeated at the top or bottom of most pages
     are running headers and footers (each its own paragraph, marked RUNNING), a paragraph's first
-    lines in larger type or short and bold are a HEADING (`_heading_lines`), one of table of contents entries
-    (dot leaders and a page number) is CONTENTS; a paragraph cut by a column or page
+    lines in larger type or short and bold are a HEADING (`_heading_lines`), a paragraph of table of
+    contents entries (dot leaders and a page number) is CONTENTS; a paragraph cut by a column or page
     break is joined again; a word hyphenated across two lines is joined when the joined word is a
     word (`dehyphenate`). Offsets into the returned text are what `Document.text` holds.
     DocumentError in plain words if the file cannot be read.

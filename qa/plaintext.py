@@ -87,10 +87,11 @@ def illustration_regions(text: str) -> list[tuple[int, int, str]]:
 
 
 # A plain-text heading: a line underlined with "===" or "---"; or a line after a blank one (or a
-# heading), before a blank one or above text indented further (a man page's "NAME", "EXIT STATUS"), in at most
-# HEADING_WORDS words of plain characters, that is in capitals ("TERMS AND CONDITIONS", "CHAPTER I.")
-# or numbered with its words mostly capitalised ("8. Termination.", "2.1. Grants"; not "1. We met on
-# Monday."), or, above text indented further, all capitalised words ("Generic Program Information").
+# heading), before a blank one or above text indented further (a man page's "NAME", "EXIT STATUS"),
+# in at most HEADING_WORDS words of plain characters, that is in capitals ("TERMS AND CONDITIONS",
+# "CHAPTER I.") or numbered with its words mostly capitalised ("8. Termination.", "2.1. Grants"; not
+# "1. We met on Monday."), or, above text indented further, all capitalised words ("Generic Program
+# Information").
 _UNDERLINED = re.compile(r"^[ \t]*(\S[^\n]*)\n[ \t]*([=\-~^*])\2{2,}[ \t]*$", re.MULTILINE)
 _NUMBERED = re.compile(r"(?:(?:section|chapter|article|part|appendix|book)\s+)?(?:\d+(?:\.\d+)*\.?|[IVXLCDM]+\.|[A-Z]\.)"
                        r"\s+[A-Z]", re.IGNORECASE)
